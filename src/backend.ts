@@ -1,0 +1,135 @@
+import { type Config, loadConfig, type Env } from './config.js';
+import type { EngineInfo, InferenceEngine, PackFileInfo } from './backends/engine.js';
+import { createOnnxEngine } from './backends/onnxrt.js';
+import { resolvePack, type ResolvedPack } from './models/index.js';
+import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
+import type { ImageInput } from './image/source.js';
+import type { DetectOptionsInput } from './pipeline/options.js';
+import { SERVICE, dependencyVersion } from './version.js';
+import { silentLogger, type Logger } from './types.js';
+
+export interface BackendInfo {
+  service: { name: string; version: string };
+  runtime: EngineInfo['runtime'];
+  device: string;
+  providers: string[];
+  model: { name: string; runtime: string; precision: string; dim: number };
+  files: { detection: PackFileInfo; recognition: PackFileInfo };
+  inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | 'dynamic' } };
+  limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number };
+  supportsImageBatch: boolean;
+  versions: { node: string; onnxruntime: string | null; sharp: string | null };
+  engine: Record<string, unknown>;
+}
+
+/** The programmatic API: the HTTP routes are built on exactly this. */
+export interface FaceBackend {
+  /** One L2-normalised embedding per box (or one for the whole image when no boxes are given). */
+  embed(image: ImageInput, options?: EmbedOptions): Promise<Float32Array[]>;
+  /** Like embed, with the clamped boxes, alignment and stage timings. */
+  embedDetailed(image: ImageInput, options?: EmbedOptions): ReturnType<FacePipeline['embed']>;
+  detect(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['detect']>;
+  faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
+  info(): BackendInfo;
+  close(): Promise<void>;
+}
+
+export interface CreateBackendOptions extends Partial<Config> {
+  /** Environment to read defaults from; process.env when omitted. */
+  env?: Env;
+  log?: Logger;
+}
+
+export async function createBackend(options: CreateBackendOptions = {}): Promise<FaceBackend> {
+  const { env, log = silentLogger, ...overrides } = options;
+  const config: Config = { ...loadConfig(env ?? process.env), ...overrides };
+  const pack = await resolvePack(
+    {
+      model: config.modelName,
+      runtime: config.runtime,
+      precision: config.precision,
+      localDir: config.localDir,
+      cacheDir: config.cacheDir,
+      repoBase: config.repoBase,
+      revision: config.revision,
+      offline: config.offline,
+      hfToken: config.hfToken,
+      hfEndpoint: config.hfEndpoint,
+      timeoutMs: config.timeout * 1000,
+    },
+    log,
+  );
+  log.info({ detection: pack.detection.path, recognition: pack.recognition.path }, 'model pack resolved');
+  const engine = await createEngine(config, pack, log);
+  log.info({ runtime: engine.info.runtime, providers: engine.info.providers, recognition: engine.info.recognition }, 'models loaded');
+  const pipeline = new FacePipeline(engine, {
+    detSize: config.detSize,
+    maxBatchSize: config.maxBatchSize,
+    maxBoxes: config.maxBoxes,
+    limits: { maxPixels: config.maxPixels },
+  });
+  const info = describe(config, pack, engine);
+  return {
+    embed: async (image, opts) => (await pipeline.embed(image, opts)).faces.map((f) => f.embedding),
+    embedDetailed: (image, opts) => pipeline.embed(image, opts),
+    detect: (image, opts) => pipeline.detect(image, opts),
+    faces: (image, opts) => pipeline.faces(image, opts),
+    info: () => info,
+    close: () => engine.close(),
+  };
+}
+
+async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
+  const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
+  if (config.runtime === 'rknn') {
+    const { createRknnEngine } = await import('./backends/rknn.js');
+    return createRknnEngine(
+      {
+        detectionPath: pack.detection.path,
+        recognitionPath: pack.recognition.path,
+        device: config.device,
+        detSize: config.detSize,
+        recInputSize,
+        libraryPath: config.rknnLibrary,
+        coreMask: config.extra.rknn_core_mask,
+        contexts: config.extra.rknn_contexts ?? 1,
+        target: config.extra.rknn_target,
+        deviceId: config.extra.rknn_device_id,
+        perfDebug: config.extra.rknn_perf_debug ?? false,
+      },
+      log,
+    );
+  }
+  return createOnnxEngine(
+    {
+      detectionPath: pack.detection.path,
+      recognitionPath: pack.recognition.path,
+      device: config.device,
+      workers: config.workers,
+      intraOpThreads: config.intraOpThreads,
+      detSize: config.detSize,
+      recInputSize,
+    },
+    log,
+  );
+}
+
+function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): BackendInfo {
+  const { recognition } = engine.info;
+  return {
+    service: SERVICE,
+    runtime: engine.info.runtime,
+    device: engine.info.device,
+    providers: engine.info.providers,
+    model: { name: config.modelName, runtime: config.runtime, precision: config.precision, dim: recognition.dim },
+    files: { detection: pack.detection, recognition: pack.recognition },
+    inputs: {
+      detection: { width: config.detSize, height: config.detSize },
+      recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch },
+    },
+    limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize },
+    supportsImageBatch: config.supportsImageBatch,
+    versions: { node: process.versions.node, onnxruntime: dependencyVersion('onnxruntime-node'), sharp: dependencyVersion('sharp') },
+    engine: engine.info.details,
+  };
+}

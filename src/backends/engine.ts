@@ -1,0 +1,46 @@
+import type { RgbImage, Tensor } from '../types.js';
+
+/** Where one model file of a pack came from (see src/models). */
+export interface PackFileInfo {
+  role: 'detection' | 'recognition';
+  path: string;
+  source: 'local' | 'cache' | 'remote';
+  url?: string;
+  size: number;
+  sha256: string;
+}
+
+export interface EngineInfo {
+  runtime: 'onnxrt' | 'rknn';
+  device: string;
+  /** onnxrt: execution providers actually in use. rknn: ['rknpu']. */
+  providers: string[];
+  /** Recognition input size the crops must have. */
+  recognition: { width: number; height: number; dim: number; batch: 'dynamic' | number };
+  detection: { outputs: number };
+  /** Runtime-specific details (SDK versions, core mask, thread counts...). */
+  details: Record<string, unknown>;
+}
+
+/**
+ * A runtime that can run the two models of a pack. It knows nothing of faces:
+ * it takes RGB pixels, does the model's own normalisation and layout, and returns raw outputs.
+ * Detection decoding, alignment, batching and L2 normalisation are the pipeline's job.
+ */
+export interface InferenceEngine {
+  readonly info: EngineInfo;
+  /**
+   * Run the detector on a letterboxed square RGB image (side = detection size).
+   * The engine normalises `(x - 127.5) / 128` (or feeds bytes when the model has it baked in).
+   * Ownership of `image.data` passes to the engine (it may be transferred to a worker).
+   */
+  detect(image: RgbImage): Promise<Tensor[]>;
+  /**
+   * Embed `count` RGB crops of recognition.width x recognition.height, packed back to back (HWC each).
+   * `count` never exceeds the batch limit in `info.recognition.batch`.
+   * Returns the raw (not normalised) embeddings, `count * dim` floats.
+   * Ownership of `crops` passes to the engine.
+   */
+  embed(crops: Uint8Array, count: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+import ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type { PackedOutputs, TensorShape, WorkerDescription, WorkerSetup, WorkerTask } from './onnxrt-protocol.js';
+import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from './tensor-layout.js';
+
+/** Runs inside a worker thread: the sessions live here so inference never blocks the event loop. */
+
+const setup = workerData as WorkerSetup;
+
+let providersInUse = setup.providers.map((p) => (typeof p === 'string' ? p : p.name));
+let providerFallback: string | undefined;
+
+async function createSession(path: string): Promise<ort.InferenceSession> {
+  try {
+    return await createSessionWith(path, setup.providers as ort.InferenceSession.ExecutionProviderConfig[]);
+  } catch (err) {
+    if (!providersInUse.some((p) => p !== 'cpu')) throw err;
+    providerFallback = `${providersInUse.join(', ')} could not be used: ${(err as Error).message}`;
+    providersInUse = ['cpu'];
+    return createSessionWith(path, ['cpu']);
+  }
+}
+
+async function createSessionWith(path: string, executionProviders: ort.InferenceSession.ExecutionProviderConfig[]) {
+  return ort.InferenceSession.create(path, {
+    executionProviders,
+    intraOpNumThreads: setup.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // Fixed-shape SCRFD exports log harmless VerifyOutputSizes warnings on every run.
+    logSeverityLevel: 3,
+  });
+}
+
+const detection = await createSession(setup.detectionPath);
+const recognition = await createSession(setup.recognitionPath);
+
+const shapes = (metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorShape[] =>
+  metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : String(d))) : [] }));
+
+/** Hand the result back without copying its buffer. */
+const moved = (value: PackedOutputs) => move({ [transferableSymbol]: [value.data.buffer], [valueSymbol]: value } as never);
+
+function pack(tensors: ort.Tensor[]) {
+  const total = tensors.reduce((sum, t) => sum + t.size, 0);
+  const data = new Float32Array(total);
+  const offsets = [0];
+  for (const t of tensors) {
+    data.set(t.data as Float32Array, offsets[offsets.length - 1]);
+    offsets.push(offsets[offsets.length - 1] + t.size);
+  }
+  return moved({ data, offsets, dims: tensors.map((t) => [...t.dims]) });
+}
+
+async function runDetect(task: Extract<WorkerTask, { kind: 'detect' }>) {
+  const input = rgbToNchw(task.pixels, 1, task.width, task.height, DETECTION_NORM.mean, DETECTION_NORM.std);
+  const feeds = { [detection.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, task.height, task.width]) };
+  const results = await detection.run(feeds);
+  return pack(detection.outputNames.map((name) => results[name]));
+}
+
+async function runEmbed(task: Extract<WorkerTask, { kind: 'embed' }>) {
+  // A model with a fixed batch dimension gets exactly that many images; the padding rows are dropped below.
+  const rows = task.batch === 'dynamic' ? task.count : task.batch;
+  const plane = task.width * task.height * 3;
+  const input = new Float32Array(rows * plane);
+  rgbToNchw(task.pixels, task.count, task.width, task.height, RECOGNITION_NORM.mean, RECOGNITION_NORM.std, input);
+  const feeds = { [recognition.inputNames[0]]: new ort.Tensor('float32', input, [rows, 3, task.height, task.width]) };
+  const results = await recognition.run(feeds);
+  const last = results[recognition.outputNames[recognition.outputNames.length - 1]];
+  const dim = last.size / rows;
+  const embeddings = new Float32Array((last.data as Float32Array).subarray(0, task.count * dim));
+  return moved({ data: embeddings, offsets: [0, embeddings.length], dims: [[task.count, dim]] });
+}
+
+export default async function handle(task: WorkerTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'describe': {
+      const description: WorkerDescription = {
+        detection: { inputs: shapes(detection.inputMetadata), outputs: shapes(detection.outputMetadata) },
+        recognition: { inputs: shapes(recognition.inputMetadata), outputs: shapes(recognition.outputMetadata) },
+        providers: providersInUse,
+        providerFallback,
+      };
+      return description;
+    }
+    case 'detect':
+      return runDetect(task);
+    case 'embed':
+      return runEmbed(task);
+  }
+}

@@ -1,0 +1,294 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every LUMEN_FACE_* variable: its schema, default and documentation live here once.
+ * This module is the only reader of process.env; the README table is checked against VARIABLES by a test.
+ */
+
+export type Env = Record<string, string | undefined>;
+
+const BOOL_TRUE = ['1', 'true', 'yes', 'on'];
+const BOOL_FALSE = ['0', 'false', 'no', 'off'];
+
+const bool = z
+  .string()
+  .transform((s, ctx) => {
+    const v = s.trim().toLowerCase();
+    if (BOOL_TRUE.includes(v)) return true;
+    if (BOOL_FALSE.includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'a boolean: 1/true/yes/on or 0/false/no/off (any case)' });
+    return z.NEVER;
+  });
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER, what = `an integer from ${min} to ${max}`) =>
+  z.string().transform((s, ctx) => {
+    const t = s.trim();
+    const n = /^[+]?\d+$/.test(t) ? Number(t) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: what });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const positiveSeconds = z.string().transform((s, ctx) => {
+  const n = Number(s.trim());
+  if (s.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'a positive number of seconds, e.g. 30 or 2.5' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const nonEmpty = (what: string) =>
+  z.string().transform((s, ctx) => {
+    if (s.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: what });
+      return z.NEVER;
+    }
+    return s.trim();
+  });
+
+const httpUrl = z.string().transform((s, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(s.trim());
+  } catch {
+    /* reported below */
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    ctx.addIssue({ code: 'custom', message: 'an http(s) URL, e.g. https://huggingface.co/Lumilio-Photos' });
+    return z.NEVER;
+  }
+  return s.trim().replace(/\/+$/, '');
+});
+
+const oneOf = <T extends string>(values: readonly T[]) =>
+  z.string().transform((s, ctx) => {
+    const v = s.trim().toLowerCase() as T;
+    if (!values.includes(v)) {
+      ctx.addIssue({ code: 'custom', message: `one of ${values.join(', ')}` });
+      return z.NEVER;
+    }
+    return v;
+  });
+
+const DEVICE_PATTERN = /^(cpu|cuda|cuda:\d+|rknpu|rknpu\d+)$/;
+const device = z.string().transform((s, ctx) => {
+  const v = s.trim().toLowerCase();
+  if (!DEVICE_PATTERN.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'a device hint: cpu, cuda, cuda:N, rknpu or rknpuN' });
+    return z.NEVER;
+  }
+  return v;
+});
+
+const sizeOverride = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    ctx.addIssue({ code: 'custom', message: 'a positive integer (a number or a string such as "112")' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const coreMask = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const names: Record<string, number> = {
+    auto: 0, core_0: 1, core_1: 2, core_2: 4, core_0_1: 3, core_0_1_2: 7, all: 0xffff,
+  };
+  const s = typeof v === 'string' ? v.trim().toLowerCase().replace(/^rknn_npu_core_/, '') : '';
+  const n = typeof v === 'number' ? v : s in names ? names[s] : /^(0x[0-9a-f]+|\d+)$/.test(s) ? Number(s) : NaN;
+  if (![0, 1, 2, 4, 3, 7, 0xffff].includes(n)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'an RKNN core mask: 0 (auto), 1, 2, 4, 3, 7, 0xffff, or a name such as "core_0_1"',
+    });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const flag = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim().toLowerCase();
+  if (BOOL_TRUE.includes(s)) return true;
+  if (BOOL_FALSE.includes(s)) return false;
+  ctx.addIssue({ code: 'custom', message: 'a boolean (true/false, 1/0, yes/no, on/off)' });
+  return z.NEVER;
+});
+
+const extraSchema = z
+  .looseObject({
+    rknn_target: z.string().trim().toLowerCase().min(1, 'a non-empty SoC name such as "rk3588"').optional(),
+    rknn_device_id: z.union([z.string(), z.number()]).transform(String).optional(),
+    rknn_perf_debug: flag.optional(),
+    rknn_core_mask: coreMask.optional(),
+    rknn_contexts: sizeOverride.optional(),
+    rec_input_h: sizeOverride.optional(),
+    rec_input_w: sizeOverride.optional(),
+  });
+
+const extra = z.string().transform((s, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(s);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'a JSON object, e.g. {"rec_input_h": 112}' });
+    return z.NEVER;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'a JSON object, e.g. {"rec_input_h": 112}' });
+    return z.NEVER;
+  }
+  const result = extraSchema.safeParse(parsed);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: 'custom', message: `key "${issue.path.join('.')}" must be ${issue.message}` });
+    }
+    return z.NEVER;
+  }
+  return result.data;
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const RUNTIMES = ['onnxrt', 'rknn'] as const;
+const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
+
+export type Runtime = (typeof RUNTIMES)[number];
+export type Precision = (typeof PRECISIONS)[number];
+export type Extra = z.output<typeof extraSchema>;
+
+const cpuCount = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+const defaultWorkers = () => Math.max(1, Math.floor(cpuCount() / 2));
+
+interface Variable<T> {
+  /** Names read, first wins; aliases come after the primary name. */
+  names: readonly string[];
+  schema: z.ZodType<T, string>;
+  /** Default as documented (README), and the value used when unset. */
+  doc: string;
+  fallback: (env: Env) => T;
+  description: string;
+}
+
+const v = <T>(
+  names: readonly string[],
+  schema: z.ZodType<T, string>,
+  doc: string,
+  fallback: (env: Env) => T,
+  description: string,
+): Variable<T> => ({ names, schema, doc, fallback, description });
+
+/** The single source of truth for configuration. Order is the README order. */
+export const VARIABLES = {
+  runtime: v(['LUMEN_FACE_RUNTIME', 'LUMEN_FACE_BACKEND'], oneOf(RUNTIMES), 'onnxrt', () => 'onnxrt' as Runtime,
+    'Inference runtime: `onnxrt` (ONNX Runtime) or `rknn` (Rockchip NPU). `LUMEN_FACE_BACKEND` is an alias.'),
+  device: v(['LUMEN_FACE_DEVICE'], device, 'cpu (rknpu when the runtime is rknn)',
+    (env) => ((env.LUMEN_FACE_RUNTIME ?? env.LUMEN_FACE_BACKEND)?.trim().toLowerCase() === 'rknn' ? 'rknpu' : 'cpu'),
+    'Device hint: `cpu`, `cuda`, `cuda:N` (onnxrt) or `rknpu`, `rknpuN` (rknn).'),
+  modelName: v(['LUMEN_FACE_MODEL_NAME'], nonEmpty('a pack name such as scrfd_2.5g_mbf'), 'scrfd_10g_iresnet50',
+    () => 'scrfd_10g_iresnet50', 'Model pack name.'),
+  precision: v(['LUMEN_FACE_PRECISION'], oneOf(PRECISIONS), 'fp16', () => 'fp16' as Precision,
+    'Pack precision: `fp16`, `int8` or `fp32`.'),
+  repoBase: v(['LUMEN_FACE_REPO_BASE'], httpUrl, 'https://huggingface.co/Lumilio-Photos',
+    () => 'https://huggingface.co/Lumilio-Photos',
+    'Where packs are downloaded from: a Hugging Face org URL (uses `/resolve/{revision}/`) or any plain http(s) mirror.'),
+  revision: v(['LUMEN_FACE_REVISION'], nonEmpty('a branch, tag or commit'), 'main', () => 'main',
+    'Hugging Face revision (branch, tag or commit) to download.'),
+  localDir: v(['LUMEN_FACE_LOCAL_DIR'], nonEmpty('a directory path'), 'unset', () => undefined as string | undefined,
+    'Directory searched first, laid out as `{model}/{runtime}/{precision}/{file}`. Never touches the network.'),
+  cacheDir: v(['LUMEN_FACE_CACHE_DIR'], nonEmpty('a directory path'), '~/.cache/lumen_face',
+    () => path.join(os.homedir(), '.cache', 'lumen_face'), 'Download cache, same layout as the local directory.'),
+  offline: v(['LUMEN_FACE_OFFLINE', 'HF_HUB_OFFLINE'], bool, 'false', () => false,
+    'Never touch the network; use only the local directory and the cache. `HF_HUB_OFFLINE` is honoured too.'),
+  hfToken: v(['LUMEN_FACE_HF_TOKEN', 'HF_TOKEN'], nonEmpty('a token'), 'unset', () => undefined as string | undefined,
+    'Hugging Face token, sent only to the Hugging Face host (never to a redirect target). `HF_TOKEN` is honoured too.'),
+  hfEndpoint: v(['HF_ENDPOINT'], httpUrl, 'unset', () => undefined as string | undefined,
+    'A Hugging Face mirror; its host is treated as a Hugging Face host for `LUMEN_FACE_REPO_BASE`.'),
+  timeout: v(['LUMEN_FACE_TIMEOUT'], positiveSeconds, '30', () => 30,
+    'Seconds allowed for connecting and for any stall in a download. It does not bound a whole (slow but steady) download.'),
+  maxBatchSize: v(['LUMEN_FACE_MAX_BATCH_SIZE'], int(1, 1024), '8', () => 8,
+    'Most faces sent to the recognizer in one run (when the model has a dynamic batch dimension).'),
+  supportsImageBatch: v(['LUMEN_FACE_SUPPORTS_IMAGE_BATCH'], bool, 'false', () => false,
+    'Seed compatibility flag, reported in `/v1/info`. Each request carries one image, so it changes nothing else.'),
+  extra: v(['LUMEN_FACE_EXTRA'], extra, 'unset', () => ({}) as Extra,
+    'JSON object of runtime extras: `rec_input_h`, `rec_input_w`, `rknn_target`, `rknn_core_mask`, `rknn_contexts`, `rknn_device_id`, `rknn_perf_debug`. Unknown keys are passed through.'),
+  detSize: v(['LUMEN_FACE_DET_SIZE'], int(32, 4096, 'a multiple of 32 from 32 to 4096').refine((n) => n % 32 === 0, 'a multiple of 32 from 32 to 4096'), '640', () => 640,
+    'Side of the square the detector sees (letterbox). A multiple of 32.'),
+  host: v(['LUMEN_FACE_HOST'], nonEmpty('a host name or IP address'), '127.0.0.1', () => '127.0.0.1',
+    'Address to listen on. The Docker image sets `0.0.0.0`.'),
+  port: v(['LUMEN_FACE_PORT'], int(0, 65535, 'a TCP port from 0 to 65535'), '8000', () => 8000, 'Port to listen on.'),
+  maxUploadBytes: v(['LUMEN_FACE_MAX_UPLOAD_BYTES'], int(1), '33554432 (32 MiB)', () => 32 * 1024 * 1024,
+    'Largest accepted image upload, in bytes. Bigger uploads get 413.'),
+  maxPixels: v(['LUMEN_FACE_MAX_PIXELS'], int(1), '100000000 (100 MP)', () => 100_000_000,
+    'Largest accepted image, in pixels (width x height), checked before any pixel is decoded. Bigger images get 413.'),
+  maxBoxes: v(['LUMEN_FACE_MAX_BOXES'], int(1, 10000), '256', () => 256, 'Most boxes accepted in one /v1/embed request.'),
+  workers: v(['LUMEN_FACE_WORKERS'], int(1, 256), 'half the CPUs, at least 1', defaultWorkers,
+    'ONNX Runtime worker threads, each holding its own pair of sessions.'),
+  intraOpThreads: v(['LUMEN_FACE_INTRA_OP_THREADS'], int(1, 256), 'CPUs / workers, at least 1',
+    () => Math.max(1, Math.floor(cpuCount() / defaultWorkers())),
+    'ONNX Runtime intra-op threads per session.'),
+  rknnLibrary: v(['LUMEN_FACE_RKNN_LIBRARY'], nonEmpty('a path to librknnrt.so'), 'librknnrt.so (default search path)',
+    () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
+  logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
+    'Log level: fatal, error, warn, info, debug, trace or silent.'),
+} as const;
+
+type Vars = typeof VARIABLES;
+export type Config = { [K in keyof Vars]: Vars[K] extends Variable<infer T> ? T : never };
+
+/** Thrown when one or more variables are invalid; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const shown = (value: string) => JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value);
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(VARIABLES) as [keyof Config, Variable<unknown>][]) {
+    const present = variable.names.filter((n) => env[n] !== undefined && env[n] !== '');
+    if (present.length === 0) {
+      out[key] = variable.fallback(env);
+      continue;
+    }
+    const values = present.map((name) => {
+      const raw = env[name] as string;
+      const result = variable.schema.safeParse(raw);
+      if (!result.success) {
+        problems.push(`${name}=${shown(raw)} is invalid: expected ${result.error.issues.map((i) => i.message).join('; ')}`);
+      }
+      return { name, value: result.success ? result.data : undefined };
+    });
+    if (values.some((x) => x.value === undefined)) continue;
+    const [first, ...rest] = values;
+    const conflict = rest.find((x) => JSON.stringify(x.value) !== JSON.stringify(first.value));
+    if (conflict && key === 'runtime') {
+      problems.push(`${first.name}=${shown(env[first.name]!)} and ${conflict.name}=${shown(env[conflict.name]!)} disagree: set only one`);
+      continue;
+    }
+    out[key] = first.value;
+  }
+  const config = out as Config;
+  if (problems.length === 0) problems.push(...crossCheck(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function crossCheck(c: Config): string[] {
+  const problems: string[] = [];
+  const npu = c.device.startsWith('rknpu');
+  if (c.runtime === 'rknn' && !npu) {
+    problems.push(`LUMEN_FACE_DEVICE=${shown(c.device)} does not fit LUMEN_FACE_RUNTIME=rknn: expected rknpu or rknpuN`);
+  }
+  if (c.runtime === 'onnxrt' && npu) {
+    problems.push(`LUMEN_FACE_DEVICE=${shown(c.device)} does not fit LUMEN_FACE_RUNTIME=onnxrt: expected cpu, cuda or cuda:N`);
+  }
+  return problems;
+}

@@ -1,0 +1,54 @@
+import { LumenError } from '../errors.js';
+import type { Box, Landmarks, Point } from '../types.js';
+
+/** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
+export type BoxInput = Box | { box: Box; landmarks?: Landmarks };
+
+export interface FaceRegion {
+  /** Clamped to the image. */
+  box: Box;
+  landmarks?: Landmarks;
+}
+
+const invalid = (message: string) => new LumenError(400, 'INVALID_BOXES', message);
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Validate and clamp caller boxes; every message names the box's index. */
+export function normaliseBoxes(inputs: readonly unknown[], width: number, height: number, maxBoxes: number): FaceRegion[] {
+  if (inputs.length > maxBoxes) {
+    throw invalid(`${inputs.length} boxes were sent; the limit is ${maxBoxes} (LUMEN_FACE_MAX_BOXES)`);
+  }
+  return inputs.map((input, index) => normaliseBox(input, index, width, height));
+}
+
+function normaliseBox(input: unknown, index: number, width: number, height: number): FaceRegion {
+  const raw = Array.isArray(input) ? input : (input as { box?: unknown } | null)?.box;
+  if (!Array.isArray(raw) || raw.length !== 4 || !raw.every(isFiniteNumber)) {
+    throw invalid(`box ${index} must be [x1, y1, x2, y2] (4 finite numbers) or {"box": [x1, y1, x2, y2]}; received ${preview(input)}`);
+  }
+  const [x1, y1, x2, y2] = raw as Box;
+  if (!(x2 > x1 && y2 > y1)) throw invalid(`box ${index} ${preview(raw)} must have x2 > x1 and y2 > y1`);
+  const box: Box = [Math.max(0, x1), Math.max(0, y1), Math.min(width, x2), Math.min(height, y2)];
+  if (!(box[2] > box[0] && box[3] > box[1])) {
+    throw invalid(`box ${index} ${preview(raw)} lies outside the ${width}x${height} image`);
+  }
+  const landmarks = Array.isArray(input) ? undefined : (input as { landmarks?: unknown }).landmarks;
+  if (landmarks === undefined || landmarks === null) return { box };
+  return { box, landmarks: normaliseLandmarks(landmarks, index) };
+}
+
+function normaliseLandmarks(value: unknown, index: number): Landmarks {
+  const ok =
+    Array.isArray(value) &&
+    value.length === 5 &&
+    value.every((p) => Array.isArray(p) && p.length === 2 && p.every(isFiniteNumber));
+  if (!ok) {
+    throw invalid(`box ${index} landmarks must be five [x, y] points (left eye, right eye, nose, left mouth, right mouth); received ${preview(value)}`);
+  }
+  return (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+}

@@ -1,0 +1,79 @@
+import sharp from 'sharp';
+import { applyAffine, arcfaceTemplate, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
+import type { Box, Landmarks, RgbImage } from '../types.js';
+import { toRgb } from '../image/source.js';
+
+export interface CropSize {
+  width: number;
+  height: number;
+}
+
+const rawInput = (image: RgbImage) =>
+  sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
+
+/**
+ * Square crop around a box, padded with black outside the image so the face is not stretched,
+ * resized (natively, with proper antialiasing) to the recognition input.
+ */
+export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Promise<Uint8Array> {
+  const [x1, y1, x2, y2] = box;
+  const side = Math.max(1, Math.round(Math.max(x2 - x1, y2 - y1)));
+  const left = Math.round((x1 + x2) / 2 - side / 2);
+  const top = Math.round((y1 + y2) / 2 - side / 2);
+  const inside = intersect(left, top, side, side, image.width, image.height);
+  const region = await toRgb(
+    rawInput(image)
+      .extract(inside)
+      .extend({
+        left: inside.left - left,
+        top: inside.top - top,
+        right: left + side - (inside.left + inside.width),
+        bottom: top + side - (inside.top + inside.height),
+        background: { r: 0, g: 0, b: 0 },
+      })
+      .resize(size.width, size.height, { fit: 'fill' }),
+  );
+  return region.data;
+}
+
+/**
+ * The face warped onto the ArcFace template. When the face is much larger than the template, the
+ * region is first shrunk by sharp so the bilinear warp does not alias.
+ */
+export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: CropSize): Promise<Uint8Array> {
+  const transform = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
+  const scale = Math.hypot(transform[0], transform[3]);
+  if (scale >= 0.5) return warpAffine(image, transform, size.width, size.height);
+
+  const inverse = invertAffine(transform);
+  const corners = [[0, 0], [size.width, 0], [0, size.height], [size.width, size.height]].map(([u, v]) => applyAffine(inverse, [u, v]));
+  const xs = corners.map((p) => p[0]);
+  const ys = corners.map((p) => p[1]);
+  const left = Math.floor(Math.min(...xs)) - 2;
+  const top = Math.floor(Math.min(...ys)) - 2;
+  const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + 2 - left, Math.ceil(Math.max(...ys)) + 2 - top, image.width, image.height);
+  const shrunkWidth = Math.max(1, Math.round(inside.width * scale * 1.5));
+  const shrunkHeight = Math.max(1, Math.round(inside.height * scale * 1.5));
+  const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
+  // Map shrunk-region pixels back to image pixels, then through the similarity.
+  const sx = inside.width / shrunkWidth;
+  const sy = inside.height / shrunkHeight;
+  const toImage: Affine = [sx, 0, inside.left + 0.5 * sx - 0.5, 0, sy, inside.top + 0.5 * sy - 0.5];
+  return warpAffine(region, compose(transform, toImage), size.width, size.height);
+}
+
+/** a ∘ b: apply b, then a. */
+function compose(a: Affine, b: Affine): Affine {
+  return [
+    a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2],
+    a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5],
+  ];
+}
+
+function intersect(left: number, top: number, width: number, height: number, imageWidth: number, imageHeight: number) {
+  const l = Math.min(Math.max(0, left), imageWidth - 1);
+  const t = Math.min(Math.max(0, top), imageHeight - 1);
+  const r = Math.max(l + 1, Math.min(imageWidth, left + width));
+  const b = Math.max(t + 1, Math.min(imageHeight, top + height));
+  return { left: l, top: t, width: r - l, height: b - t };
+}

@@ -1,0 +1,34 @@
+import { decodeScrfd, type Detection } from '../face/scrfd.js';
+import type { InferenceEngine } from '../backends/engine.js';
+import { letterbox } from '../image/letterbox.js';
+import type { SourceImage } from '../image/source.js';
+import type { DetectOptions } from './options.js';
+import { emptyTimings, timed, type StageTimings } from './timings.js';
+
+const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]);
+const area = (d: Detection) => (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]);
+
+/** Letterbox, run the detector, decode; largest face first. Coordinates are in the upright image. */
+export async function detectFaces(
+  engine: InferenceEngine,
+  source: SourceImage,
+  detSize: number,
+  options: DetectOptions,
+  timings: StageTimings = emptyTimings(),
+): Promise<Detection[]> {
+  const { image, scale } = await timed(timings, 'decode', () => letterbox(source, detSize));
+  const start = performance.now();
+  const outputs = await engine.detect(image);
+  const detections = decodeScrfd(outputs, {
+    inputWidth: detSize,
+    inputHeight: detSize,
+    scale,
+    imageWidth: source.width,
+    imageHeight: source.height,
+    minScore: options.min_score,
+    nmsIou: options.nms,
+  });
+  timings.detect += performance.now() - start;
+  const kept = detections.filter((d) => shorterSide(d) >= options.min_size).sort((a, b) => area(b) - area(a));
+  return options.max_faces === undefined ? kept : kept.slice(0, options.max_faces);
+}

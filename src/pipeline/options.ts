@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * Detection knobs. The same schema validates HTTP query strings (strings are coerced),
+ * types the programmatic API and documents OpenAPI.
+ */
+export const detectOptionsSchema = z.object({
+  min_score: z.coerce.number().min(0).max(1).default(0.5)
+    .describe('Smallest detection score kept, 0 to 1.'),
+  max_faces: z.coerce.number().int().min(1).optional()
+    .describe('Keep at most this many faces, the largest ones. Default: all.'),
+  min_size: z.coerce.number().min(0).default(0)
+    .describe('Drop faces whose box is smaller than this many pixels on its shorter side.'),
+  nms: z.coerce.number().gt(0).max(1).default(0.4)
+    .describe('IoU above which overlapping detections are merged (non-maximum suppression).'),
+});
+
+export type DetectOptions = z.output<typeof detectOptionsSchema>;
+export type DetectOptionsInput = z.input<typeof detectOptionsSchema>;
+
+export const alignOptionSchema = z.object({
+  align: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true)
+    .describe('Align each face to the ArcFace template with its landmarks (detected when not sent). false gives a plain square crop.'),
+});

@@ -1,0 +1,180 @@
+import os from 'node:os';
+import pLimit from 'p-limit';
+import type { InferenceEngine } from '../backends/engine.js';
+import type { Detection } from '../face/scrfd.js';
+import { iou } from '../face/geometry.js';
+import { LumenError } from '../errors.js';
+import type { ImageLimits } from '../image/limits.js';
+import { type ImageInput, SourceImage } from '../image/source.js';
+import type { Box, Landmarks, RgbImage } from '../types.js';
+import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
+import { alignedCrop, squareCrop } from './crops.js';
+import { detectFaces } from './detector.js';
+import { type DetectOptions, type DetectOptionsInput, detectOptionsSchema } from './options.js';
+import { embedCrops } from './recognizer.js';
+import { emptyTimings, type StageTimings, timed } from './timings.js';
+
+export interface PipelineSettings {
+  detSize: number;
+  maxBatchSize: number;
+  maxBoxes: number;
+  limits: ImageLimits;
+}
+
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+export interface DetectedFace {
+  box: Box;
+  score: number;
+  landmarks: Landmarks | null;
+}
+
+export interface EmbeddedFace extends DetectedFace {
+  embedding: Float32Array;
+}
+
+export interface EmbeddedBox {
+  box: Box;
+  aligned: boolean;
+  /** The landmarks the crop was aligned with (sent, or detected around the box). */
+  landmarks: Landmarks | null;
+  embedding: Float32Array;
+}
+
+export interface EmbedOptions {
+  /** Boxes in pixels of the upright image; omitted or null embeds the whole image. */
+  boxes?: readonly BoxInput[] | null;
+  /** Align to the ArcFace template (default true). */
+  align?: boolean;
+}
+
+export interface PipelineResult<F> {
+  image: ImageSize;
+  faces: F[];
+  timings: StageTimings;
+}
+
+/** A full decode of a 100 MP photo is 300 MB, so bound how many are in memory at once. */
+const fullDecodes = pLimit(Math.max(2, os.availableParallelism()));
+
+/** Detect, align and embed, written once for every runtime. */
+export class FacePipeline {
+  constructor(
+    readonly engine: InferenceEngine,
+    readonly settings: PipelineSettings,
+  ) {}
+
+  async detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<DetectedFace>> {
+    const timings = emptyTimings();
+    const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
+    const faces = await detectFaces(this.engine, source, this.settings.detSize, parseOptions(options), timings);
+    return { image: sizeOf(source), faces: faces.map(toDetectedFace), timings };
+  }
+
+  async faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
+    const timings = emptyTimings();
+    const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
+    const detections = await detectFaces(this.engine, source, this.settings.detSize, parseOptions(options), timings);
+    if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
+
+    const embeddings = await fullDecodes(async () => {
+      const image = await timed(timings, 'decode', () => source.decode());
+      const crops = await timed(timings, 'align', () =>
+        Promise.all(detections.map((d) => (d.landmarks ? alignedCrop(image, d.landmarks, this.cropSize) : squareCrop(image, d.box, this.cropSize)))),
+      );
+      return timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
+    });
+    const faces = detections.map((d, i) => ({ ...toDetectedFace(d), embedding: embeddings[i] }));
+    return { image: sizeOf(source), faces, timings };
+  }
+
+  async embed(input: ImageInput, options: EmbedOptions = {}): Promise<PipelineResult<EmbeddedBox>> {
+    const timings = emptyTimings();
+    const align = options.align ?? true;
+    const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
+    const regions: FaceRegion[] =
+      options.boxes == null
+        ? [{ box: [0, 0, source.width, source.height] }]
+        : normaliseBoxes(options.boxes, source.width, source.height, this.settings.maxBoxes);
+    if (regions.length === 0) return { image: sizeOf(source), faces: [], timings };
+
+    const faces = await fullDecodes(async () => {
+      const image = await timed(timings, 'decode', () => source.decode());
+      const landmarks = align
+        ? await Promise.all(regions.map((r) => r.landmarks ?? this.landmarksAround(image, r.box, timings)))
+        : regions.map(() => null);
+      const crops = await timed(timings, 'align', () =>
+        Promise.all(regions.map((r, i) => {
+          const points = landmarks[i];
+          return points ? alignedCrop(image, points, this.cropSize) : squareCrop(image, r.box, this.cropSize);
+        })),
+      );
+      const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
+      return regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
+    });
+    return { image: sizeOf(source), faces, timings };
+  }
+
+  get cropSize() {
+    const { width, height } = this.engine.info.recognition;
+    return { width, height };
+  }
+
+  /**
+   * Landmarks for a caller's box: run the detector on a margin around it and take the face whose
+   * centre lies in the box and that overlaps it most. Null when there is none (the plain crop is kept).
+   */
+  private async landmarksAround(image: RgbImage, box: Box, timings: StageTimings): Promise<Landmarks | null> {
+    const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
+    const cx = (box[0] + box[2]) / 2;
+    const cy = (box[1] + box[3]) / 2;
+    const left = Math.max(0, Math.floor(cx - side / 2));
+    const top = Math.max(0, Math.floor(cy - side / 2));
+    const right = Math.min(image.width, Math.ceil(cx + side / 2));
+    const bottom = Math.min(image.height, Math.ceil(cy + side / 2));
+    const region = cropRaw(image, left, top, right - left, bottom - top);
+    const source = await SourceImage.open(region, this.settings.limits);
+    const found = await detectFaces(this.engine, source, this.settings.detSize, parseOptions({}), timings);
+    let best: Detection | undefined;
+    let bestOverlap = 0;
+    for (const d of found) {
+      if (!d.landmarks) continue;
+      const shifted: Box = [d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top];
+      const centreX = (shifted[0] + shifted[2]) / 2;
+      const centreY = (shifted[1] + shifted[3]) / 2;
+      if (centreX < box[0] || centreX > box[2] || centreY < box[1] || centreY > box[3]) continue;
+      const overlap = iou(shifted, box);
+      if (overlap > bestOverlap) {
+        best = d;
+        bestOverlap = overlap;
+      }
+    }
+    return best?.landmarks ? (best.landmarks.map(([x, y]) => [x + left, y + top]) as Landmarks) : null;
+  }
+}
+
+function parseOptions(options: DetectOptionsInput): DetectOptions {
+  const parsed = detectOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const name = issue.path.join('.');
+  throw new LumenError(400, 'INVALID_OPTION', `${name} is invalid: ${issue.message} (received ${JSON.stringify((options as Record<string, unknown>)[name])})`);
+}
+
+function toDetectedFace(d: Detection): DetectedFace {
+  return { box: d.box, score: d.score, landmarks: d.landmarks };
+}
+
+const sizeOf = (source: SourceImage): ImageSize => ({ width: source.width, height: source.height });
+
+function cropRaw(image: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * image.width + left) * 3;
+    data.set(image.data.subarray(from, from + width * 3), y * width * 3);
+  }
+  return { data, width, height };
+}

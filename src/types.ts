@@ -1,0 +1,33 @@
+/** Axis-aligned box in pixels of the EXIF-upright image: [x1, y1, x2, y2]. */
+export type Box = [number, number, number, number];
+export type Point = [number, number];
+/** Left eye, right eye, nose, left mouth corner, right mouth corner. */
+export type Landmarks = [Point, Point, Point, Point, Point];
+
+/** 8-bit RGB pixels, interleaved (HWC), 3 channels, no padding between rows. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A model output as a flat float array plus its shape. */
+export interface Tensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** The subset of a pino logger the library uses, so it can run with or without Fastify. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
