@@ -52,3 +52,15 @@ function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
+
+/** Parse the `boxes` form field (JSON text). */
+export function parseBoxesJson(text: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw invalid(`boxes must be JSON such as [[10,10,120,140]]; ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw invalid(`boxes must be a JSON array of boxes, received ${preview(value)}`);
+  return value;
+}

@@ -1,0 +1,45 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FaceBackend } from '../src/backend.js';
+import type { Config } from '../src/config.js';
+import detectRoute from '../routes/detect.js';
+import embedRoute from '../routes/embed.js';
+import facesRoute from '../routes/faces.js';
+import healthRoute from '../routes/health.js';
+import infoRoute from '../routes/info.js';
+import backendPlugin from './backend.js';
+import errorsPlugin from './errors.js';
+import multipartPlugin from './multipart.js';
+import swaggerPlugin from './swagger.js';
+
+export interface AppOptions {
+  config: Config;
+  /** Use this backend instead of loading one from the config (it is not closed with the app). */
+  backend?: FaceBackend;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** External plugins, then app plugins, then routes (the fastify/demo order). */
+export async function buildApp(options: AppOptions) {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    requestIdHeader: 'x-request-id',
+    // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swaggerPlugin);
+  await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
+  await app.register(errorsPlugin);
+  await app.register(backendPlugin, { config, backend: options.backend });
+
+  await app.register(healthRoute);
+  await app.register(infoRoute);
+  await app.register(embedRoute);
+  await app.register(detectRoute);
+  await app.register(facesRoute);
+  return app;
+}

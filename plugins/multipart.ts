@@ -1,0 +1,53 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { LumenError } from '../src/errors.js';
+
+export interface Upload {
+  image: Buffer;
+  fields: Record<string, string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Read the multipart body: exactly one file part named "image", plus the allowed text fields. */
+    readUpload(allowedFields: readonly string[]): Promise<Upload>;
+  }
+}
+
+const MAX_FIELD_BYTES = 1024 * 1024;
+
+export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app: FastifyInstance, opts) {
+  await app.register(multipart, {
+    limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 8, parts: 10, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
+  });
+
+  app.decorateRequest('readUpload', async function readUpload(this: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
+    if (!this.isMultipart()) {
+      throw new LumenError(415, 'NOT_MULTIPART', 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)');
+    }
+    let image: Buffer | undefined;
+    const fields: Record<string, string> = {};
+    for await (const part of this.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'image') {
+          part.file.resume();
+          throw new LumenError(400, 'UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
+        }
+        image = await part.toBuffer();
+      } else {
+        if (!allowedFields.includes(part.fieldname)) {
+          const allowed = ['image', ...allowedFields].map((f) => `"${f}"`).join(', ');
+          throw new LumenError(400, 'UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
+        }
+        if (part.valueTruncated) {
+          throw new LumenError(413, 'FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
+        }
+        fields[part.fieldname] = String(part.value);
+      }
+    }
+    if (!image) throw new LumenError(400, 'MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
+    if (image.length === 0) throw new LumenError(400, 'EMPTY_IMAGE', 'the "image" part is empty');
+    return { image, fields };
+  });
+});

@@ -1,0 +1,39 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+/** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`lumen-face: ${err.message}\n`);
+  process.exit(2);
+}
+
+const app = await buildApp({ config });
+
+async function shutdown(signal: string) {
+  app.log.info({ signal }, 'shutting down');
+  await app.close();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (err) {
+  app.log.fatal({ err }, 'could not listen');
+  process.exit(1);
+}
+
+app.faceBackend.loaded.then(
+  () => app.log.info('ready'),
+  async (err: Error) => {
+    app.log.fatal({ err: { message: err.message } }, 'exiting: the model pack could not be loaded');
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,26 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { multipartValidator, serverTiming } from './multipart-route.js';
+import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './schemas.js';
+
+const detectRoute: FastifyPluginAsyncZod = async (app) => {
+  app.post('/v1/detect', {
+    schema: {
+      tags: ['faces'],
+      summary: 'Find faces: boxes, scores and 5-point landmarks',
+      description: 'Upload an image as multipart/form-data. Faces are ordered largest first.',
+      consumes: ['multipart/form-data'],
+      querystring: detectQuery,
+      body: imageUploadBody,
+      response: { 200: detectResponse, ...errorResponses },
+    },
+    validatorCompiler: multipartValidator,
+  }, async (request, reply) => {
+    const backend = app.faceBackend.get();
+    const { image } = await request.readUpload([]);
+    const result = await backend.detect(image, request.query);
+    reply.header('server-timing', serverTiming(result.timings));
+    return { image: result.image, faces: result.faces };
+  });
+};
+
+export default detectRoute;

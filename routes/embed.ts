@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { parseBoxesJson } from '../src/pipeline/boxes.js';
+import { multipartValidator, serverTiming, toNumbers } from './multipart-route.js';
+import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './schemas.js';
+
+const embedRoute: FastifyPluginAsyncZod = async (app) => {
+  app.post('/v1/embed', {
+    schema: {
+      tags: ['faces'],
+      summary: 'Embed given boxes, or the whole image',
+      description:
+        'Upload an image as multipart/form-data. With `boxes`, each box is embedded in the order sent; without it, the whole image is. ' +
+        'Each box is aligned with its landmarks (sent, or detected around the box) unless `align=false`.',
+      consumes: ['multipart/form-data'],
+      querystring: embedQuery,
+      body: embedUploadBody,
+      response: { 200: embedResponse, ...errorResponses },
+    },
+    validatorCompiler: multipartValidator,
+  }, async (request, reply) => {
+    const backend = app.faceBackend.get();
+    const { image, fields } = await request.readUpload(['boxes']);
+    const boxes = fields.boxes === undefined ? undefined : (parseBoxesJson(fields.boxes) as never);
+    const result = await backend.embedDetailed(image, { boxes, align: request.query.align });
+    reply.header('server-timing', serverTiming(result.timings));
+    return {
+      model: backend.info().model,
+      image: result.image,
+      faces: result.faces.map((f) => ({ box: f.box, aligned: f.aligned, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+    };
+  });
+};
+
+export default embedRoute;

@@ -1,0 +1,30 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { multipartValidator, serverTiming, toNumbers } from './multipart-route.js';
+import { errorResponses, facesQuery, facesResponse, imageUploadBody } from './schemas.js';
+
+const facesRoute: FastifyPluginAsyncZod = async (app) => {
+  app.post('/v1/faces', {
+    schema: {
+      tags: ['faces'],
+      summary: 'Detect, align and embed every face in one call',
+      description: 'Upload an image as multipart/form-data. Faces are ordered largest first, each with its embedding.',
+      consumes: ['multipart/form-data'],
+      querystring: facesQuery,
+      body: imageUploadBody,
+      response: { 200: facesResponse, ...errorResponses },
+    },
+    validatorCompiler: multipartValidator,
+  }, async (request, reply) => {
+    const backend = app.faceBackend.get();
+    const { image } = await request.readUpload([]);
+    const result = await backend.faces(image, request.query);
+    reply.header('server-timing', serverTiming(result.timings));
+    return {
+      model: backend.info().model,
+      image: result.image,
+      faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+    };
+  });
+};
+
+export default facesRoute;

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+const healthRoute: FastifyPluginAsyncZod = async (app) => {
+  app.get('/healthz', {
+    schema: {
+      tags: ['service'],
+      summary: 'Liveness: 200 whenever the process is alive (no model work)',
+      response: { 200: z.object({ status: z.literal('ok') }) },
+    },
+  }, async () => ({ status: 'ok' as const }));
+
+  const readiness = z.object({
+    status: z.enum(['ready', 'loading', 'failed']),
+    message: z.string().optional(),
+  });
+  app.get('/readyz', {
+    schema: {
+      tags: ['service'],
+      summary: 'Readiness: 200 once both models are loaded, 503 with the state otherwise',
+      response: { 200: readiness, 503: readiness },
+    },
+  }, async (_request, reply) => {
+    const { state } = app.faceBackend;
+    if (state.status === 'ready') return { status: 'ready' as const };
+    reply.status(503);
+    return state.status === 'failed' ? { status: 'failed' as const, message: state.error.message } : { status: 'loading' as const };
+  });
+};
+
+export default healthRoute;

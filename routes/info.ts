@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponses } from './schemas.js';
+
+const packFile = z.object({
+  role: z.enum(['detection', 'recognition']),
+  path: z.string(),
+  source: z.enum(['local', 'cache', 'remote']).meta({ description: 'Where the file was found: local directory, cache, or downloaded at start-up.' }),
+  url: z.string().optional(),
+  size: z.number().int(),
+  sha256: z.string(),
+});
+
+const infoResponse = z.object({
+  service: z.object({ name: z.string(), version: z.string() }),
+  runtime: z.string(),
+  device: z.string(),
+  providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.' }),
+  model: z.object({ name: z.string(), runtime: z.string(), precision: z.string(), dim: z.number().int() }),
+  files: z.object({ detection: packFile, recognition: packFile }),
+  inputs: z.object({
+    detection: z.object({ width: z.number().int(), height: z.number().int() }),
+    recognition: z.object({ width: z.number().int(), height: z.number().int(), batch: z.union([z.number().int(), z.literal('dynamic')]) }),
+  }),
+  limits: z.object({ maxUploadBytes: z.number().int(), maxPixels: z.number().int(), maxBoxes: z.number().int(), maxBatchSize: z.number().int() }),
+  supportsImageBatch: z.boolean(),
+  versions: z.object({ node: z.string(), onnxruntime: z.string().nullable(), sharp: z.string().nullable() }),
+  engine: z.record(z.string(), z.unknown()).meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),
+});
+
+const infoRoute: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/info', {
+    schema: {
+      tags: ['service'],
+      summary: 'Service, runtime, model pack, inputs, limits and versions',
+      response: { 200: infoResponse, 503: errorResponses[503] },
+    },
+  }, async () => app.faceBackend.get().info());
+};
+
+export default infoRoute;

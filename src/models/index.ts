@@ -1,0 +1,3 @@
+export type { PackRequest, ResolvedPack } from './types.js';
+export { resolvePack } from './resolve.js';
+export { packFileUrl } from './url.js';
