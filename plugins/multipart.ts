@@ -26,9 +26,21 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
     if (!this.isMultipart()) {
       throw new LumenError(415, 'NOT_MULTIPART', 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)');
     }
+    try {
+      return await collect(this, allowedFields);
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (err instanceof LumenError || (status !== undefined && status >= 400 && status < 500)) throw err;
+      // busboy reports a malformed or truncated body as a plain Error.
+      throw new LumenError(400, 'MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
+    }
+  });
+});
+
+async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
     let image: Buffer | undefined;
     const fields: Record<string, string> = {};
-    for await (const part of this.parts()) {
+    for await (const part of request.parts()) {
       if (part.type === 'file') {
         if (part.fieldname !== 'image') {
           part.file.resume();
@@ -49,5 +61,4 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
     if (!image) throw new LumenError(400, 'MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
     if (image.length === 0) throw new LumenError(400, 'EMPTY_IMAGE', 'the "image" part is empty');
     return { image, fields };
-  });
-});
+}

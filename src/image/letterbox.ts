@@ -12,12 +12,15 @@ export interface Letterboxed {
  * Letterbox the upright image into a size x size square (InsightFace convention).
  * sharp resizes natively and uses JPEG shrink-on-load, so a 12 MP photo is never fully decoded for detection.
  */
-export async function letterbox(source: SourceImage, size: number): Promise<Letterboxed> {
+export async function letterbox(source: SourceImage, size: number, options: { upscale?: boolean } = {}): Promise<Letterboxed> {
   const { width, height } = source;
+  const fits = width <= size && height <= size;
   const [newWidth, newHeight] =
-    height > width
-      ? [Math.max(1, Math.floor((size * width) / height)), size]
-      : [size, Math.max(1, Math.floor((size * height) / width))];
+    options.upscale === false && fits
+      ? [width, height]
+      : height > width
+        ? [Math.max(1, Math.floor((size * width) / height)), size]
+        : [size, Math.max(1, Math.floor((size * height) / width))];
   const pipeline = source
     .pipeline()
     .resize(newWidth, newHeight, { fit: 'fill' })

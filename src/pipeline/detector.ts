@@ -15,8 +15,9 @@ export async function detectFaces(
   detSize: number,
   options: DetectOptions,
   timings: StageTimings = emptyTimings(),
+  letterboxOptions: { upscale?: boolean } = {},
 ): Promise<Detection[]> {
-  const { image, scale } = await timed(timings, 'decode', () => letterbox(source, detSize));
+  const { image, scale } = await timed(timings, 'decode', () => letterbox(source, detSize, letterboxOptions));
   const start = performance.now();
   const outputs = await engine.detect(image);
   const detections = decodeScrfd(outputs, {

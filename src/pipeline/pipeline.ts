@@ -103,9 +103,7 @@ export class FacePipeline {
 
     const faces = await fullDecodes(async () => {
       const image = await timed(timings, 'decode', () => source.decode());
-      const landmarks = align
-        ? await Promise.all(regions.map((r) => r.landmarks ?? this.landmarksAround(image, r.box, timings)))
-        : regions.map(() => null);
+      const landmarks = align ? await this.landmarksFor(source, image, regions, timings) : regions.map(() => null);
       const crops = await timed(timings, 'align', () =>
         Promise.all(regions.map((r, i) => {
           const points = landmarks[i];
@@ -124,9 +122,22 @@ export class FacePipeline {
   }
 
   /**
-   * Landmarks for a caller's box: run the detector on a margin around it and take the face whose
-   * centre lies in the box and that overlaps it most. Null when there is none (the plain crop is kept).
+   * Landmarks for each caller box: the sent ones, else the best match among the faces detected in
+   * the whole image, else a detection on a margin around the box (small faces a whole-image pass misses).
    */
+  private async landmarksFor(source: SourceImage, image: RgbImage, regions: FaceRegion[], timings: StageTimings): Promise<(Landmarks | null)[]> {
+    const needed = regions.filter((r) => !r.landmarks);
+    const whole = needed.length > 0 ? await detectFaces(this.engine, source, this.settings.detSize, parseOptions({}), timings) : [];
+    return Promise.all(
+      regions.map(async (r) => {
+        if (r.landmarks) return r.landmarks;
+        const match = bestMatch(whole, r.box, 0, 0, MIN_MATCH_IOU);
+        return match ?? this.landmarksAround(image, r.box, timings);
+      }),
+    );
+  }
+
+  /** Run the detector on a margin around the box, at native resolution (upscaling blurs small faces). */
   private async landmarksAround(image: RgbImage, box: Box, timings: StageTimings): Promise<Landmarks | null> {
     const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
     const cx = (box[0] + box[2]) / 2;
@@ -137,23 +148,33 @@ export class FacePipeline {
     const bottom = Math.min(image.height, Math.ceil(cy + side / 2));
     const region = cropRaw(image, left, top, right - left, bottom - top);
     const source = await SourceImage.open(region, this.settings.limits);
-    const found = await detectFaces(this.engine, source, this.settings.detSize, parseOptions({}), timings);
-    let best: Detection | undefined;
-    let bestOverlap = 0;
-    for (const d of found) {
-      if (!d.landmarks) continue;
-      const shifted: Box = [d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top];
-      const centreX = (shifted[0] + shifted[2]) / 2;
-      const centreY = (shifted[1] + shifted[3]) / 2;
-      if (centreX < box[0] || centreX > box[2] || centreY < box[1] || centreY > box[3]) continue;
-      const overlap = iou(shifted, box);
-      if (overlap > bestOverlap) {
-        best = d;
-        bestOverlap = overlap;
-      }
-    }
-    return best?.landmarks ? (best.landmarks.map(([x, y]) => [x + left, y + top]) as Landmarks) : null;
+    const found = await detectFaces(this.engine, source, this.settings.detSize, parseOptions({}), timings, { upscale: false });
+    return bestMatch(found, box, left, top, 0);
   }
+}
+
+/** A whole-image detection must overlap the caller's box this much to stand for it. */
+const MIN_MATCH_IOU = 0.3;
+
+/**
+ * Landmarks of the detection (offset by left, top) whose centre lies in the box and that overlaps it most.
+ */
+function bestMatch(found: Detection[], box: Box, left: number, top: number, minIou: number): Landmarks | null {
+  let best: Detection | undefined;
+  let bestOverlap = minIou;
+  for (const d of found) {
+    if (!d.landmarks) continue;
+    const shifted: Box = [d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top];
+    const centreX = (shifted[0] + shifted[2]) / 2;
+    const centreY = (shifted[1] + shifted[3]) / 2;
+    if (centreX < box[0] || centreX > box[2] || centreY < box[1] || centreY > box[3]) continue;
+    const overlap = iou(shifted, box);
+    if (overlap > bestOverlap) {
+      best = d;
+      bestOverlap = overlap;
+    }
+  }
+  return best?.landmarks ? (best.landmarks.map(([x, y]) => [x + left, y + top]) as Landmarks) : null;
 }
 
 function parseOptions(options: DetectOptionsInput): DetectOptions {

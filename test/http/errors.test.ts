@@ -1,0 +1,105 @@
+import t from 'tap';
+import { backendFor, readFace } from '../helpers/fixtures.js';
+import { imagePart, multipart, testApp } from '../helpers/app.js';
+
+/** Every bad input gets a 4xx in the one error shape, and the server keeps serving. */
+
+const backend = await backendFor();
+t.teardown(() => backend.close());
+const app = await testApp(t, { backend });
+const photo = readFace('identities/Angelina_Jolie/01.jpg');
+
+async function post(url: string, parts: Parameters<typeof multipart>[0]) {
+  const { payload, headers } = await multipart(parts);
+  return app.inject({ method: 'POST', url, payload, headers });
+}
+
+function expectError(t: Tap, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
+  t.equal(res.statusCode, status, `status ${status}`);
+  const body = res.json() as Record<string, unknown>;
+  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
+  t.equal(body.statusCode, status);
+  t.equal(body.code, code);
+  t.match(body.message, message);
+}
+type Tap = Pick<typeof t, "equal" | "same" | "match" | "ok">;
+
+t.test('boxes', async (t) => {
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /box 0 .* must have x2 > x1 and y2 > y1/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,100],[1,2,3]]' }]), 400, 'INVALID_BOXES', /box 1 must be \[x1, y1, x2, y2\]/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,"x"]]' }]), 400, 'INVALID_BOXES', /box 0 must be/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10]},{"box":[5000,5000,6000,6000]}]' }]), 400, 'INVALID_BOXES', /box 1 .* lies outside the 1536x1152 image/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10],"landmarks":[[1,2]]}]' }]), 400, 'INVALID_BOXES', /box 0 landmarks must be five/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,1e400,10]]' }]), 400, 'INVALID_BOXES', /box 0 must be .*finite/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0' }]), 400, 'INVALID_BOXES', /boxes must be JSON/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '{"box":[0,0,1,1]}' }]), 400, 'INVALID_BOXES', /boxes must be a JSON array/);
+  const many = JSON.stringify(Array.from({ length: 257 }, () => [0, 0, 10, 10]));
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: many }]), 400, 'INVALID_BOXES', /257 boxes were sent; the limit is 256/);
+});
+
+t.test('multipart structure', async (t) => {
+  expectError(t, await post('/v1/embed', [{ name: 'boxes', value: '[]' }]), 400, 'MISSING_IMAGE', /no "image" file part/);
+  expectError(t, await post('/v1/faces', [imagePart(new Uint8Array(0))]), 400, 'EMPTY_IMAGE', /empty/);
+  expectError(t, await post('/v1/detect', [{ name: 'photo', value: photo, filename: 'a.jpg' }]), 400, 'UNEXPECTED_FILE', /unexpected file part "photo"/);
+  expectError(t, await post('/v1/detect', [imagePart(photo), { name: 'boxes', value: '[]' }]), 400, 'UNEXPECTED_FIELD', /unexpected field "boxes"/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), imagePart(photo)]), 400, 'TOO_MANY_FILES', /exactly one file/);
+  const json = await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: 'x' } });
+  expectError(t, json, 415, 'NOT_MULTIPART', /multipart\/form-data/);
+  expectError(t, await app.inject({ method: 'POST', url: '/v1/embed' }), 415, 'NOT_MULTIPART', /multipart/);
+  const broken = await app.inject({
+    method: 'POST', url: '/v1/embed',
+    headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+    payload: '--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc',
+  });
+  expectError(t, broken, 400, 'MALFORMED_MULTIPART', /could not be parsed/);
+});
+
+t.test('images', async (t) => {
+  expectError(t, await post('/v1/faces', [imagePart(Buffer.from('just some text'), 'a.txt', 'text/plain')]), 415, 'UNSUPPORTED_IMAGE', /received plain text/);
+  const heic = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(64)]);
+  expectError(t, await post('/v1/embed', [imagePart(heic, 'a.heic', 'image/heic')]), 415, 'UNSUPPORTED_IMAGE', /HEIC/);
+  expectError(t, await post('/v1/detect', [imagePart(photo.subarray(0, 300))]), 415, 'UNSUPPORTED_IMAGE', /JPEG/);
+});
+
+t.test('knobs name the bad parameter', async (t) => {
+  for (const [query, name] of [['min_score=2', 'min_score'], ['max_faces=-1', 'max_faces'], ['max_faces=lots', 'max_faces'], ['min_size=-3', 'min_size'], ['nms=0', 'nms'], ['min_score=abc', 'min_score']]) {
+    for (const url of ['/v1/detect', '/v1/faces']) {
+      expectError(t, await post(`${url}?${query}`, [imagePart(photo)]), 400, 'INVALID_PARAMETER', new RegExp(`"${name}" is invalid`));
+    }
+  }
+  expectError(t, await post('/v1/embed?align=maybe', [imagePart(photo)]), 400, 'INVALID_PARAMETER', /"align" is invalid/);
+});
+
+t.test('unknown routes and the server keeps serving', async (t) => {
+  expectError(t, await app.inject({ method: 'GET', url: '/v2/nothing' }), 404, 'NOT_FOUND', /no route GET \/v2\/nothing/);
+  const ok = await post('/v1/detect', [imagePart(photo)]);
+  t.equal(ok.statusCode, 200, 'a good request still works after all the bad ones');
+  t.equal(ok.json().faces.length, 1);
+});
+
+t.test('upload and pixel limits', async (t) => {
+  const small = await backendFor('scrfd_2.5g_mbf', 'fp32', { LUMEN_FACE_MAX_PIXELS: '1000000' });
+  t.teardown(() => small.close());
+  const limited = await testApp(t, { backend: small, env: { LUMEN_FACE_MAX_UPLOAD_BYTES: '100000' } });
+  const big = await multipart([imagePart(photo)]);
+  expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces', ...big }), 413, 'UPLOAD_TOO_LARGE', /.+/);
+  const pixels = await multipart([imagePart(readFace('identities/Colin_Powell/01.jpg'))]);
+  t.equal((await limited.inject({ method: 'POST', url: '/v1/faces', ...pixels })).statusCode, 200, '150x150 is within both limits');
+  const tooManyPixels = await multipart([imagePart(await (await import('sharp')).default({ create: { width: 1200, height: 1000, channels: 3, background: '#888' } }).jpeg().toBuffer())]);
+  expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces', ...tooManyPixels }), 413, 'IMAGE_TOO_LARGE', /1200x1000 = 1200000 pixels; the limit is 1000000/);
+});
+
+t.test('our own bugs are a 500 with a generic message and no stack', async (t) => {
+  const { buildApp } = await import('../../plugins/app.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const { testEnv } = await import('../helpers/app.js');
+  const buggy = await buildApp({ config: loadConfig(testEnv()), backend, logger: false });
+  buggy.get('/boom', async () => {
+    throw new Error('secret internal detail');
+  });
+  await buggy.ready();
+  t.teardown(() => buggy.close());
+  const res = await buggy.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'req-42' } });
+  expectError(t, res, 500, 'INTERNAL_ERROR', /internal error; quote request id req-42/);
+  t.notMatch(res.body, /secret internal detail|at .*\.js/);
+});
