@@ -8,6 +8,7 @@ import facesRoute from '../routes/faces.js';
 import healthRoute from '../routes/health.js';
 import infoRoute from '../routes/info.js';
 import backendPlugin from './backend.js';
+import configPlugin from './config.js';
 import errorsPlugin from './errors.js';
 import multipartPlugin from './multipart.js';
 import swaggerPlugin from './swagger.js';
@@ -32,6 +33,7 @@ export async function buildApp(options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(swaggerPlugin);
+  await app.register(configPlugin, { config });
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
   await app.register(backendPlugin, { config, backend: options.backend });
