@@ -10,6 +10,7 @@ import infoRoute from '../routes/info.js';
 import backendPlugin from './backend.js';
 import configPlugin from './config.js';
 import errorsPlugin from './errors.js';
+import inflightPlugin from './inflight.js';
 import multipartPlugin from './multipart.js';
 import swaggerPlugin from './swagger.js';
 
@@ -36,6 +37,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(configPlugin, { config });
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
+  await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
 
   await app.register(healthRoute);

@@ -38,27 +38,27 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
 });
 
 async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
-    let image: Buffer | undefined;
-    const fields: Record<string, string> = {};
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          part.file.resume();
-          throw new LumenError(400, 'UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
-        }
-        image = await part.toBuffer();
-      } else {
-        if (!allowedFields.includes(part.fieldname)) {
-          const allowed = ['image', ...allowedFields].map((f) => `"${f}"`).join(', ');
-          throw new LumenError(400, 'UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
-        }
-        if (part.valueTruncated) {
-          throw new LumenError(413, 'FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
-        }
-        fields[part.fieldname] = String(part.value);
+  let image: Buffer | undefined;
+  const fields: Record<string, string> = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'image') {
+        part.file.resume();
+        throw new LumenError(400, 'UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
       }
+      image = await part.toBuffer();
+    } else {
+      if (!allowedFields.includes(part.fieldname)) {
+        const allowed = ['image', ...allowedFields].map((f) => `"${f}"`).join(', ');
+        throw new LumenError(400, 'UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
+      }
+      if (part.valueTruncated) {
+        throw new LumenError(413, 'FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
+      }
+      fields[part.fieldname] = String(part.value);
     }
-    if (!image) throw new LumenError(400, 'MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
-    if (image.length === 0) throw new LumenError(400, 'EMPTY_IMAGE', 'the "image" part is empty');
-    return { image, fields };
+  }
+  if (!image) throw new LumenError(400, 'MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
+  if (image.length === 0) throw new LumenError(400, 'EMPTY_IMAGE', 'the "image" part is empty');
+  return { image, fields };
 }

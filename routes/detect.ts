@@ -14,6 +14,7 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: detectResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
+    config: { heavy: true },
   }, async (request, reply) => {
     const backend = app.faceBackend.get();
     const { image } = await request.readUpload([]);

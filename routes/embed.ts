@@ -17,6 +17,7 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: embedResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
+    config: { heavy: true },
   }, async (request, reply) => {
     const backend = app.faceBackend.get();
     const { image, fields } = await request.readUpload(['boxes']);

@@ -14,6 +14,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: facesResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
+    config: { heavy: true },
   }, async (request, reply) => {
     const backend = app.faceBackend.get();
     const { image } = await request.readUpload([]);

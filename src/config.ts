@@ -225,6 +225,8 @@ export const VARIABLES = {
   maxPixels: v(['LUMEN_FACE_MAX_PIXELS'], int(1), '100000000 (100 MP)', () => 100_000_000,
     'Largest accepted image, in pixels (width x height), checked before any pixel is decoded. Bigger images get 413.'),
   maxBoxes: v(['LUMEN_FACE_MAX_BOXES'], int(1, 10000), '256', () => 256, 'Most boxes accepted in one /v1/embed request.'),
+  maxInflight: v(['LUMEN_FACE_MAX_INFLIGHT'], int(1, 100000), '32', () => 32,
+    'Most image requests handled at once; more get 503 with Retry-After, which bounds memory under a flood.'),
   workers: v(['LUMEN_FACE_WORKERS'], int(1, 256), 'half the CPUs, at least 1', defaultWorkers,
     'ONNX Runtime worker threads, each holding its own pair of sessions.'),
   intraOpThreads: v(['LUMEN_FACE_INTRA_OP_THREADS'], int(1, 256), 'CPUs / workers, at least 1',

@@ -34,6 +34,7 @@ t.test('defaults', async (t) => {
   t.equal(c.maxUploadBytes, 32 * 1024 * 1024);
   t.equal(c.maxPixels, 100_000_000);
   t.equal(c.maxBoxes, 256);
+  t.equal(c.maxInflight, 32);
   t.equal(c.detSize, 640);
   t.equal(c.logLevel, 'info');
   t.equal(c.rknnLibrary, 'librknnrt.so');
@@ -64,6 +65,7 @@ t.test('valid values', async (t) => {
     LUMEN_FACE_MAX_UPLOAD_BYTES: '1000',
     LUMEN_FACE_MAX_PIXELS: '2000',
     LUMEN_FACE_MAX_BOXES: '3',
+    LUMEN_FACE_MAX_INFLIGHT: '5',
     LUMEN_FACE_DET_SIZE: '320',
     LUMEN_FACE_WORKERS: '2',
     LUMEN_FACE_INTRA_OP_THREADS: '4',
@@ -86,6 +88,7 @@ t.test('valid values', async (t) => {
   t.equal(c.hfToken, 'hf_x');
   t.equal(c.hfEndpoint, 'https://hf-mirror.com');
   t.equal(c.detSize, 320);
+  t.equal(c.maxInflight, 5);
   t.equal(c.workers, 2);
   t.equal(c.intraOpThreads, 4);
   t.equal(c.logLevel, 'debug');
@@ -132,6 +135,7 @@ t.test('invalid values name the variable, the value and what is accepted', async
     ['LUMEN_FACE_MAX_UPLOAD_BYTES', '-1', /integer from 1/],
     ['LUMEN_FACE_MAX_PIXELS', 'lots', /integer from 1/],
     ['LUMEN_FACE_MAX_BOXES', '0', /integer from 1 to 10000/],
+    ['LUMEN_FACE_MAX_INFLIGHT', '0', /integer from 1/],
     ['LUMEN_FACE_WORKERS', '0', /integer from 1 to 256/],
     ['LUMEN_FACE_INTRA_OP_THREADS', 'x', /integer from 1 to 256/],
     ['LUMEN_FACE_LOG_LEVEL', 'loud', /one of fatal, error, warn, info, debug, trace, silent/],

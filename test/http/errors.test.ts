@@ -89,6 +89,19 @@ t.test('upload and pixel limits', async (t) => {
   expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces', ...tooManyPixels }), 413, 'IMAGE_TOO_LARGE', /1200x1000 = 1200000 pixels; the limit is 1000000/);
 });
 
+t.test('past LUMEN_FACE_MAX_INFLIGHT image requests, 503 BUSY at once; the rest still succeed', async (t) => {
+  const narrow = await testApp(t, { backend, env: { LUMEN_FACE_MAX_INFLIGHT: '1' } });
+  const body = await multipart([imagePart(readFace('groups/t1.jpg'))]);
+  const first = narrow.inject({ method: 'POST', url: '/v1/faces', ...body });
+  await new Promise((r) => setImmediate(r));
+  const second = await narrow.inject({ method: 'POST', url: '/v1/faces', ...body });
+  expectError(t, second, 503, 'BUSY', /handling 1 images/);
+  t.equal(second.headers['retry-after'], '1');
+  t.equal((await narrow.inject('/healthz')).statusCode, 200, 'cheap routes are not limited');
+  t.equal((await first).statusCode, 200);
+  t.equal((await narrow.inject({ method: 'POST', url: '/v1/faces', ...body })).statusCode, 200, 'the slot is released');
+});
+
 t.test('our own bugs are a 500 with a generic message and no stack', async (t) => {
   const { buildApp } = await import('../../plugins/app.js');
   const { loadConfig } = await import('../../src/config.js');
