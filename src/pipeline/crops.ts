@@ -21,7 +21,8 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
   const left = Math.round((x1 + x2) / 2 - side / 2);
   const top = Math.round((y1 + y2) / 2 - side / 2);
   const inside = intersect(left, top, side, side, image.width, image.height);
-  const region = await toRgb(
+  // Two passes: within one pipeline sharp always resizes before it extends, whatever the call order.
+  const square = await toRgb(
     rawInput(image)
       .extract(inside)
       .extend({
@@ -30,9 +31,9 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
         right: left + side - (inside.left + inside.width),
         bottom: top + side - (inside.top + inside.height),
         background: { r: 0, g: 0, b: 0 },
-      })
-      .resize(size.width, size.height, { fit: 'fill' }),
+      }),
   );
+  const region = await toRgb(rawInput(square).resize(size.width, size.height, { fit: 'fill' }));
   return region.data;
 }
 
@@ -49,9 +50,11 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   const corners = [[0, 0], [size.width, 0], [0, size.height], [size.width, size.height]].map(([u, v]) => applyAffine(inverse, [u, v]));
   const xs = corners.map((p) => p[0]);
   const ys = corners.map((p) => p[1]);
-  const left = Math.floor(Math.min(...xs)) - 2;
-  const top = Math.floor(Math.min(...ys)) - 2;
-  const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + 2 - left, Math.ceil(Math.max(...ys)) + 2 - top, image.width, image.height);
+  // A margin of a few shrunk pixels, so bilinear samples at the crop's edge never reach the region's border.
+  const margin = Math.ceil(3 / scale);
+  const left = Math.floor(Math.min(...xs)) - margin;
+  const top = Math.floor(Math.min(...ys)) - margin;
+  const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + margin - left, Math.ceil(Math.max(...ys)) + margin - top, image.width, image.height);
   const shrunkWidth = Math.max(1, Math.round(inside.width * scale * 1.5));
   const shrunkHeight = Math.max(1, Math.round(inside.height * scale * 1.5));
   const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));

@@ -2,7 +2,10 @@ import type { InferenceEngine } from '../backends/engine.js';
 
 /** Embed crops in batches the model accepts; each result is L2-normalised. */
 export async function embedCrops(engine: InferenceEngine, crops: Uint8Array[], maxBatchSize: number): Promise<Float32Array[]> {
-  const { batch, dim } = engine.info.recognition;
+  const { batch, dim, width, height } = engine.info.recognition;
+  const cropBytes = width * height * 3;
+  const wrong = crops.findIndex((c) => c.length !== cropBytes);
+  if (wrong >= 0) throw new Error(`crop ${wrong} has ${crops[wrong].length} bytes; the recognizer takes ${width}x${height}x3 = ${cropBytes}`);
   const batchSize = batch === 'dynamic' ? maxBatchSize : Math.min(batch, maxBatchSize);
   const runs: Promise<Float32Array>[] = [];
   for (let start = 0; start < crops.length; start += batchSize) {
