@@ -5,25 +5,33 @@
 export function rgbToNchw(pixels: Uint8Array, count: number, width: number, height: number, mean: number, std: number, out?: Float32Array): Float32Array {
   const plane = width * height;
   const tensor = out ?? new Float32Array(count * 3 * plane);
-  const inv = 1 / std;
+  // A byte has 256 values: a lookup table is faster than the arithmetic on every pixel.
+  const table = normalisationTable(mean, std);
   for (let n = 0; n < count; n++) {
-    const src = n * plane * 3;
-    const dst = n * plane * 3;
-    for (let i = 0; i < plane; i++) {
-      const p = src + i * 3;
-      tensor[dst + i] = (pixels[p] - mean) * inv;
-      tensor[dst + plane + i] = (pixels[p + 1] - mean) * inv;
-      tensor[dst + 2 * plane + i] = (pixels[p + 2] - mean) * inv;
+    const base = n * plane * 3;
+    const r = tensor.subarray(base, base + plane);
+    const g = tensor.subarray(base + plane, base + 2 * plane);
+    const b = tensor.subarray(base + 2 * plane, base + 3 * plane);
+    for (let i = 0, p = base; i < plane; i++, p += 3) {
+      r[i] = table[pixels[p]];
+      g[i] = table[pixels[p + 1]];
+      b[i] = table[pixels[p + 2]];
     }
   }
   return tensor;
 }
 
+function normalisationTable(mean: number, std: number): Float32Array {
+  const table = new Float32Array(256);
+  for (let v = 0; v < 256; v++) table[v] = (v - mean) / std;
+  return table;
+}
+
 /** Same normalisation, keeping the interleaved NHWC layout. */
 export function rgbToNhwc(pixels: Uint8Array, mean: number, std: number): Float32Array {
   const tensor = new Float32Array(pixels.length);
-  const inv = 1 / std;
-  for (let i = 0; i < pixels.length; i++) tensor[i] = (pixels[i] - mean) * inv;
+  const table = normalisationTable(mean, std);
+  for (let i = 0; i < pixels.length; i++) tensor[i] = table[pixels[i]];
   return tensor;
 }
 
