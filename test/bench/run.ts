@@ -25,6 +25,7 @@ import {
   readFace,
   requirePack,
 } from '../helpers/fixtures.js';
+import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
 const PRECISIONS = ['fp32', 'fp16'] as const;
@@ -32,7 +33,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -153,6 +154,7 @@ async function main() {
   }
   const doQuality = arg === 'quality' || arg === 'all';
   const doLatency = arg === 'latency' || arg === 'all';
+  const doSaturation = arg === 'saturation' || arg === 'all';
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
@@ -169,7 +171,7 @@ async function main() {
   const latencyRows: LatencyRow[] = [];
   const memoryRows: MemoryRow[] = [];
   let engine = '';
-  for (const pack of PACKS) {
+  for (const pack of doQuality || doLatency ? PACKS : []) {
     for (const precision of PRECISIONS) {
       const config = `${pack} ${precision}`;
       const backend = await backendFor(pack, precision);
@@ -258,6 +260,11 @@ async function main() {
     out.push('RSS of this one process after each pack\'s latency runs; packs run one after another (each backend closed before the next), so later rows include what earlier ones left behind.');
     out.push('');
     out.push(table(['pack', 'rss after its runs (MB)'], memoryRows.map((r) => [r.config, r.rssMb.toFixed(0)]), [false, true]));
+  }
+  if (doSaturation) {
+    log('saturation: /healthz under load');
+    out.push('');
+    out.push(...(await saturationBench()));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -70,6 +70,3 @@ export async function saturationBench(model = 'scrfd_2.5g_mbf', concurrency = 8,
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const line of await saturationBench()) console.log(line);
-}
