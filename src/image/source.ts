@@ -73,10 +73,18 @@ export class SourceImage {
     return sharp(this.input, options).rotate();
   }
 
-  /** Decode to upright 8-bit sRGB; alpha is flattened onto black. */
-  async decode(): Promise<RgbImage> {
-    if (isRgbImage(this.input)) return this.input;
-    return toRgb(this.pipeline(), `${this.format.toUpperCase()} image`);
+  /**
+   * Decode to upright 8-bit sRGB; alpha is flattened onto black. With `scale` < 1 the image is
+   * decoded smaller, which for JPEG shrinks on load and never allocates the full-size pixels.
+   */
+  async decode(scale = 1): Promise<RgbImage> {
+    if (scale >= 1) {
+      if (isRgbImage(this.input)) return this.input;
+      return toRgb(this.pipeline(), `${this.format.toUpperCase()} image`);
+    }
+    const width = Math.max(1, Math.round(this.width * scale));
+    const height = Math.max(1, Math.round(this.height * scale));
+    return toRgb(this.pipeline().resize(width, height, { fit: 'fill' }), `${this.format.toUpperCase()} image`);
   }
 }
 

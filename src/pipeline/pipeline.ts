@@ -9,6 +9,7 @@ import { type ImageInput, SourceImage } from '../image/source.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
 import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
 import { alignedCrop, squareCrop } from './crops.js';
+import { arcfaceTemplate, estimateSimilarity } from '../face/align.js';
 import { detectFaces } from './detector.js';
 import { type DetectOptions, type DetectOptionsInput, detectOptionsSchema } from './options.js';
 import { embedCrops } from './recognizer.js';
@@ -81,9 +82,13 @@ export class FacePipeline {
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
     const embeddings = await fullDecodes(async () => {
-      const image = await timed(timings, 'decode', () => source.decode());
+      const image = await timed(timings, 'decode', () => source.decode(decodeScale(detections, this.cropSize)));
+      const sx = image.width / source.width;
+      const sy = image.height / source.height;
       const crops = await timed(timings, 'align', () =>
-        Promise.all(detections.map((d) => (d.landmarks ? alignedCrop(image, d.landmarks, this.cropSize) : squareCrop(image, d.box, this.cropSize)))),
+        Promise.all(detections.map((d) => (d.landmarks
+          ? alignedCrop(image, d.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, this.cropSize)
+          : squareCrop(image, [d.box[0] * sx, d.box[1] * sy, d.box[2] * sx, d.box[3] * sy], this.cropSize)))),
       );
       return timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
     });
@@ -131,8 +136,11 @@ export class FacePipeline {
     return Promise.all(
       regions.map(async (r) => {
         if (r.landmarks) return r.landmarks;
-        const match = bestMatch(whole, r.box, 0, 0, MIN_MATCH_IOU);
-        return match ?? this.landmarksAround(image, r.box, timings);
+        const [x1, y1, x2, y2] = r.box;
+        const isWholeImage = x1 === 0 && y1 === 0 && x2 === image.width && y2 === image.height;
+        // For the whole image, the whole-image pass is the margin pass: take its best face whatever the overlap.
+        const match = bestMatch(whole, r.box, 0, 0, isWholeImage ? 0 : MIN_MATCH_IOU);
+        return match ?? (isWholeImage ? null : this.landmarksAround(image, r.box, timings));
       }),
     );
   }
@@ -175,6 +183,26 @@ function bestMatch(found: Detection[], box: Box, left: number, top: number, minI
     }
   }
   return best?.landmarks ? (best.landmarks.map(([x, y]) => [x + left, y + top]) as Landmarks) : null;
+}
+
+/**
+ * How small the photo can be decoded for alignment: every face keeps at least twice the resolution
+ * of the recognition input, so nothing is lost, while a 12 MP photo of large faces is not decoded in full.
+ */
+export function decodeScale(detections: Detection[], size: { width: number; height: number }): number {
+  const template = arcfaceTemplate(size.width, size.height);
+  let needed = 0;
+  for (const d of detections) {
+    let scale: number;
+    if (d.landmarks) {
+      const m = estimateSimilarity(d.landmarks, template);
+      scale = Math.hypot(m[0], m[3]);
+    } else {
+      scale = Math.max(size.width, size.height) / Math.max(d.box[2] - d.box[0], d.box[3] - d.box[1]);
+    }
+    needed = Math.max(needed, 2 * scale);
+  }
+  return needed >= 0.75 ? 1 : needed;
 }
 
 function parseOptions(options: DetectOptionsInput): DetectOptions {
