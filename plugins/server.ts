@@ -31,8 +31,8 @@ try {
 
 app.faceBackend.loaded.then(
   () => app.log.info('ready'),
-  async (err: Error) => {
-    app.log.fatal({ err: { message: err.message } }, 'exiting: the model pack could not be loaded');
+  async () => {
+    app.log.fatal('exiting: the model pack could not be loaded (the error is logged above)');
     await app.close().catch(() => undefined);
     process.exit(1);
   },
