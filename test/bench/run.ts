@@ -1,13 +1,14 @@
 /**
  * Quality and latency figures for every local pack and precision, on the real photos in
  * shared/faces. Not a tap test: `npm run bench` (all sections) or
- * `npm run bench -- quality` / `npm run bench -- latency`.
+ * `npm run bench -- quality` / `npm run bench -- latency` / `npm run bench -- saturation`.
  *
  * quality: largest face per identity photo through faces(): rank-1 leave-one-out, best-threshold
  *          pair accuracy, same/different-person cosine distributions; group and no-face counts.
  * latency: one faces() call on a single-face photo and on a 12 MP group photo (groups/t1.jpg
  *          upscaled to 4000x3000), median and p90 after warm-up, split by pipeline stage; one
  *          embed(image) call; RSS after the runs.
+ * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
  */
 import os from 'node:os';
 import sharp from 'sharp';
