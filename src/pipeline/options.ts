@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LumenError } from '../errors.js';
 
 /**
  * Detection knobs. The same schema validates HTTP query strings (strings are coerced),
@@ -25,3 +26,13 @@ export const alignOptionSchema = z.object({
     .default(true)
     .describe('Align each face to the ArcFace template with its landmarks (detected when not sent). false gives a plain square crop.'),
 });
+
+/** Validate knobs given to the programmatic API (HTTP validates them in the route schema). */
+export function parseDetectOptions(options: DetectOptionsInput): DetectOptions {
+  const parsed = detectOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const name = issue.path.join('.');
+  throw new LumenError(400, 'INVALID_OPTION', `${name} is invalid: ${issue.message} (received ${JSON.stringify((options as Record<string, unknown>)[name])})`);
+}
+

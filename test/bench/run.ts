@@ -256,7 +256,7 @@ async function main() {
       ),
     );
     out.push('');
-    out.push('decode includes the letterbox resize for detection and the full decode for alignment; embed(image) runs the detector around the whole image to align it, counted under detect.');
+    out.push('decode includes the letterbox resize for detection and the full decode for alignment; embed(image) runs the detector on the whole image to align it, counted under detect.');
     out.push('');
     out.push('RSS of this one process after each pack\'s latency runs; packs run one after another (each backend closed before the next), so later rows include what earlier ones left behind.');
     out.push('');

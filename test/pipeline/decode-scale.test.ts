@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { arcfaceTemplate } from '../../src/face/align.js';
 import type { Detection } from '../../src/face/scrfd.js';
-import { decodeScale } from '../../src/pipeline/pipeline.js';
+import { decodeScale } from '../../src/pipeline/decode-scale.js';
 import type { Landmarks } from '../../src/types.js';
 import { backendFor, cosine, readFace } from '../helpers/fixtures.js';
 

@@ -1,0 +1,24 @@
+import t from 'tap';
+import { LumenError } from '../../src/errors.js';
+import { parseDetectOptions } from '../../src/pipeline/options.js';
+
+t.test('defaults and coercion', async (t) => {
+  t.same(parseDetectOptions({}), { min_score: 0.5, min_size: 0, nms: 0.4 });
+  t.same(parseDetectOptions({ min_score: '0.7', max_faces: '3' } as never), { min_score: 0.7, max_faces: 3, min_size: 0, nms: 0.4 });
+});
+
+t.test('bad knobs from the programmatic API are a 400 naming the knob', async (t) => {
+  for (const [options, name] of [[{ min_score: 2 }, 'min_score'], [{ max_faces: -1 }, 'max_faces'], [{ max_faces: 1.5 }, 'max_faces'], [{ nms: 0 }, 'nms'], [{ min_size: 'big' }, 'min_size']] as const) {
+    const err = (() => {
+      try {
+        parseDetectOptions(options as never);
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(err instanceof LumenError, name);
+    t.equal((err as LumenError).status, 400);
+    t.equal((err as LumenError).code, 'INVALID_OPTION');
+    t.match((err as LumenError).message, new RegExp(`^${name} is invalid: .*\\(received `));
+  }
+});
