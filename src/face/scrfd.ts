@@ -24,6 +24,12 @@ export interface ScrfdDecodeOptions {
 
 export const SCRFD_DEFAULT_NMS_IOU = 0.4;
 
+/**
+ * NMS is quadratic and runs on the event loop: with min_score 0 every one of the 16,800 anchors at
+ * 640 would be a candidate. The best few thousand are far more than any photo has faces.
+ */
+export const MAX_NMS_CANDIDATES = 3000;
+
 /** The three outputs of one feature-map stride. */
 export interface ScrfdLevel {
   stride: number;
@@ -162,6 +168,10 @@ export function decodeScrfd(outputs: readonly Tensor[], opts: ScrfdDecodeOptions
       }
       candidates.push({ box: clamped, score: s, landmarks });
     }
+  }
+  if (candidates.length > MAX_NMS_CANDIDATES) {
+    candidates.sort((a, b) => b.score - a.score);
+    candidates.length = MAX_NMS_CANDIDATES;
   }
   return nms(candidates, opts.nmsIou);
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Tensor } from '../../src/types.js';
-import { decodeScrfd, groupScrfdOutputs, type ScrfdDecodeOptions } from '../../src/face/scrfd.js';
+import { MAX_NMS_CANDIDATES, decodeScrfd, groupScrfdOutputs, type ScrfdDecodeOptions } from '../../src/face/scrfd.js';
 
 interface Layout {
   strides: number[];
@@ -281,4 +281,18 @@ t.test('decoding 16800 anchors with few above threshold is fast', async (t) => {
     ms = Math.min(ms, (performance.now() - t0) / 20);
   }
   t.ok(ms < 2, `decode took ${ms.toFixed(3)} ms`);
+});
+
+t.test('min_score 0 over every anchor: NMS sees only the best MAX_NMS_CANDIDATES, and the best face survives', async (t) => {
+  const syn = build(THREE_KPS, 640, 640, false);
+  for (const [stride, level] of syn.levels) {
+    for (let i = 0; i < level.score.data.length; i++) put(syn, stride, i, 0.01 + (i % 97) / 1000, [0.5, 0.5, 0.5, 0.5]);
+  }
+  put(syn, 32, 421, 0.99, [3, 3, 3, 3]);
+  const found = decodeScrfd(syn.outputs, opts({ minScore: 0, scale: 1, imageWidth: 640, imageHeight: 640 }));
+  t.ok(found.length <= MAX_NMS_CANDIDATES, `${found.length} detections`);
+  t.ok(found.length > 100, 'small non-overlapping boxes are kept');
+  t.equal(found[0].score, Math.fround(0.99));
+  const cell = Math.floor(421 / 2);
+  t.same(found[0].box, [(cell % 20) * 32 - 96, Math.floor(cell / 20) * 32 - 96, (cell % 20) * 32 + 96, Math.floor(cell / 20) * 32 + 96]);
 });
