@@ -7,17 +7,19 @@ import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from './tensor-layout.js'
 
 const setup = workerData as WorkerSetup;
 
-let providersInUse = setup.providers.map((p) => (typeof p === 'string' ? p : p.name));
+let providers = setup.providers as ort.InferenceSession.ExecutionProviderConfig[];
 let providerFallback: string | undefined;
+const providerNames = () => providers.map((p) => (typeof p === 'string' ? p : p.name));
 
+/** With an accelerator that cannot be loaded, fall back to CPU once and keep CPU for every session. */
 async function createSession(path: string): Promise<ort.InferenceSession> {
   try {
-    return await createSessionWith(path, setup.providers as ort.InferenceSession.ExecutionProviderConfig[]);
+    return await createSessionWith(path, providers);
   } catch (err) {
-    if (!providersInUse.some((p) => p !== 'cpu')) throw err;
-    providerFallback = `${providersInUse.join(', ')} could not be used: ${(err as Error).message}`;
-    providersInUse = ['cpu'];
-    return createSessionWith(path, ['cpu']);
+    if (providerNames().every((p) => p === 'cpu')) throw err;
+    providerFallback = `${providerNames().join(', ')} could not be used: ${(err as Error).message}`;
+    providers = ['cpu'];
+    return createSessionWith(path, providers);
   }
 }
 
@@ -79,7 +81,7 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       const description: WorkerDescription = {
         detection: { inputs: shapes(detection.inputMetadata), outputs: shapes(detection.outputMetadata) },
         recognition: { inputs: shapes(recognition.inputMetadata), outputs: shapes(recognition.outputMetadata) },
-        providers: providersInUse,
+        providers: providerNames(),
         providerFallback,
       };
       return description;
