@@ -31,6 +31,11 @@ export function toErrorBody(statusCode: number, code: string, message: string) {
 }
 
 export default fp(async function errorHandler(app: FastifyInstance) {
+  // Every answer names its request, so a client can quote it when reporting a 500.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
   app.setErrorHandler((err: FastifyError | LumenError, request, reply) => {
     let status: number;
     let code: string;

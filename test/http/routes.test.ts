@@ -21,7 +21,9 @@ async function post(url: string, parts: Parameters<typeof multipart>[0]) {
 const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 t.test('GET /healthz and /readyz', async (t) => {
-  t.same((await app.inject('/healthz')).json(), { status: 'ok' });
+  const health = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
+  t.same(health.json(), { status: 'ok' });
+  t.equal(health.headers['x-request-id'], 'abc-123', 'the request id is echoed');
   const ready = await app.inject('/readyz');
   t.equal(ready.statusCode, 200);
   t.same(ready.json(), { status: 'ready' });
