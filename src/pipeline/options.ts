@@ -19,11 +19,12 @@ export const detectOptionsSchema = z.object({
 export type DetectOptions = z.output<typeof detectOptionsSchema>;
 export type DetectOptionsInput = z.input<typeof detectOptionsSchema>;
 
+/** The `align` query parameter of /v1/embed (the programmatic API takes a boolean). */
 export const alignOptionSchema = z.object({
   align: z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-    .transform((v) => v === true || v === 'true' || v === '1')
-    .default(true)
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1')
     .describe('Align each face to the ArcFace template with its landmarks (detected when not sent). false gives a plain square crop.'),
 });
 
