@@ -6,7 +6,7 @@ const healthRoute: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['service'],
       summary: 'Liveness: 200 whenever the process is alive (no model work)',
-      response: { 200: z.object({ status: z.literal('ok') }) },
+      response: { 200: z.object({ status: z.literal('ok') }).describe('The process is alive.') },
     },
   }, async () => ({ status: 'ok' as const }));
 
@@ -18,7 +18,7 @@ const healthRoute: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['service'],
       summary: 'Readiness: 200 once both models are loaded, 503 with the state otherwise',
-      response: { 200: readiness, 503: readiness },
+      response: { 200: readiness.describe('Both models are loaded.'), 503: readiness.describe('Still loading, or loading failed (with the reason).') },
     },
   }, async (_request, reply) => {
     const { state } = app.faceBackend;

@@ -26,7 +26,7 @@ const infoResponse = z.object({
   supportsImageBatch: z.boolean(),
   versions: z.object({ node: z.string(), onnxruntime: z.string().nullable(), sharp: z.string().nullable() }),
   engine: z.record(z.string(), z.unknown()).meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),
-});
+}).describe('What is running and how it is configured.');
 
 const infoRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/info', {

@@ -3,14 +3,13 @@ import { alignOptionSchema, detectOptionsSchema } from '../src/pipeline/options.
 
 /** HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document. */
 
-export const errorSchema = z
-  .object({
-    statusCode: z.number().int().meta({ example: 400 }),
-    code: z.string().meta({ description: 'Stable machine-readable code.', example: 'INVALID_BOXES' }),
-    error: z.string().meta({ description: 'HTTP status text.', example: 'Bad Request' }),
-    message: z.string().meta({ example: 'box 0 must have x2 > x1 and y2 > y1' }),
-  })
-  .meta({ id: 'Error', description: 'Every error response has this shape.' });
+const errorShape = (status: number, code: string, message: string) =>
+  z.object({
+    statusCode: z.number().int().meta({ example: status }),
+    code: z.string().meta({ description: 'Stable machine-readable code.', example: code }),
+    error: z.string().meta({ description: 'HTTP status text.' }),
+    message: z.string().meta({ description: 'What went wrong, for humans.', example: message }),
+  });
 
 const box = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
@@ -50,13 +49,17 @@ export const embedQuery = alignOptionSchema;
 
 const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });
 
-export const detectResponse = z.object({ image: imageSize, faces: z.array(detectedFace) });
+export const detectResponse = z
+  .object({ image: imageSize, faces: z.array(detectedFace) })
+  .describe('The faces found, largest first.');
 
-export const facesResponse = z.object({
-  model: modelSchema,
-  image: imageSize,
-  faces: z.array(detectedFace.extend({ embedding })),
-});
+export const facesResponse = z
+  .object({
+    model: modelSchema,
+    image: imageSize,
+    faces: z.array(detectedFace.extend({ embedding })),
+  })
+  .describe('Every face, largest first, with its embedding.');
 
 export const embedResponse = z.object({
   model: modelSchema,
@@ -69,12 +72,17 @@ export const embedResponse = z.object({
       embedding,
     }),
   ),
-});
+}).describe('One embedding per box, in the order sent (or one for the whole image).');
 
+/** Every error response has the same shape; each status documents its typical cause. */
 export const errorResponses = {
-  400: errorSchema,
-  413: errorSchema,
-  415: errorSchema,
-  500: errorSchema,
-  503: errorSchema,
+  400: errorShape(400, 'INVALID_PARAMETER', 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1')
+    .describe('Bad or missing input: no image part, bad boxes, a bad query parameter.'),
+  413: errorShape(413, 'IMAGE_TOO_LARGE', 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)')
+    .describe('The upload has too many bytes, or the image too many pixels.'),
+  415: errorShape(415, 'UNSUPPORTED_IMAGE', 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document')
+    .describe('Not multipart/form-data, or not a decodable image.'),
+  500: errorShape(500, 'INTERNAL_ERROR', 'internal error; quote request id req-1a when reporting it').describe('A bug on our side.'),
+  503: errorShape(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)')
+    .describe('The models are not loaded yet, or too many images are in progress (see Retry-After).'),
 };
