@@ -37,7 +37,7 @@ export default fp<BackendPluginOptions>(async function backendPlugin(app: Fastif
   let state: BackendState = { status: 'loading' };
   const loaded = opts.backend
     ? Promise.resolve(opts.backend)
-    : createBackend({ ...opts.config, log: app.log.child({ component: 'backend' }) });
+    : createBackend({ config: opts.config, log: app.log.child({ component: 'backend' }) });
   loaded.then(
     (backend) => {
       state = { status: 'ready', backend };

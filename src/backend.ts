@@ -37,12 +37,14 @@ export interface FaceBackend {
 export interface CreateBackendOptions extends Partial<Config> {
   /** Environment to read defaults from; process.env when omitted. */
   env?: Env;
+  /** A configuration parsed already (the server's); the environment is then not read again. */
+  config?: Config;
   log?: Logger;
 }
 
 export async function createBackend(options: CreateBackendOptions = {}): Promise<FaceBackend> {
-  const { env, log = silentLogger, ...overrides } = options;
-  const config: Config = { ...loadConfig(env ?? process.env), ...overrides };
+  const { env, config: parsed, log = silentLogger, ...overrides } = options;
+  const config: Config = { ...(parsed ?? loadConfig(env ?? process.env)), ...overrides };
   const pack = await resolvePack(
     {
       model: config.modelName,
