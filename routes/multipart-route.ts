@@ -16,7 +16,7 @@ export function serverTiming(timings: StageTimings): string {
 }
 
 /**
- * Float32 values as the shortest decimals that read back as the same float32 (9 significant digits
- * always do), instead of the 17-digit doubles JSON would print: about 40% less JSON, no precision lost.
+ * Float32 values with 9 significant digits, which always read back as the same float32, instead of
+ * the 17-digit doubles JSON would print: about 40% less JSON, no precision lost.
  */
 export const toNumbers = (vector: Float32Array): number[] => Array.from(vector, (x) => Number(x.toPrecision(9)));
