@@ -43,6 +43,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     if (err instanceof LumenError) {
       status = err.status;
       code = err.code;
+      reply.headers(err.headers);
     } else if (hasZodFastifySchemaValidationErrors(err)) {
       status = 400;
       code = 'INVALID_PARAMETER';

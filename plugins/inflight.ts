@@ -3,34 +3,32 @@ import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Counts against LUMEN_FACE_MAX_INFLIGHT (routes that take an image). */
-    heavy?: boolean;
+  interface FastifyInstance {
+    /**
+     * Run an image request's work in one of LUMEN_FACE_MAX_INFLIGHT slots, or answer 503 BUSY at once
+     * (before the body is read). The slot is held until the work ends, even if the client has gone.
+     */
+    withImageSlot<T>(work: () => Promise<T>): Promise<T>;
   }
 }
 
 /**
- * Bounds the image requests in progress. Each holds an upload of up to LUMEN_FACE_MAX_UPLOAD_BYTES
- * plus decoded pixels, so an unbounded flood would exhaust memory; past the limit, answer 503 at once,
- * before reading the body.
+ * Each image request holds an upload of up to LUMEN_FACE_MAX_UPLOAD_BYTES plus decoded pixels, so an
+ * unbounded flood would exhaust memory.
  */
 export default fp<{ maxInflight: number }>(async function inflightPlugin(app: FastifyInstance, opts) {
   let inflight = 0;
-  const counted = new WeakSet<object>();
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config?.heavy) return;
+  app.decorate('withImageSlot', async function withImageSlot<T>(work: () => Promise<T>): Promise<T> {
     if (inflight >= opts.maxInflight) {
-      reply.header('retry-after', '1');
-      throw new LumenError(503, 'BUSY', `the service is handling ${inflight} images (LUMEN_FACE_MAX_INFLIGHT); retry shortly`);
+      throw new LumenError(503, 'BUSY', `the service is handling ${inflight} images (LUMEN_FACE_MAX_INFLIGHT); retry shortly`, {
+        headers: { 'retry-after': '1' },
+      });
     }
     inflight++;
-    counted.add(request);
+    try {
+      return await work();
+    } finally {
+      inflight--;
+    }
   });
-
-  const release = async (request: object) => {
-    if (counted.delete(request)) inflight--;
-  };
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
 });

@@ -14,13 +14,14 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: detectResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
-    config: { heavy: true },
   }, async (request, reply) => {
-    const backend = app.faceBackend.get();
-    const { image } = await request.readUpload([]);
-    const result = await backend.detect(image, request.query);
-    reply.header('server-timing', serverTiming(result.timings));
-    return { image: result.image, faces: result.faces };
+    return app.withImageSlot(async () => {
+      const backend = app.faceBackend.get();
+      const { image } = await request.readUpload([]);
+      const result = await backend.detect(image, request.query);
+      reply.header('server-timing', serverTiming(result.timings));
+      return { image: result.image, faces: result.faces };
+    });
   });
 };
 

@@ -17,18 +17,19 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: embedResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
-    config: { heavy: true },
   }, async (request, reply) => {
-    const backend = app.faceBackend.get();
-    const { image, fields } = await request.readUpload(['boxes']);
-    const boxes = fields.boxes === undefined ? undefined : (parseBoxesJson(fields.boxes) as never);
-    const result = await backend.embedDetailed(image, { boxes, align: request.query.align });
-    reply.header('server-timing', serverTiming(result.timings));
-    return {
-      model: backend.info().model,
-      image: result.image,
-      faces: result.faces.map((f) => ({ box: f.box, aligned: f.aligned, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
-    };
+    return app.withImageSlot(async () => {
+      const backend = app.faceBackend.get();
+      const { image, fields } = await request.readUpload(['boxes']);
+      const boxes = fields.boxes === undefined ? undefined : (parseBoxesJson(fields.boxes) as never);
+      const result = await backend.embedDetailed(image, { boxes, align: request.query.align });
+      reply.header('server-timing', serverTiming(result.timings));
+      return {
+        model: backend.info().model,
+        image: result.image,
+        faces: result.faces.map((f) => ({ box: f.box, aligned: f.aligned, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+      };
+    });
   });
 };
 

@@ -14,17 +14,18 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       response: { 200: facesResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
-    config: { heavy: true },
   }, async (request, reply) => {
-    const backend = app.faceBackend.get();
-    const { image } = await request.readUpload([]);
-    const result = await backend.faces(image, request.query);
-    reply.header('server-timing', serverTiming(result.timings));
-    return {
-      model: backend.info().model,
-      image: result.image,
-      faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
-    };
+    return app.withImageSlot(async () => {
+      const backend = app.faceBackend.get();
+      const { image } = await request.readUpload([]);
+      const result = await backend.faces(image, request.query);
+      reply.header('server-timing', serverTiming(result.timings));
+      return {
+        model: backend.info().model,
+        image: result.image,
+        faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+      };
+    });
   });
 };
 

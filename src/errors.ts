@@ -5,12 +5,15 @@
 export class LumenError extends Error {
   readonly status: number;
   readonly code: string;
+  /** HTTP headers the answer should carry, such as Retry-After. */
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, code: string, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, code: string, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
     super(message, options);
     this.name = 'LumenError';
     this.status = status;
     this.code = code;
+    this.headers = options?.headers ?? {};
   }
 }
 

@@ -100,6 +100,9 @@ t.test('past LUMEN_FACE_MAX_INFLIGHT image requests, 503 BUSY at once; the rest 
   t.equal((await narrow.inject('/healthz')).statusCode, 200, 'cheap routes are not limited');
   t.equal((await first).statusCode, 200);
   t.equal((await narrow.inject({ method: 'POST', url: '/v1/faces', ...body })).statusCode, 200, 'the slot is released');
+  const bad = await multipart([imagePart(Buffer.from('not an image'))]);
+  t.equal((await narrow.inject({ method: 'POST', url: '/v1/faces', ...bad })).statusCode, 415);
+  t.equal((await narrow.inject({ method: 'POST', url: '/v1/faces', ...body })).statusCode, 200, 'a failed request releases its slot too');
 });
 
 t.test('our own bugs are a 500 with a generic message and no stack', async (t) => {
