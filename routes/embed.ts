@@ -21,7 +21,7 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
     return app.withImageSlot(async () => {
       const backend = app.faceBackend.get();
       const { image, fields } = await request.readUpload(['boxes']);
-      const boxes = fields.boxes === undefined ? undefined : (parseBoxesJson(fields.boxes) as never);
+      const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
       const result = await backend.embedDetailed(image, { boxes, align: request.query.align });
       reply.header('server-timing', serverTiming(result.timings));
       return {

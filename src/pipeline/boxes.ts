@@ -53,8 +53,8 @@ function preview(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
-/** Parse the `boxes` form field (JSON text). */
-export function parseBoxesJson(text: string): unknown[] {
+/** Parse the `boxes` form field (JSON text). The entries are checked later, by normaliseBoxes. */
+export function parseBoxesJson(text: string): BoxInput[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -62,5 +62,5 @@ export function parseBoxesJson(text: string): unknown[] {
     throw invalid(`boxes must be JSON such as [[10,10,120,140]]; ${(err as Error).message}`);
   }
   if (!Array.isArray(value)) throw invalid(`boxes must be a JSON array of boxes, received ${preview(value)}`);
-  return value;
+  return value as BoxInput[];
 }
