@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { multipartValidator, serverTiming, toNumbers } from './multipart-route.js';
-import { errorResponses, facesQuery, facesResponse, imageUploadBody } from './schemas.js';
+import { detectQuery, errorResponses, facesResponse, imageUploadBody } from './schemas.js';
 
 const facesRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/faces', {
@@ -9,7 +9,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       summary: 'Detect, align and embed every face in one call',
       description: 'Upload an image as multipart/form-data. Faces are ordered largest first, each with its embedding.',
       consumes: ['multipart/form-data'],
-      querystring: facesQuery,
+      querystring: detectQuery,
       body: imageUploadBody,
       response: { 200: facesResponse, ...errorResponses },
     },

@@ -43,8 +43,8 @@ export const embedUploadBody = z.object({
   }),
 });
 
+/** /v1/detect and /v1/faces share the detection knobs. */
 export const detectQuery = detectOptionsSchema;
-export const facesQuery = detectOptionsSchema;
 export const embedQuery = alignOptionSchema;
 
 const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });

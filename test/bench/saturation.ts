@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../../plugins/app.js';
 import { loadConfig } from '../../src/config.js';
-import { FACES_DIR, MODELS_DIR } from '../helpers/fixtures.js';
+import { testEnv } from '../helpers/app.js';
+import { FACES_DIR, percentile } from '../helpers/fixtures.js';
 
 /**
  * /healthz latency over a real socket while the service is saturated with /v1/faces requests,
  * compared with the same probe on an idle service.
  */
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function probe(url: string, count: number, gapMs: number): Promise<number[]> {
   const times: number[] = [];
@@ -24,13 +23,7 @@ async function probe(url: string, count: number, gapMs: number): Promise<number[
 }
 
 export async function saturationBench(model = 'scrfd_2.5g_mbf', concurrency = 8, probes = 100): Promise<string[]> {
-  const config = loadConfig({
-    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
-    LUMEN_FACE_MODEL_NAME: model,
-    LUMEN_FACE_PRECISION: 'fp32',
-    LUMEN_FACE_OFFLINE: '1',
-    LUMEN_FACE_LOG_LEVEL: 'silent',
-  });
+  const config = loadConfig(testEnv({ LUMEN_FACE_MODEL_NAME: model }));
   const app = await buildApp({ config, logger: false });
   await app.faceBackend.loaded;
   const base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
-import { createBackend, type FaceBackend } from '../../src/index.js';
+import { boxArea, iou } from '../../src/face/geometry.js';
+import { createBackend, type Box, type FaceBackend } from '../../src/index.js';
+
+/** The library's own geometry, re-exported for the tests. */
+export { boxArea, iou };
 
 /** Repository root: this file runs compiled as dist/test/helpers/fixtures.js. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -183,20 +187,8 @@ export function norm(a: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-/** Box area, for the largest-face-first contract. */
-export const boxArea = (box: readonly number[]): number => (box[2] - box[0]) * (box[3] - box[1]);
-
-/** Intersection over union of two [x1, y1, x2, y2] boxes. */
-export function iou(a: readonly number[], b: readonly number[]): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = w * h;
-  const union = boxArea(a) + boxArea(b) - inter;
-  return union > 0 ? inter / union : 0;
-}
-
 /** For each face in `a`, the index of the face in `b` with the highest IoU (-1 when none overlaps). */
-export function matchByIou(a: readonly { box: readonly number[] }[], b: readonly { box: readonly number[] }[]): number[] {
+export function matchByIou(a: readonly { box: Box }[], b: readonly { box: Box }[]): number[] {
   return a.map((fa) => {
     let best = -1;
     let bestIou = 0;
@@ -291,7 +283,7 @@ export function bestThreshold({ same, different }: PairStats): { accuracy: numbe
 }
 
 /** The face with the largest box (results are already sorted that way; this does not rely on it). */
-export function largest<F extends { box: readonly number[] }>(faces: readonly F[]): F | undefined {
+export function largest<F extends { box: Box }>(faces: readonly F[]): F | undefined {
   let best: F | undefined;
   for (const f of faces) if (!best || boxArea(f.box) > boxArea(best.box)) best = f;
   return best;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { backendFor, readFace } from '../helpers/fixtures.js';
 import { imagePart, multipart, testApp } from '../helpers/app.js';
+import type { Asserts } from '../helpers/asserts.js';
 
 /** Every bad input gets a 4xx in the one error shape, and the server keeps serving. */
 
@@ -14,7 +15,7 @@ async function post(url: string, parts: Parameters<typeof multipart>[0]) {
   return app.inject({ method: 'POST', url, payload, headers });
 }
 
-function expectError(t: Tap, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
+function expectError(t: Asserts, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
   t.equal(res.statusCode, status, `status ${status}`);
   const body = res.json() as Record<string, unknown>;
   t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
@@ -22,7 +23,6 @@ function expectError(t: Tap, res: { statusCode: number; json(): unknown }, statu
   t.equal(body.code, code);
   t.match(body.message, message);
 }
-type Tap = Pick<typeof t, "equal" | "same" | "match" | "ok">;
 
 t.test('boxes', async (t) => {
   expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /box 0 .* must have x2 > x1 and y2 > y1/);

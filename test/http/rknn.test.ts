@@ -8,12 +8,12 @@ import { alignedCrop, squareCrop } from '../../src/pipeline/crops.js';
 import { l2Normalise } from '../../src/pipeline/recognizer.js';
 import type { Landmarks } from '../../src/types.js';
 import { imagePart, multipart, testApp } from '../helpers/app.js';
+import { cosine } from '../helpers/fixtures.js';
 import { buildFakeRknn, FAKE_SCRFD_FACES_640, fakeEmbedding, writeFakeRknnPack, type FakePackOptions } from '../fake-rknn/build.js';
 
 /** The whole service over HTTP with LUMEN_FACE_RUNTIME=rknn, through the real addon and the strict fake librknnrt.so. */
 
 const library = buildFakeRknn();
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
 
 function rknnEnv(t: { teardown(fn: () => void): void }, pack: FakePackOptions = {}, extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lumen-rknn-http-'));

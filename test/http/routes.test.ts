@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { openapiDocument } from '../../openapi/document.js';
-import { backendFor, cosine, FACES_DIR, readFace } from '../helpers/fixtures.js';
+import { backendFor, cosine, FACES_DIR, norm, readFace } from '../helpers/fixtures.js';
 import { imagePart, multipart, testApp } from '../helpers/app.js';
 
 const backend = await backendFor();
@@ -18,7 +18,6 @@ async function post(url: string, parts: Parameters<typeof multipart>[0]) {
   return res;
 }
 
-const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 t.test('GET /healthz and /readyz', async (t) => {
   const health = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
+import type { Box } from '../../src/types.js';
 import { backendFor, iou, matchByIou, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
 
 const WIDTH = 6000;
@@ -50,7 +51,7 @@ t.test('6000x4000 photo: faces at the scaled places, memory bounded', async (t) 
   t.same([meta.width, meta.height], [WIDTH, HEIGHT], `built a ${WIDTH}x${HEIGHT} JPEG of ${(big.length / MB).toFixed(1)} MB`);
 
   const expected = small.faces.map((f) => ({
-    box: [f.box[0] * sx + LEFT, f.box[1] * sy + TOP, f.box[2] * sx + LEFT, f.box[3] * sy + TOP],
+    box: [f.box[0] * sx + LEFT, f.box[1] * sy + TOP, f.box[2] * sx + LEFT, f.box[3] * sy + TOP] as Box,
   }));
 
   collect();
