@@ -28,4 +28,4 @@ VOLUME ["/cache"]
 EXPOSE 8000
 USER node
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/plugins/server.js"]
+CMD ["node", "dist/server.js"]

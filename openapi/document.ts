@@ -1,4 +1,4 @@
-import { buildApp } from '../plugins/app.js';
+import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 
 /**

@@ -55,8 +55,8 @@ export default fp<BackendPluginOptions>(async function backendPlugin(app: Fastif
     loaded,
     get() {
       if (state.status === 'ready') return state.backend;
-      if (state.status === 'loading') throw new LumenError(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)');
-      throw new LumenError(503, 'NOT_READY', `the models failed to load: ${state.error.message}`);
+      if (state.status === 'loading') throw new LumenError('NOT_READY', 'the models are still loading; retry shortly (see /readyz)');
+      throw new LumenError('NOT_READY', `the models failed to load: ${state.error.message}`);
     },
   });
 

@@ -2,29 +2,25 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { LumenError } from '../src/errors.js';
+import { ERROR_CODES, LumenError, type ErrorCode } from '../src/errors.js';
+import { NOT_MULTIPART_MESSAGE } from './multipart.js';
 
 /** Maps every error to `{statusCode, code, error, message}`; 5xx details are logged, never sent. */
 
-const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
-  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'UPLOAD_TOO_LARGE' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'UPLOAD_TOO_LARGE' },
-  FST_PARTS_LIMIT: { status: 413, code: 'TOO_MANY_PARTS' },
-  FST_FILES_LIMIT: { status: 400, code: 'TOO_MANY_FILES', message: 'send exactly one file part, named "image"' },
-  FST_FIELDS_LIMIT: { status: 400, code: 'TOO_MANY_FIELDS' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: {
-    status: 415,
-    code: 'NOT_MULTIPART',
-    message: 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)',
-  },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'NOT_MULTIPART',
-    message: 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'EMPTY_BODY' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_CONTENT_LENGTH' },
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
+  FST_REQ_FILE_TOO_LARGE: { code: 'UPLOAD_TOO_LARGE' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'UPLOAD_TOO_LARGE' },
+  FST_PARTS_LIMIT: { code: 'TOO_MANY_PARTS' },
+  FST_FILES_LIMIT: { code: 'TOO_MANY_FILES', message: 'send exactly one file part, named "image"' },
+  FST_FIELDS_LIMIT: { code: 'TOO_MANY_FIELDS' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'NOT_MULTIPART', message: NOT_MULTIPART_MESSAGE },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'NOT_MULTIPART', message: NOT_MULTIPART_MESSAGE },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'EMPTY_BODY' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
 };
+
+/** Seconds a client should wait before retrying, for the errors that are worth retrying. */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };
 
 export function toErrorBody(statusCode: number, code: string, message: string) {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
@@ -43,7 +39,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     if (err instanceof LumenError) {
       status = err.status;
       code = err.code;
-      reply.headers(err.headers);
+      const retryAfter = RETRY_AFTER_SECONDS[err.code];
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     } else if (hasZodFastifySchemaValidationErrors(err)) {
       status = 400;
       code = 'INVALID_PARAMETER';
@@ -56,7 +53,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
         .join('; ');
     } else if (err.code && FASTIFY_CODES[err.code]) {
       const mapped = FASTIFY_CODES[err.code];
-      status = mapped.status;
+      status = ERROR_CODES[mapped.code].status;
       code = mapped.code;
       message = mapped.message ?? err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {

@@ -20,9 +20,7 @@ export default fp<{ maxInflight: number }>(async function inflightPlugin(app: Fa
   let inflight = 0;
   app.decorate('withImageSlot', async function withImageSlot<T>(work: () => Promise<T>): Promise<T> {
     if (inflight >= opts.maxInflight) {
-      throw new LumenError(503, 'BUSY', `the service is handling ${inflight} images (LUMEN_FACE_MAX_INFLIGHT); retry shortly`, {
-        headers: { 'retry-after': '1' },
-      });
+      throw new LumenError('BUSY', `the service is handling ${inflight} images (LUMEN_FACE_MAX_INFLIGHT); retry shortly`);
     }
     inflight++;
     try {

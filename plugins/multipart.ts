@@ -17,6 +17,8 @@ declare module 'fastify' {
 
 const MAX_FIELD_BYTES = 1024 * 1024;
 
+export const NOT_MULTIPART_MESSAGE = 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)';
+
 export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app: FastifyInstance, opts) {
   await app.register(multipart, {
     limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 8, parts: 10, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
@@ -24,7 +26,7 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
 
   app.decorateRequest('readUpload', async function readUpload(this: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
     if (!this.isMultipart()) {
-      throw new LumenError(415, 'NOT_MULTIPART', 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)');
+      throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
     }
     try {
       return await collect(this, allowedFields);
@@ -32,7 +34,7 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
       const status = (err as { statusCode?: number }).statusCode;
       if (err instanceof LumenError || (status !== undefined && status >= 400 && status < 500)) throw err;
       // busboy reports a malformed or truncated body as a plain Error.
-      throw new LumenError(400, 'MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
+      throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
     }
   });
 });
@@ -44,21 +46,21 @@ async function collect(request: FastifyRequest, allowedFields: readonly string[]
     if (part.type === 'file') {
       if (part.fieldname !== 'image') {
         part.file.resume();
-        throw new LumenError(400, 'UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
+        throw new LumenError('UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
       }
       image = await part.toBuffer();
     } else {
       if (!allowedFields.includes(part.fieldname)) {
         const allowed = ['image', ...allowedFields].map((f) => `"${f}"`).join(', ');
-        throw new LumenError(400, 'UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
+        throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
       }
       if (part.valueTruncated) {
-        throw new LumenError(413, 'FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
+        throw new LumenError('FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
       }
       fields[part.fieldname] = String(part.value);
     }
   }
-  if (!image) throw new LumenError(400, 'MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
-  if (image.length === 0) throw new LumenError(400, 'EMPTY_IMAGE', 'the "image" part is empty');
+  if (!image) throw new LumenError('MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
+  if (image.length === 0) throw new LumenError('EMPTY_IMAGE', 'the "image" part is empty');
   return { image, fields };
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { multipartValidator, serverTiming } from './multipart-route.js';
-import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './schemas.js';
+import { multipartValidator, serverTiming } from './route-helpers.js';
+import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './route-schemas.js';
 
 const detectRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/detect', {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseBoxesJson } from '../src/pipeline/boxes.js';
-import { multipartValidator, serverTiming, toNumbers } from './multipart-route.js';
-import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './schemas.js';
+import { multipartValidator, serverTiming, toNumbers } from './route-helpers.js';
+import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './route-schemas.js';
 
 const embedRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/embed', {

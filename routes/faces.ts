@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { multipartValidator, serverTiming, toNumbers } from './multipart-route.js';
-import { detectQuery, errorResponses, facesResponse, imageUploadBody } from './schemas.js';
+import { multipartValidator, serverTiming, toNumbers } from './route-helpers.js';
+import { detectQuery, errorResponses, facesResponse, imageUploadBody } from './route-schemas.js';
 
 const facesRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/faces', {

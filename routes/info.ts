@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorResponses } from './schemas.js';
+import { errorResponses } from './route-schemas.js';
 
 const packFile = z.object({
   role: z.enum(['detection', 'recognition']),

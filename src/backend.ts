@@ -1,6 +1,7 @@
 import { type Config, loadConfig, type Env } from './config.js';
-import type { EngineInfo, InferenceEngine, PackFileInfo } from './backends/engine.js';
-import { createOnnxEngine } from './backends/onnxrt.js';
+import type { EngineInfo, InferenceEngine } from './engines/engine.js';
+import type { PackFileInfo } from './models/types.js';
+import { createOnnxEngine } from './engines/onnxrt/engine.js';
 import { resolvePack, type ResolvedPack } from './models/index.js';
 import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
 import type { ImageInput } from './image/source.js';
@@ -84,7 +85,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
 async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
   const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
   if (config.runtime === 'rknn') {
-    const { createRknnEngine } = await import('./backends/rknn.js');
+    const { createRknnEngine } = await import('./engines/rknn/engine.js');
     return createRknnEngine(
       {
         detectionPath: pack.detection.path,

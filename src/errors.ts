@@ -1,20 +1,58 @@
 /**
- * The one error class of the library. `status` is the HTTP status the server answers with,
- * `code` is stable and machine-readable; the message is for humans.
+ * Every error code the service answers with: its HTTP status and what it means. The README's error
+ * table and the OpenAPI `code` enum are generated from this table, and a test keeps them in step.
+ */
+export const ERROR_CODES = {
+  INVALID_PARAMETER: { status: 400, meaning: 'a query parameter is missing, malformed or out of range' },
+  INVALID_OPTION: { status: 400, meaning: 'a pipeline option passed to the library is out of range' },
+  INVALID_BOXES: { status: 400, meaning: 'the `boxes` field is not valid JSON boxes, or a box or its landmarks cannot be used' },
+  INVALID_IMAGE: { status: 400, meaning: 'the raw pixel buffer does not match its stated size' },
+  MALFORMED_MULTIPART: { status: 400, meaning: 'the multipart body could not be parsed' },
+  MISSING_IMAGE: { status: 400, meaning: 'the multipart body has no `image` file part' },
+  EMPTY_IMAGE: { status: 400, meaning: 'the `image` part has no bytes' },
+  UNEXPECTED_FILE: { status: 400, meaning: 'a file part other than `image` was sent' },
+  UNEXPECTED_FIELD: { status: 400, meaning: 'a form field this endpoint does not accept was sent' },
+  TOO_MANY_FILES: { status: 400, meaning: 'more file parts than the endpoint accepts' },
+  TOO_MANY_FIELDS: { status: 400, meaning: 'more form fields than the endpoint accepts' },
+  EMPTY_BODY: { status: 400, meaning: 'a body was announced but none was sent' },
+  INVALID_CONTENT_LENGTH: { status: 400, meaning: 'the Content-Length header does not match the body' },
+  BAD_REQUEST: { status: 400, meaning: 'the HTTP request itself is malformed' },
+  INVALID_MODEL_REQUEST: { status: 400, meaning: 'the requested model pack name, runtime or repository is not valid' },
+  NOT_FOUND: { status: 404, meaning: 'no such route' },
+  FIELD_TOO_LARGE: { status: 413, meaning: 'a form field is larger than its limit' },
+  IMAGE_TOO_LARGE: { status: 413, meaning: 'the image has more pixels than `LUMEN_FACE_MAX_IMAGE_PIXELS`' },
+  UPLOAD_TOO_LARGE: { status: 413, meaning: 'the upload is larger than `LUMEN_FACE_MAX_UPLOAD_BYTES`' },
+  TOO_MANY_PARTS: { status: 413, meaning: 'the multipart body has too many parts' },
+  NOT_MULTIPART: { status: 415, meaning: 'the request is not multipart/form-data' },
+  UNSUPPORTED_IMAGE: { status: 415, meaning: 'the bytes are not an image format the service decodes' },
+  INTERNAL_ERROR: { status: 500, meaning: 'an unexpected failure; the log has the details under the request id' },
+  MODEL_LOAD_FAILED: { status: 500, meaning: 'the runtime could not load or run a model of the pack' },
+  RKNN_UNAVAILABLE: { status: 500, meaning: 'the RKNN addon or `librknnrt.so` could not be loaded' },
+  RKNN_TARGET_MISMATCH: { status: 500, meaning: '`rknn_target` names another SoC than this board' },
+  RKNN_RUN_FAILED: { status: 500, meaning: 'the NPU runtime failed a run' },
+  BUSY: { status: 503, meaning: '`LUMEN_FACE_MAX_INFLIGHT` images are in progress; retry after `Retry-After` seconds' },
+  NOT_READY: { status: 503, meaning: 'the models are still loading, or failed to load (see `/readyz`)' },
+  MODEL_NOT_FOUND: { status: 503, meaning: 'the model pack is in none of the places tried' },
+  MODEL_DOWNLOAD_FAILED: { status: 503, meaning: 'the model pack could not be downloaded' },
+  MODEL_READ_FAILED: { status: 503, meaning: 'a model file exists but cannot be read' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const errorCodes = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/**
+ * The one error class of the library. `code` is stable and machine-readable, `status` is the HTTP
+ * status its table gives; the message is for humans.
  */
 export class LumenError extends Error {
   readonly status: number;
-  readonly code: string;
-  /** HTTP headers the answer should carry, such as Retry-After. */
-  readonly headers: Record<string, string>;
+  readonly code: ErrorCode;
 
-  constructor(status: number, code: string, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LumenError';
-    this.status = status;
     this.code = code;
-    this.headers = options?.headers ?? {};
+    this.status = ERROR_CODES[code].status;
   }
 }
-
-export const badRequest = (code: string, message: string) => new LumenError(400, code, message);

@@ -7,7 +7,7 @@ import { MODELS_DIR } from './helpers/fixtures.js';
 
 /** `npm start` as a real process: start-up failures exit non-zero, a good pack serves on a real port. */
 
-const server = new URL('../plugins/server.js', import.meta.url).pathname;
+const server = new URL('../server.js', import.meta.url).pathname;
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });

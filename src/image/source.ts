@@ -53,11 +53,10 @@ export class SourceImage {
   private static fromRaw(image: RgbImage, limits: ImageLimits): SourceImage {
     const { width, height, data } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new LumenError(400, 'INVALID_IMAGE', `raw image width and height must be positive integers, received ${width}x${height}`);
+      throw new LumenError('INVALID_IMAGE', `raw image width and height must be positive integers, received ${width}x${height}`);
     }
     if (data.length !== width * height * 3) {
-      throw new LumenError(400, 'INVALID_IMAGE',
-        `raw RGB image ${width}x${height} needs ${width * height * 3} bytes, received ${data.length}`);
+      throw new LumenError('INVALID_IMAGE', `raw RGB image ${width}x${height} needs ${width * height * 3} bytes, received ${data.length}`);
     }
     checkPixels(width, height, limits);
     return new SourceImage(image, width, height, 'raw', limits);
@@ -111,9 +110,8 @@ export function isRgbImage(input: unknown): input is RgbImage {
 
 function checkPixels(width: number, height: number, limits: ImageLimits) {
   if (width * height > limits.maxPixels) {
-    throw new LumenError(413, 'IMAGE_TOO_LARGE',
-      `image is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels} (LUMEN_FACE_MAX_PIXELS)`);
+    throw new LumenError('IMAGE_TOO_LARGE', `image is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels} (LUMEN_FACE_MAX_PIXELS)`);
   }
 }
 
-const unsupported = (message: string) => new LumenError(415, 'UNSUPPORTED_IMAGE', message);
+const unsupported = (message: string) => new LumenError('UNSUPPORTED_IMAGE', message);

@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
-import type { PackFileInfo } from '../backends/engine.js';
+import type { PackFileInfo } from './types.js';
 import { LumenError } from '../errors.js';
 import { silentLogger, type Logger } from '../types.js';
 import { checkCached, removeSidecar, removeStaleTemps, writeSidecar } from './cache.js';
@@ -20,7 +20,7 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NOT_FOUND_STATUSES = new Set([401, 403, 404, 410]);
 
 function invalid(message: string): LumenError {
-  return new LumenError(400, 'INVALID_MODEL_REQUEST', message);
+  return new LumenError('INVALID_MODEL_REQUEST', message);
 }
 
 function validate(req: PackRequest): void {
@@ -101,7 +101,7 @@ async function resolveFile(req: PackRequest, role: Role, file: string, log: Logg
         log.debug({ role, path, size }, 'using local model file');
         return { role, path, source: 'local', size, sha256 };
       } catch (err) {
-        throw new LumenError(503, 'MODEL_READ_FAILED', `${what}: cannot read ${path}: ${(err as Error).message}`, {
+        throw new LumenError('MODEL_READ_FAILED', `${what}: cannot read ${path}: ${(err as Error).message}`, {
           cause: err,
         });
       }
@@ -122,7 +122,7 @@ async function resolveFile(req: PackRequest, role: Role, file: string, log: Logg
   const url = packFileUrl(req, file);
   if (req.offline) {
     tried.push(`remote: ${url} (skipped: offline mode)`);
-    throw new LumenError(503, 'MODEL_NOT_FOUND', `${what} not found:\n${places()}`);
+    throw new LumenError('MODEL_NOT_FOUND', `${what} not found:\n${places()}`);
   }
   const token = req.hfToken && isHfRepo(req) ? req.hfToken : undefined;
   try {
@@ -132,9 +132,9 @@ async function resolveFile(req: PackRequest, role: Role, file: string, log: Logg
     const remote = err instanceof RemoteFailure ? err : undefined;
     tried.push(`remote: ${url} (${remote ? remote.detail : `error: ${(err as Error).message}`})`);
     if (remote?.kind === 'http' && remote.status !== undefined && NOT_FOUND_STATUSES.has(remote.status)) {
-      throw new LumenError(503, 'MODEL_NOT_FOUND', `${what} not found:\n${places()}`, { cause: err });
+      throw new LumenError('MODEL_NOT_FOUND', `${what} not found:\n${places()}`, { cause: err });
     }
-    throw new LumenError(503, 'MODEL_DOWNLOAD_FAILED', `${what} could not be downloaded:\n${places()}`, { cause: err });
+    throw new LumenError('MODEL_DOWNLOAD_FAILED', `${what} could not be downloaded:\n${places()}`, { cause: err });
   }
 }
 

@@ -1,4 +1,12 @@
-import type { PackFileInfo } from '../backends/engine.js';
+/** Where one model file of a pack came from (see src/models). */
+export interface PackFileInfo {
+  role: 'detection' | 'recognition';
+  path: string;
+  source: 'local' | 'cache' | 'remote';
+  url?: string;
+  size: number;
+  sha256: string;
+}
 
 export interface PackRequest {
   model: string;

@@ -8,10 +8,10 @@ function parseBase(repoBase: string): URL {
   try {
     u = new URL(repoBase);
   } catch {
-    throw new LumenError(400, 'INVALID_MODEL_REQUEST', `model repository base is not a URL: ${repoBase}`);
+    throw new LumenError('INVALID_MODEL_REQUEST', `model repository base is not a URL: ${repoBase}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new LumenError(400, 'INVALID_MODEL_REQUEST', `model repository base must be http(s): ${repoBase}`);
+    throw new LumenError('INVALID_MODEL_REQUEST', `model repository base must be http(s): ${repoBase}`);
   }
   return u;
 }
@@ -39,10 +39,7 @@ export function packFileUrl(
   if (isHfHost(base, req.hfEndpoint)) {
     const org = base.pathname.split('/').find((s) => s !== '');
     if (!org) {
-      throw new LumenError(
-        400,
-        'INVALID_MODEL_REQUEST',
-        `Hugging Face repository base must name an organisation, e.g. https://huggingface.co/Lumilio-Photos: ${req.repoBase}`,
+      throw new LumenError('INVALID_MODEL_REQUEST', `Hugging Face repository base must name an organisation, e.g. https://huggingface.co/Lumilio-Photos: ${req.repoBase}`,
       );
     }
     // Revisions such as refs/pr/1 must stay one path segment.

@@ -1,4 +1,4 @@
-import type { InferenceEngine } from '../backends/engine.js';
+import type { InferenceEngine } from '../engines/engine.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
 import type { ImageLimits } from '../image/limits.js';

@@ -10,7 +10,7 @@ export interface FaceRegion {
   landmarks?: Landmarks;
 }
 
-const invalid = (message: string) => new LumenError(400, 'INVALID_BOXES', message);
+const invalid = (message: string) => new LumenError('INVALID_BOXES', message);
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Validate and clamp caller boxes; every message names the box's index. */

@@ -1,6 +1,6 @@
 import { boxArea } from '../face/geometry.js';
 import { decodeScrfd, type Detection } from '../face/scrfd.js';
-import type { InferenceEngine } from '../backends/engine.js';
+import type { InferenceEngine } from '../engines/engine.js';
 import { letterbox } from '../image/letterbox.js';
 import type { SourceImage } from '../image/source.js';
 import type { DetectOptions } from './options.js';

@@ -34,6 +34,6 @@ export function parseDetectOptions(options: DetectOptionsInput): DetectOptions {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const name = issue.path.join('.');
-  throw new LumenError(400, 'INVALID_OPTION', `${name} is invalid: ${issue.message} (received ${JSON.stringify((options as Record<string, unknown>)[name])})`);
+  throw new LumenError('INVALID_OPTION', `${name} is invalid: ${issue.message} (received ${JSON.stringify((options as Record<string, unknown>)[name])})`);
 }
 

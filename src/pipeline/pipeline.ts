@@ -1,6 +1,6 @@
 import os from 'node:os';
 import pLimit from 'p-limit';
-import type { InferenceEngine } from '../backends/engine.js';
+import type { InferenceEngine } from '../engines/engine.js';
 import type { Detection } from '../face/scrfd.js';
 import type { ImageLimits } from '../image/limits.js';
 import { type ImageInput, SourceImage } from '../image/source.js';

@@ -1,4 +1,4 @@
-import type { InferenceEngine } from '../backends/engine.js';
+import type { InferenceEngine } from '../engines/engine.js';
 
 /** Embed crops in batches the model accepts; each result is L2-normalised. */
 export async function embedCrops(engine: InferenceEngine, crops: Uint8Array[], maxBatchSize: number): Promise<Float32Array[]> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp } from '../../plugins/app.js';
+import { buildApp } from '../../app.js';
 import { loadConfig } from '../../src/config.js';
 import { testEnv } from '../helpers/app.js';
 import { FACES_DIR, percentile } from '../helpers/fixtures.js';

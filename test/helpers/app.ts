@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../plugins/app.js';
+import { buildApp } from '../../app.js';
 import type { FaceBackend } from '../../src/backend.js';
 import { loadConfig } from '../../src/config.js';
 import { MODELS_DIR } from './fixtures.js';

@@ -106,7 +106,7 @@ t.test('past LUMEN_FACE_MAX_INFLIGHT image requests, 503 BUSY at once; the rest 
 });
 
 t.test('our own bugs are a 500 with a generic message and no stack', async (t) => {
-  const { buildApp } = await import('../../plugins/app.js');
+  const { buildApp } = await import('../../app.js');
   const { loadConfig } = await import('../../src/config.js');
   const { testEnv } = await import('../helpers/app.js');
   const buggy = await buildApp({ config: loadConfig(testEnv()), backend, logger: false });

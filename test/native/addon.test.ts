@@ -10,7 +10,7 @@ import {
   RknnTensorFormat,
   RknnTensorType,
   type RknnOpenOptions,
-} from '../../src/backends/rknn-addon.js';
+} from '../../src/engines/rknn/addon.js';
 import { buildFakeRknn, fakeFold, readFakeTrace, writeFakeModel, type FakeModelSpec } from '../fake-rknn/build.js';
 import { failureOf, tempDir } from './helpers.js';
 

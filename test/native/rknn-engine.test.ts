@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { LumenError } from '../../src/errors.js';
 import { decodeScrfd } from '../../src/face/scrfd.js';
-import { createRknnEngine, toFloat16, type RknnEngineOptions } from '../../src/backends/rknn.js';
-import { rgbToNchw, rgbToNhwc } from '../../src/backends/tensor-layout.js';
+import { createRknnEngine, toFloat16, type RknnEngineOptions } from '../../src/engines/rknn/engine.js';
+import { rgbToNchw, rgbToNhwc } from '../../src/engines/tensor-layout.js';
 import { silentLogger } from '../../src/types.js';
 import {
   buildFakeRknn,

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from './src/config.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
 

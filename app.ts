@@ -1,18 +1,18 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FaceBackend } from '../src/backend.js';
-import type { Config } from '../src/config.js';
-import detectRoute from '../routes/detect.js';
-import embedRoute from '../routes/embed.js';
-import facesRoute from '../routes/faces.js';
-import healthRoute from '../routes/health.js';
-import infoRoute from '../routes/info.js';
-import backendPlugin from './backend.js';
-import configPlugin from './config.js';
-import errorsPlugin from './errors.js';
-import inflightPlugin from './inflight.js';
-import multipartPlugin from './multipart.js';
-import swaggerPlugin from './swagger.js';
+import type { FaceBackend } from './src/backend.js';
+import type { Config } from './src/config.js';
+import detectRoute from './routes/detect.js';
+import embedRoute from './routes/embed.js';
+import facesRoute from './routes/faces.js';
+import healthRoute from './routes/health.js';
+import infoRoute from './routes/info.js';
+import backendPlugin from './plugins/backend.js';
+import configPlugin from './plugins/config.js';
+import errorsPlugin from './plugins/errors.js';
+import inflightPlugin from './plugins/inflight.js';
+import multipartPlugin from './plugins/multipart.js';
+import swaggerPlugin from './plugins/swagger.js';
 
 export interface AppOptions {
   config: Config;

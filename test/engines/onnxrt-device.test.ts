@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { providersFor } from '../../src/backends/onnxrt.js';
+import { providersFor } from '../../src/engines/onnxrt/engine.js';
 import { createBackend } from '../../src/index.js';
 import { backendFor, cosine, MODELS_DIR, readFace } from '../helpers/fixtures.js';
 

@@ -1,8 +1,8 @@
 import { Piscina } from 'piscina';
-import { LumenError } from '../errors.js';
-import type { Logger, RgbImage, Tensor } from '../types.js';
-import type { EngineInfo, InferenceEngine } from './engine.js';
-import type { PackedOutputs, WorkerDescription, WorkerSetup, WorkerTask } from './onnxrt-protocol.js';
+import { LumenError } from '../../errors.js';
+import type { Logger, RgbImage, Tensor } from '../../types.js';
+import type { EngineInfo, InferenceEngine } from '../engine.js';
+import type { PackedOutputs, WorkerDescription, WorkerSetup, WorkerTask } from './protocol.js';
 
 export interface OnnxEngineOptions {
   detectionPath: string;
@@ -35,7 +35,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     intraOpThreads: opts.intraOpThreads,
   };
   const pool = new Piscina<WorkerTask, unknown>({
-    filename: new URL('./onnxrt-worker.js', import.meta.url).href,
+    filename: new URL('./worker.js', import.meta.url).href,
     minThreads: opts.workers,
     maxThreads: opts.workers,
     idleTimeout: Number.POSITIVE_INFINITY,
@@ -49,7 +49,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     description = all[0] as WorkerDescription;
   } catch (err) {
     await pool.destroy();
-    throw new LumenError(500, 'MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
+    throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
   }
   if (description.providerFallback) {
     log.error({ device: opts.device, reason: description.providerFallback },
@@ -87,7 +87,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     dim = (await runEmbed(new Uint8Array(width * height * 3), 1)).length;
   } catch (err) {
     await pool.destroy();
-    throw new LumenError(500, 'MODEL_LOAD_FAILED', `the pack loaded but a test run failed: ${(err as Error).message}`, { cause: err });
+    throw new LumenError('MODEL_LOAD_FAILED', `the pack loaded but a test run failed: ${(err as Error).message}`, { cause: err });
   }
 
   const info: EngineInfo = {

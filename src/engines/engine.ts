@@ -1,15 +1,5 @@
 import type { RgbImage, Tensor } from '../types.js';
 
-/** Where one model file of a pack came from (see src/models). */
-export interface PackFileInfo {
-  role: 'detection' | 'recognition';
-  path: string;
-  source: 'local' | 'cache' | 'remote';
-  url?: string;
-  size: number;
-  sha256: string;
-}
-
 export interface EngineInfo {
   runtime: 'onnxrt' | 'rknn';
   device: string;

@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import type { PackedOutputs, TensorShape, WorkerDescription, WorkerSetup, WorkerTask } from './onnxrt-protocol.js';
-import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from './tensor-layout.js';
+import type { PackedOutputs, TensorShape, WorkerDescription, WorkerSetup, WorkerTask } from './protocol.js';
+import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from '../tensor-layout.js';
 
 /** Runs inside a worker thread: the sessions live here so inference never blocks the event loop. */
 
