@@ -45,7 +45,7 @@ export interface CreateBackendOptions extends Partial<Config> {
 
 export async function createBackend(options: CreateBackendOptions = {}): Promise<FaceBackend> {
   const { env, config: parsed, log = silentLogger, ...overrides } = options;
-  const config: Config = { ...(parsed ?? loadConfig(env ?? process.env)), ...overrides };
+  const config: Config = { ...(parsed ?? loadConfig(env)), ...overrides };
   const pack = await resolvePack(
     {
       model: config.modelName,

@@ -23,7 +23,7 @@ std::optional<double> NumberOption(Napi::Object options, const char* key) {
   return number;
 }
 
-// open(modelPath, {libraryPath, contexts, coreMask, flags}) -> RknnModel. Blocks while the
+// open(modelPath, {libraryPath, contexts?, coreMask?, flags?}) -> RknnModel. Blocks while the
 // runtime loads the model; that happens once, at startup.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -33,9 +33,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   auto core = std::make_unique<ModelCore>();
   core->path = info[0].As<Napi::String>();
 
+  // The default (LUMEN_FACE_RKNN_LIBRARY's) lives in src/config.ts only.
   Napi::Value library = options.Get("libraryPath");
-  if (!library.IsUndefined() && !library.IsString()) throw Napi::TypeError::New(env, "open: libraryPath must be a string");
-  std::string library_path = library.IsString() ? library.As<Napi::String>().Utf8Value() : "librknnrt.so";
+  if (!library.IsString()) throw Napi::TypeError::New(env, "open: libraryPath must be a string, the path or file name of librknnrt.so");
+  std::string library_path = library.As<Napi::String>().Utf8Value();
 
   double contexts = NumberOption(options, "contexts").value_or(1);
   if (contexts < 1 || contexts > kMaxContexts) {

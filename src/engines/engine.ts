@@ -7,7 +7,6 @@ export interface EngineInfo {
   providers: string[];
   /** Recognition input size the crops must have. */
   recognition: { width: number; height: number; dim: number; batch: 'dynamic' | number };
-  detection: { outputs: number };
   /** Runtime-specific details (SDK versions, core mask, thread counts...). */
   details: Record<string, unknown>;
 }

@@ -34,6 +34,3 @@ export function rgbToNhwc(pixels: Uint8Array, mean: number, std: number): Float3
   for (let i = 0; i < pixels.length; i++) tensor[i] = table[pixels[i]];
   return tensor;
 }
-
-export const DETECTION_NORM = { mean: 127.5, std: 128 } as const;
-export const RECOGNITION_NORM = { mean: 127.5, std: 127.5 } as const;

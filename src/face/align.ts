@@ -1,22 +1,6 @@
 import type { Point, RgbImage } from '../types.js';
 import { det2, mul2, svd2x2 } from './svd2.js';
 
-/** ArcFace 112x112 landmark template (insightface face_align.arcface_dst). */
-export const ARCFACE_TEMPLATE_112: readonly Point[] = Object.freeze([
-  [38.2946, 51.6963],
-  [73.5318, 51.5014],
-  [56.0252, 71.7366],
-  [41.5493, 92.3655],
-  [70.7299, 92.2041],
-] as Point[]);
-
-/** The template scaled to a recognition input of width x height. */
-export function arcfaceTemplate(width: number, height: number): Point[] {
-  const sx = width / 112;
-  const sy = height / 112;
-  return ARCFACE_TEMPLATE_112.map(([x, y]): Point => [x * sx, y * sy]);
-}
-
 /** [a, b, tx, c, d, ty]: x' = a*x + b*y + tx, y' = c*x + d*y + ty (cv2 2x3 layout, row-major). */
 export type Affine = [number, number, number, number, number, number];
 

@@ -2,6 +2,9 @@ import type { Box, Landmarks, Point, Tensor } from '../types.js';
 import { clampBox } from './geometry.js';
 import { nms } from './nms.js';
 
+/** SCRFD (insightface scrfd.py): RGB, (x - 127.5) / 128, NCHW, letterboxed at the top-left. */
+export const SCRFD_NORM = { mean: 127.5, std: 128 } as const;
+
 export interface Detection {
   box: Box;
   score: number;
@@ -21,8 +24,6 @@ export interface ScrfdDecodeOptions {
   minScore: number;
   nmsIou: number;
 }
-
-export const SCRFD_DEFAULT_NMS_IOU = 0.4;
 
 /**
  * NMS is quadratic and runs on the event loop: with min_score 0 every one of the 16,800 anchors at

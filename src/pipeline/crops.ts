@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { applyAffine, arcfaceTemplate, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
+import { applyAffine, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
+import { arcfaceTemplate } from '../face/arcface.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
 import { toRgb } from '../image/source.js';
 

@@ -1,4 +1,5 @@
-import { arcfaceTemplate, estimateSimilarity } from '../face/align.js';
+import { estimateSimilarity } from '../face/align.js';
+import { arcfaceTemplate } from '../face/arcface.js';
 import type { Detection } from '../face/scrfd.js';
 
 /**

@@ -162,6 +162,8 @@ export interface FakeRecognitionOptions {
    */
   inputType?: 'UINT8' | 'FLOAT32';
   fmt?: 'NCHW' | 'NHWC';
+  /** Outputs declared before the embedding (which the fake always writes to its last output). */
+  leadingOutputs?: FakeTensorSpec[];
   extra?: Partial<Pick<FakeModelSpec, 'delayMs' | 'perfUs' | 'soc' | 'trace' | 'fail'>>;
 }
 
@@ -177,7 +179,7 @@ export function writeFakeRecognitionModel(path: string, opts: FakeRecognitionOpt
     inputs: [
       { dims: imageDims(fmt, batch, size, size), type: inputType, fmt, name: 'input.1', mean: inputType === 'UINT8' ? 127.5 : undefined },
     ],
-    outputs: [{ dims: [batch, dim], type: 'FLOAT32', name: '683' }],
+    outputs: [...(opts.leadingOutputs ?? []), { dims: [batch, dim], type: 'FLOAT32', name: '683' }],
     ...opts.extra,
   });
 }

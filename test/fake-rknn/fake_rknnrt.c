@@ -50,8 +50,9 @@
  * the model's declared layout, then (x - mean) / std, accumulated in double, in index order)
  *   sum:   all inputs concatenated in input order; output o, element k:
  *            (o + 1) * sum of x[j] over j = k (mod n_elems of output o)
- *   embed: input 0 is [B, ...], output 0 is [B, D]; element (b, k):
+ *   embed: input 0 is [B, ...], the LAST output is [B, D]; element (b, k):
  *            sum of x[b * item + j] over j = k (mod D), item = n_elems / B; other outputs are 0
+ *            (last, so that a decoy output before it catches a caller that takes output 0)
  *   scrfd: ignores the input values. Outputs are matched by last dim (1 score, 4 box, 10 kps)
  *          and rows = ceil(H/s) * ceil(W/s) * 2 for s in 8, 16, 32 (H, W from input 0). All
  *          zeros except the canned faces below.
@@ -402,7 +403,7 @@ static int parse_model(fake_model *m, char *text) {
     }
   }
   if (first || m->n_in == 0 || m->n_out == 0) return -1;
-  if (m->mode == MODE_EMBED && (m->in[0].dims[0] == 0 || m->out[0].n_elems % m->in[0].dims[0] != 0)) return -1;
+  if (m->mode == MODE_EMBED && (m->in[0].dims[0] == 0 || m->out[m->n_out - 1].n_elems % m->in[0].dims[0] != 0)) return -1;
   if (m->mode == MODE_SCRFD) {
     if (m->in[0].n_dims != 4 || m->faces < 1 || m->faces > 3) return -1;
     for (uint32_t o = 0; o < m->n_out; o++) {
@@ -745,9 +746,10 @@ static void compute_outputs(fake_ctx *c) {
       for (uint32_t k = 0; k < n; k++) outs[o][k] *= (double)(o + 1);
     }
   } else if (m->mode == MODE_EMBED) {
-    uint32_t batch = m->in[0].dims[0], dim = m->out[0].n_elems / batch, item = m->in[0].n_elems / batch;
+    uint32_t last = m->n_out - 1;
+    uint32_t batch = m->in[0].dims[0], dim = m->out[last].n_elems / batch, item = m->in[0].n_elems / batch;
     for (uint32_t b = 0; b < batch; b++)
-      for (uint32_t j = 0; j < item; j++) outs[0][b * dim + j % dim] += c->in_vals[0][(size_t)b * item + j];
+      for (uint32_t j = 0; j < item; j++) outs[last][b * dim + j % dim] += c->in_vals[0][(size_t)b * item + j];
   } else {
     uint32_t h, w;
     hw_of(&m->in[0], &h, &w);

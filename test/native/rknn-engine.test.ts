@@ -76,7 +76,6 @@ t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', as
     device: 'rknpu',
     providers: ['rknpu'],
     recognition: { width: 112, height: 112, dim: 512, batch: 1 },
-    detection: { outputs: 9 },
     details: {
       sdkApiVersion: '2.3.0 (fake rknn api)',
       sdkDriverVersion: '0.9.8-fake',
@@ -170,6 +169,20 @@ t.test('a fixed recognition batch is filled and padded per run', async (t) => {
   t.equal(out.length, 3 * 32);
   crops.forEach((c, i) => t.same(out.subarray(i * 32, (i + 1) * 32), fakeEmbedding(c, 32), `crop ${i}`));
   await engine.close();
+});
+
+t.test('a recognizer with two outputs: the one declaring one vector per image is the embedding', async (t) => {
+  // The fake writes the embedding to its last output; a [B, 1] norm output sits before it.
+  const paths = pack({ recognition: { dim: 64, leadingOutputs: [{ dims: [1, 1], type: 'FLOAT32', name: 'norm' }] } });
+  const engine = await createRknnEngine(options(paths), silentLogger);
+  t.equal(engine.info.recognition.dim, 64);
+  const c = crop(7);
+  t.same(await engine.embed(c, 1), fakeEmbedding(c, 64), 'the embedding, not the decoy');
+  await engine.close();
+
+  const twin = pack({ recognition: { dim: 64, leadingOutputs: [{ dims: [1, 64], type: 'FLOAT32', name: 'raw' }] } });
+  const ambiguous = await failureOf(() => createRknnEngine(options(twin), silentLogger));
+  t.match(ambiguous, { code: 'MODEL_LOAD_FAILED', message: /2 outputs that could be the embedding: .*"raw" \[1, 64\], "683" \[1, 64\]/ });
 });
 
 t.test('rknn_target is checked against the board', async (t) => {

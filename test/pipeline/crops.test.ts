@@ -1,5 +1,6 @@
 import t from 'tap';
-import { arcfaceTemplate, estimateSimilarity, warpAffine } from '../../src/face/align.js';
+import { estimateSimilarity, warpAffine } from '../../src/face/align.js';
+import { arcfaceTemplate } from '../../src/face/arcface.js';
 import { alignedCrop, squareCrop } from '../../src/pipeline/crops.js';
 import type { Landmarks, RgbImage } from '../../src/types.js';
 

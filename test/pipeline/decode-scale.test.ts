@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { arcfaceTemplate } from '../../src/face/align.js';
+import { arcfaceTemplate } from '../../src/face/arcface.js';
 import type { Detection } from '../../src/face/scrfd.js';
 import { decodeScale } from '../../src/pipeline/decode-scale.js';
 import type { Landmarks } from '../../src/types.js';

@@ -1,7 +1,9 @@
 import ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { PackedOutputs, TensorShape, WorkerDescription, WorkerSetup, WorkerTask } from './protocol.js';
-import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from '../tensor-layout.js';
+import { ARCFACE_NORM, embeddingOutputIndex } from '../../face/arcface.js';
+import { SCRFD_NORM } from '../../face/scrfd.js';
+import { rgbToNchw } from '../tensor-layout.js';
 
 /** Runs inside a worker thread: the sessions live here so inference never blocks the event loop. */
 
@@ -37,6 +39,12 @@ async function createSessionWith(path: string, executionProviders: ort.Inference
 const detection = await createSession(setup.detectionPath);
 const recognition = await createSession(setup.recognitionPath);
 
+const declaredDims = (m: ort.InferenceSession.ValueMetadata) => (m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : null)) : []);
+// Chosen while answering 'describe', the first task of every worker, so that a refusal rejects that task.
+let embeddingOutput = '';
+const chooseEmbeddingOutput = () =>
+  recognition.outputNames[embeddingOutputIndex(recognition.outputMetadata.map((m) => ({ name: m.name, dims: declaredDims(m) })))];
+
 const shapes = (metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorShape[] =>
   metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : String(d))) : [] }));
 
@@ -55,7 +63,7 @@ function pack(tensors: ort.Tensor[]) {
 }
 
 async function runDetect(task: Extract<WorkerTask, { kind: 'detect' }>) {
-  const input = rgbToNchw(task.pixels, 1, task.width, task.height, DETECTION_NORM.mean, DETECTION_NORM.std);
+  const input = rgbToNchw(task.pixels, 1, task.width, task.height, SCRFD_NORM.mean, SCRFD_NORM.std);
   const feeds = { [detection.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, task.height, task.width]) };
   const results = await detection.run(feeds);
   return pack(detection.outputNames.map((name) => results[name]));
@@ -66,18 +74,19 @@ async function runEmbed(task: Extract<WorkerTask, { kind: 'embed' }>) {
   const rows = task.batch === 'dynamic' ? task.count : task.batch;
   const plane = task.width * task.height * 3;
   const input = new Float32Array(rows * plane);
-  rgbToNchw(task.pixels, task.count, task.width, task.height, RECOGNITION_NORM.mean, RECOGNITION_NORM.std, input);
+  rgbToNchw(task.pixels, task.count, task.width, task.height, ARCFACE_NORM.mean, ARCFACE_NORM.std, input);
   const feeds = { [recognition.inputNames[0]]: new ort.Tensor('float32', input, [rows, 3, task.height, task.width]) };
   const results = await recognition.run(feeds);
-  const last = results[recognition.outputNames[recognition.outputNames.length - 1]];
-  const dim = last.size / rows;
-  const embeddings = new Float32Array((last.data as Float32Array).subarray(0, task.count * dim));
+  const output = results[embeddingOutput];
+  const dim = output.size / rows;
+  const embeddings = new Float32Array((output.data as Float32Array).subarray(0, task.count * dim));
   return moved({ data: embeddings, offsets: [0, embeddings.length], dims: [[task.count, dim]] });
 }
 
 export default async function handle(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
     case 'describe': {
+      embeddingOutput = chooseEmbeddingOutput();
       const description: WorkerDescription = {
         detection: { inputs: shapes(detection.inputMetadata), outputs: shapes(detection.outputMetadata) },
         recognition: { inputs: shapes(recognition.inputMetadata), outputs: shapes(recognition.outputMetadata) },

@@ -24,16 +24,6 @@ export const RknnTensorFormat = { NCHW: 0, NHWC: 1, NC1HWC2: 2, UNDEFINED: 3 } a
 
 export const RknnQuantType = { NONE: 0, DFP: 1, AFFINE_ASYMMETRIC: 2 } as const;
 
-export const RknnCoreMask = {
-  AUTO: 0,
-  CORE_0: 1,
-  CORE_1: 2,
-  CORE_2: 4,
-  CORE_0_1: 3,
-  CORE_0_1_2: 7,
-  ALL: 0xffff,
-} as const;
-
 /** rknn_init flag: collect per-run NPU time, readable through PERF_RUN. */
 export const RKNN_FLAG_COLLECT_PERF_MASK = 0x8;
 
@@ -57,8 +47,8 @@ export interface RknnTensorAttr {
 }
 
 export interface RknnOpenOptions {
-  /** Path or bare name of librknnrt.so; defaults to LUMEN_FACE_RKNN_LIBRARY, then 'librknnrt.so'. */
-  libraryPath?: string;
+  /** Path or bare name of librknnrt.so (LUMEN_FACE_RKNN_LIBRARY; its default is in src/config.ts). */
+  libraryPath: string;
   /** Contexts to run on (the original plus rknn_dup_context copies). Default 1. */
   contexts?: number;
   /** rknn_set_core_mask on every context; undefined skips the call (required on RK356x). */
@@ -114,7 +104,7 @@ interface NativeAddon {
 
 export interface RknnAddon {
   /** Loads librknnrt on first use, creates the contexts and queries the attributes. */
-  open(modelPath: string, options?: RknnOpenOptions): RknnModel;
+  open(modelPath: string, options: RknnOpenOptions): RknnModel;
   /** sizeof of the structs the addon was compiled with. */
   readonly abi: NativeAddon['abi'];
 }
@@ -130,10 +120,6 @@ function packageRoot(): string {
     if (parent === dir) throw new Error(`cannot find the lumen-face package root above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
-}
-
-export function addonPath(): string {
-  return join(packageRoot(), ADDON_FILE);
 }
 
 let loaded: RknnAddon | undefined;
@@ -154,13 +140,6 @@ export function loadRknnAddon(): RknnAddon {
       { cause },
     );
   }
-  loaded = {
-    abi: native.abi,
-    open: (modelPath, options = {}) =>
-      native.open(modelPath, {
-        ...options,
-        libraryPath: options.libraryPath || process.env.LUMEN_FACE_RKNN_LIBRARY || 'librknnrt.so',
-      }),
-  };
+  loaded = { abi: native.abi, open: (modelPath, options) => native.open(modelPath, options) };
   return loaded;
 }

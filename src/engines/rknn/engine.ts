@@ -12,7 +12,8 @@ import {
 } from './addon.js';
 import { acceptsCoreMask, npuFamily, readRockchipSocs } from './board.js';
 import { feedName, inputBuffer, planInput, type InputPlan } from './input-feed.js';
-import { DETECTION_NORM, RECOGNITION_NORM } from '../tensor-layout.js';
+import { ARCFACE_NORM, embeddingOutputIndex } from '../../face/arcface.js';
+import { SCRFD_NORM } from '../../face/scrfd.js';
 
 export { readRockchipSocs } from './board.js';
 export { toFloat16 } from './input-feed.js';
@@ -27,7 +28,7 @@ export interface RknnEngineOptions {
   /** rec_input_h / rec_input_w overrides. */
   recInputSize?: { height?: number; width?: number };
   /** LUMEN_FACE_RKNN_LIBRARY */
-  libraryPath?: string;
+  libraryPath: string;
   /** extra rknn_core_mask (undefined = do not call rknn_set_core_mask) */
   coreMask?: number;
   /** extra rknn_contexts, default 1 */
@@ -138,10 +139,10 @@ async function assemble(
         '(RKNN input sizes are fixed at conversion): remove the override or convert the model for that size',
     );
   }
-  if (rec.outputs.length !== 1) log.warn({ outputs: rec.outputs.length }, 'the recognition model has several outputs: using the first');
-  const dim = rec.outputs[0].nElems / recPlan.batch;
+  const embeddingIndex = embeddingOutputIndex(rec.outputs.map((o) => ({ name: o.name, dims: o.dims })));
+  const dim = rec.outputs[embeddingIndex].nElems / recPlan.batch;
   if (!Number.isInteger(dim) || dim < 1) {
-    throw new Error(`the recognition output has ${rec.outputs[0].nElems} values, not a multiple of the batch ${recPlan.batch}`);
+    throw new Error(`the recognition output has ${rec.outputs[embeddingIndex].nElems} values, not a multiple of the batch ${recPlan.batch}`);
   }
 
   const run = async (role: string, model: RknnModel, plan: InputPlan, input: ArrayBufferView) => {
@@ -160,7 +161,7 @@ async function assemble(
     if (image.width !== detPlan.width || image.height !== detPlan.height) {
       throw new Error(`the detection model takes ${detPlan.width}x${detPlan.height}, got ${image.width}x${image.height}`);
     }
-    const outputs = await run('detection', det, detPlan, inputBuffer(detPlan, image.data, 1, DETECTION_NORM));
+    const outputs = await run('detection', det, detPlan, inputBuffer(detPlan, image.data, 1, SCRFD_NORM));
     return outputs.map((data, i) => ({ data, dims: det.outputs[i].dims }));
   };
 
@@ -171,8 +172,8 @@ async function assemble(
     for (let start = 0; start < count; start += recPlan.batch) {
       const n = Math.min(recPlan.batch, count - start);
       const pixels = crops.subarray(start * itemBytes, (start + n) * itemBytes);
-      const input = inputBuffer(recPlan, pixels, n, RECOGNITION_NORM);
-      runs.push(run('recognition', rec, recPlan, input).then((outputs) => outputs[0].subarray(0, n * dim)));
+      const input = inputBuffer(recPlan, pixels, n, ARCFACE_NORM);
+      runs.push(run('recognition', rec, recPlan, input).then((outputs) => outputs[embeddingIndex].subarray(0, n * dim)));
     }
     const parts = await Promise.all(runs);
     const out = new Float32Array(count * dim);
@@ -195,7 +196,6 @@ async function assemble(
     device: opts.device,
     providers: ['rknpu'],
     recognition: { width, height, dim, batch: recPlan.batch },
-    detection: { outputs: det.outputs.length },
     details: {
       sdkApiVersion: det.sdkVersion.api,
       sdkDriverVersion: det.sdkVersion.driver,

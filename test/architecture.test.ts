@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import t from 'tap';
+import { REPO_ROOT } from './helpers/fixtures.js';
+
+/** The layering rules of ARCHITECTURE.md, checked on the TypeScript sources (not the compiled output). */
+
+interface ImportRef {
+  specifier: string;
+  typeOnly: boolean;
+}
+
+const IMPORT_PATTERNS = [
+  /^\s*(import|export)\s+(type\s+)?[^'";]*?\sfrom\s+['"]([^'"]+)['"]/gm,
+  /^\s*import\s+['"]([^'"]+)['"]/gm,
+  /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+];
+
+export function importsOf(source: string): ImportRef[] {
+  const refs: ImportRef[] = [];
+  for (const match of source.matchAll(IMPORT_PATTERNS[0])) refs.push({ specifier: match[3], typeOnly: match[2] !== undefined });
+  for (const match of source.matchAll(IMPORT_PATTERNS[1])) refs.push({ specifier: match[1], typeOnly: false });
+  for (const match of source.matchAll(IMPORT_PATTERNS[2])) refs.push({ specifier: match[1], typeOnly: false });
+  return refs;
+}
+
+/** Where a relative import lands, as a path from the repository root ('plugins/errors.js', ...). */
+const target = (file: string, specifier: string) => relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier)).split(sep).join('/');
+
+const HTTP_SIDE = /^(plugins|routes|cli)\/|^(app|server)\.(js|ts)$/;
+const FASTIFY_PACKAGE = /^(fastify|fastify-.*|@fastify\/.*)$/;
+const READS_ENV = /\bprocess\.env\b/;
+
+export function layeringViolations(file: string, source: string): string[] {
+  const problems: string[] = [];
+  const inSrc = file.startsWith('src/');
+  const inFace = file.startsWith('src/face/');
+  for (const ref of importsOf(source)) {
+    const relativeImport = ref.specifier.startsWith('.');
+    if (inSrc && !relativeImport && FASTIFY_PACKAGE.test(ref.specifier)) problems.push(`${file} imports ${ref.specifier}`);
+    if (inSrc && relativeImport && HTTP_SIDE.test(target(file, ref.specifier))) problems.push(`${file} imports ${ref.specifier}`);
+    const withinFace = relativeImport && target(file, ref.specifier).startsWith('src/face/');
+    if (inFace && !ref.typeOnly && !withinFace) problems.push(`${file} imports ${ref.specifier} for more than its types`);
+  }
+  if (file !== 'src/config.ts' && READS_ENV.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
+    problems.push(`${file} reads process.env (only src/config.ts may)`);
+  }
+  return problems;
+}
+
+/** The shipped TypeScript: everything but the tests, which set up environments for child processes. */
+function productSources(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(join(REPO_ROOT, dir))) {
+      const path = dir ? `${dir}/${name}` : name;
+      if (statSync(join(REPO_ROOT, path)).isDirectory()) {
+        if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(path.split('/')[0])) walk(path);
+      } else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) {
+        files.push(path);
+      }
+    }
+  };
+  for (const name of readdirSync(REPO_ROOT)) {
+    const stat = statSync(join(REPO_ROOT, name));
+    if (stat.isDirectory()) {
+      if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(name)) walk(name);
+    } else if (name.endsWith('.ts')) {
+      files.push(name);
+    }
+  }
+  return files;
+}
+
+t.test('the checker catches each kind of violation', async (t) => {
+  t.same(layeringViolations('src/a.ts', "import Fastify from 'fastify';"), ['src/a.ts imports fastify']);
+  t.same(layeringViolations('src/a.ts', "import cors from '@fastify/cors';"), ['src/a.ts imports @fastify/cors']);
+  t.same(layeringViolations('src/pipeline/a.ts', "import { x } from '../../plugins/errors.js';"), [
+    "src/pipeline/a.ts imports ../../plugins/errors.js",
+  ]);
+  t.same(layeringViolations('src/a.ts', "const { buildApp } = await import('../app.js');"), ['src/a.ts imports ../app.js']);
+  t.same(layeringViolations('src/face/a.ts', "import { readFile } from 'node:fs/promises';"), [
+    'src/face/a.ts imports node:fs/promises for more than its types',
+  ]);
+  t.same(layeringViolations('src/face/a.ts', "import type { Box } from '../types.js';"), []);
+  t.same(layeringViolations('src/face/a.ts', "import { iou } from './geometry.js';"), [], 'src/face may use itself');
+  t.same(layeringViolations('src/face/a.ts', "import { clamp } from '../image/limits.js';"), [
+    'src/face/a.ts imports ../image/limits.js for more than its types',
+  ]);
+  t.same(layeringViolations('routes/a.ts', 'const port = process.env.PORT;'), ['routes/a.ts reads process.env (only src/config.ts may)']);
+  t.same(layeringViolations('src/config.ts', 'export const env = process.env;'), []);
+  t.same(layeringViolations('src/a.ts', '/** defaults to process.env */\nexport {};'), [], 'a comment is not a read');
+});
+
+t.test('the sources follow the layering rules', async (t) => {
+  const files = productSources();
+  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
+  const problems = files.flatMap((file) => layeringViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
+  t.same(problems, [], 'no violations');
+});
