@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { parseBoxesJson } from '../src/pipeline/boxes.js';
+import { parseBoxesJson } from '../src/index.js';
 import { multipartValidator, serverTiming, toNumbers } from './route-helpers.js';
 import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './route-schemas.js';
 

@@ -1,6 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
-import type { StageTimings } from '../src/pipeline/timings.js';
+import type { StageTimings } from '../src/index.js';
 
 /**
  * Multipart bodies are streamed and checked by request.readUpload(); their zod schema is there

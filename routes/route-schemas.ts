@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alignOptionSchema, detectOptionsSchema } from '../src/pipeline/options.js';
+import { alignOptionSchema, detectOptionsSchema } from '../src/index.js';
 
 /** HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document. */
 

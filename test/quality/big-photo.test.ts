@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
 import type { Box } from '../../src/types.js';
-import { backendFor, iou, matchByIou, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { iou, matchByIou, readFace } from '../helpers/fixtures.js';
+import { backendForFile } from '../helpers/file-backend.js';
 
 const WIDTH = 6000;
 const HEIGHT = 4000;
@@ -29,10 +30,7 @@ function collect(): void {
 }
 
 let backend: FaceBackend;
-t.before(async () => {
-  backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
-});
-t.teardown(() => backend?.close());
+backendForFile('scrfd_2.5g_mbf', 'fp32', (b) => (backend = b));
 
 t.test('6000x4000 photo: faces at the scaled places, memory bounded', async (t) => {
   const group = readFace(GROUP);

@@ -4,15 +4,13 @@
  */
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
-import { backendFor, boxArea, identityPhotos, loadLabels, mapLimit, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { boxArea, identityPhotos, loadLabels, mapLimit, readFace } from '../helpers/fixtures.js';
+import { backendForFile } from '../helpers/file-backend.js';
 
 const labels = loadLabels();
 let backend: FaceBackend;
 
-t.before(async () => {
-  backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
-});
-t.teardown(() => backend?.close());
+backendForFile('scrfd_2.5g_mbf', 'fp32', (b) => (backend = b));
 
 type Faces = Awaited<ReturnType<FaceBackend['detect']>>;
 

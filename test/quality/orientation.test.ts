@@ -10,7 +10,8 @@
 import sharp, { type Sharp } from 'sharp';
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
-import { backendFor, cosine, iou, matchByIou, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { cosine, iou, matchByIou, readFace } from '../helpers/fixtures.js';
+import { backendForFile } from '../helpers/file-backend.js';
 
 const JPEG = { quality: 95, chromaSubsampling: '4:4:4' } as const;
 
@@ -46,10 +47,7 @@ function meanAbsDiff(a: Raw, b: Raw): number {
 }
 
 let backend: FaceBackend;
-t.before(async () => {
-  backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
-});
-t.teardown(() => backend?.close());
+backendForFile('scrfd_2.5g_mbf', 'fp32', (b) => (backend = b));
 
 // couple.jpg (2280x1588, two large faces) is halved to keep the test quick; its faces stay large
 // enough (~360 px) for the shrink-then-warp alignment path. t1.jpg has six smaller faces.

@@ -4,7 +4,8 @@
  */
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
-import { backendFor, cosine, iou, matchByIou, norm, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { cosine, iou, matchByIou, norm, readFace } from '../helpers/fixtures.js';
+import { backendForFile } from '../helpers/file-backend.js';
 
 // One photo from each source (deepface, InspireFace, LFW) plus a group photo with six faces.
 const PHOTOS = [
@@ -20,14 +21,8 @@ const DIM = 128;
 let fp32: FaceBackend;
 let fp16: FaceBackend;
 
-t.before(async () => {
-  fp32 = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
-  fp16 = await backendFor('scrfd_2.5g_mbf', 'fp16', TEST_ENGINE);
-});
-t.teardown(async () => {
-  await fp32?.close();
-  await fp16?.close();
-});
+backendForFile('scrfd_2.5g_mbf', 'fp32', (b) => (fp32 = b));
+backendForFile('scrfd_2.5g_mbf', 'fp16', (b) => (fp16 = b));
 
 t.test('the two backends really load different files', async (t) => {
   const a = fp32.info();

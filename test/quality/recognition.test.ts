@@ -7,7 +7,6 @@ import sharp from 'sharp';
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';
 import {
-  backendFor,
   bestThreshold,
   cosine,
   identityPhotos,
@@ -19,18 +18,15 @@ import {
   percentile,
   rank1,
   readFace,
-  TEST_ENGINE,
   type IdentityPhoto,
 } from '../helpers/fixtures.js';
+import { backendForFile } from '../helpers/file-backend.js';
 
 const photos: IdentityPhoto[] = identityPhotos(loadLabels());
 const names = photos.map((p) => p.identity);
 let backend: FaceBackend;
 
-t.before(async () => {
-  backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
-});
-t.teardown(() => backend?.close());
+backendForFile('scrfd_2.5g_mbf', 'fp32', (b) => (backend = b));
 
 const f3 = (x: number) => x.toFixed(3);
 
