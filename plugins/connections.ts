@@ -14,6 +14,10 @@ export default fp<{ requestTimeoutSeconds: number }>(async function connectionsP
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // A kept-alive connection would hold the shutdown open until its keep-alive timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket;
