@@ -22,7 +22,8 @@ export default fp<{ requestTimeoutSeconds: number }>(async function connectionsP
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket;
     // Node drops the idle timeout after a keep-alive response; arm it again for every request.
-    socket.setTimeout(idleMs);
+    // (app.inject's simulated socket has no timers, and no slow client behind it.)
+    if (typeof socket.setTimeout === 'function') socket.setTimeout(idleMs);
     // Node emits 'timeout' on the request only while its body is incomplete.
     request.raw.on('timeout', () => onStall(request, reply, opts.requestTimeoutSeconds));
     // Listening on the response keeps Node from destroying the socket while the work runs; a client that
