@@ -87,9 +87,12 @@ export default fp(async function errorHandler(app: FastifyInstance) {
  * The x-request-id header is set here because the onRequest hooks have not run.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const code = (err.statusCode !== undefined && CODE_BY_STATUS[err.statusCode]) || 'BAD_REQUEST';
+  const failed = (err.statusCode ?? 500) >= 500;
+  const code: ErrorCode = failed ? 'INTERNAL_ERROR' : (CODE_BY_STATUS[err.statusCode as number] ?? 'BAD_REQUEST');
   const status = ERROR_CODES[code].status;
-  reply.header('x-request-id', request.id).status(status).send(toErrorBody(status, code, err.message));
+  if (failed) request.log.error({ err }, 'request failed before routing');
+  const message = failed ? `internal error; quote request id ${request.id} when reporting it` : err.message;
+  reply.header('x-request-id', request.id).status(status).send(toErrorBody(status, code, message));
 }
 
 /**
