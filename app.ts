@@ -9,9 +9,11 @@ import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
-import errorsPlugin from './plugins/errors.js';
+import connectionsPlugin from './plugins/connections.js';
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import inflightPlugin from './plugins/inflight.js';
 import multipartPlugin from './plugins/multipart.js';
+import { genReqId } from './plugins/request-id.js';
 import swaggerPlugin from './plugins/swagger.js';
 
 export interface AppOptions {
@@ -24,11 +26,22 @@ export interface AppOptions {
 /** External plugins, then app plugins, then routes (the fastify/demo order). */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
+  const requestMs = config.requestTimeout * 1000;
+  const uploadMs = config.uploadTimeout * 1000;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId,
     // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
     bodyLimit: 1024 * 1024,
+    // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
+    // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
+    requestTimeout: uploadMs,
+    http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2) },
+    clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }),
+    frameworkErrors,
+    // Shutdown answers SHUTTING_DOWN in the one error shape (plugins/connections.ts), not Fastify's bare 503.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -37,6 +50,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(configPlugin, { config });
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
+  await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
 

@@ -1,9 +1,9 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './src/config.js';
+import { type Config, ConfigError, loadConfig } from './src/config.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
@@ -14,8 +14,14 @@ try {
 
 const app = await buildApp({ config });
 
+/** Stop accepting, let the requests in flight finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close what is left. */
 async function shutdown(signal: string) {
-  app.log.info({ signal }, 'shutting down');
+  app.log.info({ signal, timeoutSeconds: config.shutdownTimeout }, 'shutting down: waiting for requests in flight');
+  setTimeout(() => {
+    app.log.warn(`requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); closing their connections`);
+    app.server.closeAllConnections();
+    process.exit(0);
+  }, config.shutdownTimeout * 1000).unref();
   await app.close();
   process.exit(0);
 }

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CODES, LumenError, type ErrorCode } from '../src/errors.js';
 import { NOT_MULTIPART_MESSAGE } from './multipart.js';
@@ -17,12 +18,18 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'NOT_MULTIPART', message: NOT_MULTIPART_MESSAGE },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'EMPTY_BODY' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
+  FST_MP_PREMATURE_CLOSE: { code: 'MALFORMED_MULTIPART', message: 'the connection closed before the multipart body was complete' },
+};
+
+/** The code for a 4xx that names none of ours: only codes of the table ever reach a client. */
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  404: 'NOT_FOUND', 408: 'REQUEST_TIMEOUT', 413: 'UPLOAD_TOO_LARGE', 415: 'NOT_MULTIPART', 431: 'HEADERS_TOO_LARGE',
 };
 
 /** Seconds a client should wait before retrying, for the errors that are worth retrying. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };
 
-export function toErrorBody(statusCode: number, code: string, message: string) {
+export function toErrorBody(statusCode: number, code: ErrorCode, message: string) {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
@@ -34,7 +41,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
 
   app.setErrorHandler((err: FastifyError | LumenError, request, reply) => {
     let status: number;
-    let code: string;
+    let code: ErrorCode;
     let message = err.message;
     if (err instanceof LumenError) {
       status = err.status;
@@ -57,8 +64,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       code = mapped.code;
       message = mapped.message ?? err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      status = err.statusCode;
-      code = err.code ?? 'BAD_REQUEST';
+      code = CODE_BY_STATUS[err.statusCode] ?? 'BAD_REQUEST';
+      status = ERROR_CODES[code].status;
     } else {
       status = 500;
       code = 'INTERNAL_ERROR';
@@ -74,3 +81,47 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     reply.status(404).send(toErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`));
   });
 });
+
+/**
+ * Fastify's `frameworkErrors`: errors met before routing (a malformed URL encoding), in the one shape.
+ * The x-request-id header is set here because the onRequest hooks have not run.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const failed = (err.statusCode ?? 500) >= 500;
+  const code: ErrorCode = failed ? 'INTERNAL_ERROR' : (CODE_BY_STATUS[err.statusCode as number] ?? 'BAD_REQUEST');
+  const status = ERROR_CODES[code].status;
+  if (failed) request.log.error({ err }, 'request failed before routing');
+  const message = failed ? `internal error; quote request id ${request.id} when reporting it` : err.message;
+  reply.header('x-request-id', request.id).status(status).send(toErrorBody(status, code, message));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser rejects (a bad chunk size, oversized headers) and
+ * Node's own request timeouts, answered in the one shape on the raw socket, which is then closed.
+ */
+export function clientErrorHandler(timeouts: { requestSeconds: number; uploadSeconds: number }) {
+  return function onClientError(this: FastifyInstance, err: NodeJS.ErrnoException & { reason?: string }, socket: Socket) {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    let code: ErrorCode = 'BAD_REQUEST';
+    let message = `the HTTP request is malformed: ${err.reason ?? err.message}`;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      code = 'REQUEST_TIMEOUT';
+      message = `the request did not arrive in time: headers within ${timeouts.requestSeconds} s (LUMEN_FACE_REQUEST_TIMEOUT), the whole request within ${timeouts.uploadSeconds} s (LUMEN_FACE_UPLOAD_TIMEOUT)`;
+    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+      code = 'HEADERS_TOO_LARGE';
+      message = 'the request line and headers are larger than 16 KiB';
+    }
+    this.log.debug({ err }, 'client error');
+    // Answer only when no response to this connection has started, or the bytes would corrupt it.
+    const response = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+    if (socket.writable && !response?.headersSent) {
+      const status = ERROR_CODES[code].status;
+      const body = JSON.stringify(toErrorBody(status, code, message));
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
+}

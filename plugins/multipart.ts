@@ -17,10 +17,19 @@ declare module 'fastify' {
 
 const MAX_FIELD_BYTES = 1024 * 1024;
 
+/**
+ * busboy skips a part with no Content-Disposition, and stalls for good when one read of it fills the
+ * part's buffer up to the high-water mark (16 KiB by default): the request would hang holding its slot.
+ * Above the largest socket read (64 KiB) a skipped part never fills it, so the body ends and the
+ * route answers MISSING_IMAGE.
+ */
+const PART_HIGH_WATER_MARK = 1024 * 1024;
+
 export const NOT_MULTIPART_MESSAGE = 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)';
 
 export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app: FastifyInstance, opts) {
   await app.register(multipart, {
+    fileHwm: PART_HIGH_WATER_MARK,
     limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 8, parts: 10, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
   });
 

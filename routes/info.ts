@@ -22,7 +22,7 @@ const infoResponse = z.object({
     detection: z.object({ width: z.number().int(), height: z.number().int() }),
     recognition: z.object({ width: z.number().int(), height: z.number().int(), batch: z.union([z.number().int(), z.literal('dynamic')]) }),
   }),
-  limits: z.object({ maxUploadBytes: z.number().int(), maxPixels: z.number().int(), maxBoxes: z.number().int(), maxBatchSize: z.number().int() }),
+  limits: z.object({ maxUploadBytes: z.number().int(), maxPixels: z.number().int(), maxBoxes: z.number().int(), maxBatchSize: z.number().int(), maxFaces: z.number().int() }),
   supportsImageBatch: z.boolean(),
   versions: z.object({ node: z.string(), onnxruntime: z.string().nullable(), sharp: z.string().nullable() }),
   engine: z.record(z.string(), z.unknown()).meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),

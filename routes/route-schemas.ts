@@ -78,6 +78,8 @@ export const embedResponse = z.object({
 export const errorResponses = {
   400: errorShape(400, 'INVALID_PARAMETER', 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1')
     .describe('Bad or missing input: no image part, bad boxes, a bad query parameter.'),
+  408: errorShape(408, 'REQUEST_TIMEOUT', 'the request sent nothing for 30 s (LUMEN_FACE_REQUEST_TIMEOUT)')
+    .describe('The upload stalled, or took longer than LUMEN_FACE_UPLOAD_TIMEOUT; the connection is closed.'),
   413: errorShape(413, 'IMAGE_TOO_LARGE', 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)')
     .describe('The upload has too many bytes, or the image too many pixels.'),
   415: errorShape(415, 'UNSUPPORTED_IMAGE', 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document')

@@ -17,7 +17,7 @@ export interface BackendInfo {
   model: { name: string; runtime: string; precision: string; dim: number };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | 'dynamic' } };
-  limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number };
+  limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number };
   supportsImageBatch: boolean;
   versions: { node: string; onnxruntime: string | null; sharp: string | null };
   engine: Record<string, unknown>;
@@ -69,6 +69,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     detSize: config.detSize,
     maxBatchSize: config.maxBatchSize,
     maxBoxes: config.maxBoxes,
+    maxFaces: config.maxFaces,
     limits: { maxPixels: config.maxPixels },
   });
   const info = describe(config, pack, engine);
@@ -130,7 +131,7 @@ function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): 
       detection: { width: config.detSize, height: config.detSize },
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch },
     },
-    limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize },
+    limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces },
     supportsImageBatch: config.supportsImageBatch,
     versions: { node: process.versions.node, onnxruntime: dependencyVersion('onnxruntime-node'), sharp: dependencyVersion('sharp') },
     engine: engine.info.details,

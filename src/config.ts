@@ -236,6 +236,14 @@ export const VARIABLES = {
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
   logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
+  requestTimeout: v(['LUMEN_FACE_REQUEST_TIMEOUT'], positiveSeconds, '30', () => 30,
+    'Seconds a request may go without sending a byte (headers or body) before it gets 408 and its connection is closed. A slow but steady upload is not cut.'),
+  uploadTimeout: v(['LUMEN_FACE_UPLOAD_TIMEOUT'], positiveSeconds, '300', () => 300,
+    'Seconds allowed to receive a whole request, however steadily it arrives; bounds a client that trickles bytes. 300 s carries a 5 MB photo over a 150 kbit/s link.'),
+  shutdownTimeout: v(['LUMEN_FACE_SHUTDOWN_TIMEOUT'], positiveSeconds, '8', () => 8,
+    'Seconds SIGTERM/SIGINT waits for requests in flight before closing their connections and exiting. Keep it below the kill delay (docker stop: 10 s).'),
+  maxFaces: v(['LUMEN_FACE_MAX_FACES'], int(1, 100000), '256', () => 256,
+    'Most faces kept per image by /v1/detect and /v1/faces (the largest, after NMS); the `max_faces` knob can only lower it.'),
 } as const;
 
 type Vars = typeof VARIABLES;

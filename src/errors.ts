@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: 503, meaning: 'the model pack is in none of the places tried' },
   MODEL_DOWNLOAD_FAILED: { status: 503, meaning: 'the model pack could not be downloaded' },
   MODEL_READ_FAILED: { status: 503, meaning: 'a model file exists but cannot be read' },
+  REQUEST_TIMEOUT: { status: 408, meaning: 'the request stopped sending for `LUMEN_FACE_REQUEST_TIMEOUT` seconds, or took longer than `LUMEN_FACE_UPLOAD_TIMEOUT`' },
+  HEADERS_TOO_LARGE: { status: 431, meaning: 'the request line and headers are larger than the HTTP parser accepts (16 KiB)' },
+  SHUTTING_DOWN: { status: 503, meaning: 'the server is shutting down; retry on another instance' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { MODELS_DIR } from './helpers/fixtures.js';
+import { MODELS_DIR, readFace } from './helpers/fixtures.js';
 
 /** `npm start` as a real process: start-up failures exit non-zero, a good pack serves on a real port. */
 
@@ -52,6 +53,112 @@ t.test('a good pack serves, and SIGTERM shuts down cleanly', async (t) => {
     void run.exited.then(() => reject(new Error(`exited early:\n${run.output()}`)));
   });
   t.same(await (await fetch(`${address}/readyz`)).json(), { status: 'ready' });
+  run.child.kill('SIGTERM');
+  t.equal(await run.exited, 0);
+});
+
+const SMALL_PACK = {
+  LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0',
+};
+
+/** Resolves once the output matches (polling the child's output), rejects if the child exits first. */
+function waitFor(run: ReturnType<typeof start>, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = pattern.exec(run.output());
+      if (match) {
+        clearInterval(timer);
+        resolve(match);
+      }
+    }, 50);
+    void run.exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`exited before ${pattern}:\n${run.output()}`));
+    });
+  });
+}
+
+async function serving(run: ReturnType<typeof start>): Promise<number> {
+  const [, port] = await waitFor(run, /Server listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*"msg":"ready"/);
+  return Number(port);
+}
+
+/** A raw connection that collects what the server answers and notes when it closes. */
+function connect(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d) => (received += d));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, closed, received: () => received };
+}
+
+function multipartHead(url: string, bodyLength: number) {
+  return `POST ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: ${bodyLength}\r\n\r\n`;
+}
+
+function imageBody(bytes: Buffer) {
+  return Buffer.concat([Buffer.from('--B\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'), bytes, Buffer.from('\r\n--B--\r\n')]);
+}
+
+t.test('SIGTERM lets an upload in flight finish and answer, then exits', async (t) => {
+  const run = start({ ...SMALL_PACK, LUMEN_FACE_SHUTDOWN_TIMEOUT: '60' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const port = await serving(run);
+  const body = imageBody(readFace('identities/Angelina_Jolie/01.jpg'));
+  const client = connect(port);
+  client.socket.write(multipartHead('/v1/detect', body.length));
+  client.socket.write(body.subarray(0, 1000));
+  await waitFor(run, /"url":"\/v1\/detect"[^\n]*"msg":"incoming request"/);
+  run.child.kill('SIGTERM');
+  await waitFor(run, /shutting down/);
+  client.socket.write(body.subarray(1000));
+  t.equal(await run.exited, 0);
+  await client.closed;
+  t.match(client.received(), /^HTTP\/1\.1 200 OK/, 'the request in flight was answered');
+  t.match(client.received(), /"faces":\[\{"box"/);
+  t.notMatch(run.output(), /closing their connections/, 'no connection had to be cut');
+});
+
+t.test('SIGTERM with a stalled upload in flight exits at LUMEN_FACE_SHUTDOWN_TIMEOUT', async (t) => {
+  const run = start({ ...SMALL_PACK, LUMEN_FACE_SHUTDOWN_TIMEOUT: '1', LUMEN_FACE_REQUEST_TIMEOUT: '600' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const port = await serving(run);
+  const client = connect(port);
+  client.socket.write(multipartHead('/v1/faces', 100_000));
+  client.socket.write('--B\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc');
+  await waitFor(run, /"url":"\/v1\/faces"[^\n]*"msg":"incoming request"/);
+  const signalled = performance.now();
+  run.child.kill('SIGTERM');
+  t.equal(await run.exited, 0);
+  const seconds = (performance.now() - signalled) / 1000;
+  await client.closed;
+  t.match(run.output(), /shutting down[\s\S]*requests still in flight after 1 s \(LUMEN_FACE_SHUTDOWN_TIMEOUT\); closing their connections/);
+  t.ok(seconds < 30, `exited ${seconds.toFixed(2)} s after SIGTERM (generous bound: 30 s)`);
+});
+
+t.test('slow clients over a real socket: silent ones get 408 and free their slots', async (t) => {
+  const run = start({ ...SMALL_PACK, LUMEN_FACE_MAX_INFLIGHT: '4', LUMEN_FACE_REQUEST_TIMEOUT: '1' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const port = await serving(run);
+  // Four uploads that send their headers and never their body hold every slot.
+  const slow = Array.from({ length: 4 }, () => connect(port));
+  for (const c of slow) c.socket.write(multipartHead('/v1/detect', 50_000));
+  for (let i = 1; i <= 4; i++) await waitFor(run, new RegExp(`("url":"/v1/detect"[^\\n]*"msg":"incoming request"[\\s\\S]*){${i}}`));
+  await Promise.all(slow.map((c) => c.closed));
+  for (const c of slow) {
+    t.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    const body = JSON.parse(c.received().split('\r\n\r\n')[1]);
+    t.same(body, {
+      statusCode: 408, code: 'REQUEST_TIMEOUT', error: 'Request Timeout', message: 'the request sent nothing for 1 s (LUMEN_FACE_REQUEST_TIMEOUT)',
+    });
+  }
+  // Their slots are free again: a real upload is served.
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(readFace('identities/Angelina_Jolie/01.jpg'))], { type: 'image/jpeg' }), 'a.jpg');
+  const res = await fetch(`http://127.0.0.1:${port}/v1/detect`, { method: 'POST', body: form });
+  t.equal(res.status, 200);
   run.child.kill('SIGTERM');
   t.equal(await run.exited, 0);
 });

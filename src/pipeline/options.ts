@@ -9,7 +9,7 @@ export const detectOptionsSchema = z.object({
   min_score: z.coerce.number().min(0).max(1).default(0.5)
     .describe('Smallest detection score kept, 0 to 1.'),
   max_faces: z.coerce.number().int().min(1).optional()
-    .describe('Keep at most this many faces, the largest ones. Default: all.'),
+    .describe('Keep at most this many faces, the largest ones. Default, and ceiling: LUMEN_FACE_MAX_FACES (256 unless configured).'),
   min_size: z.coerce.number().min(0).default(0)
     .describe('Drop faces whose box is smaller than this many pixels on its shorter side.'),
   nms: z.coerce.number().gt(0).max(1).default(0.4)

@@ -10,7 +10,7 @@ import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
 import { alignedCrop, squareCrop } from './crops.js';
 import { decodeScale } from './decode-scale.js';
 import { detectFaces } from './detector.js';
-import { type DetectOptionsInput, parseDetectOptions } from './options.js';
+import { type DetectOptions, type DetectOptionsInput, parseDetectOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
 import { emptyTimings, type StageTimings, timed } from './timings.js';
 
@@ -18,6 +18,8 @@ export interface PipelineSettings {
   detSize: number;
   maxBatchSize: number;
   maxBoxes: number;
+  /** Most faces kept per image by detect and faces; each kept face costs an embedding. */
+  maxFaces: number;
   limits: ImageLimits;
 }
 
@@ -70,14 +72,14 @@ export class FacePipeline {
   async detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<DetectedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const faces = await detectFaces(this.engine, source, this.settings.detSize, parseDetectOptions(options), timings);
+    const faces = await detectFaces(this.engine, source, this.settings.detSize, this.detectOptions(options), timings);
     return { image: sizeOf(source), faces: faces.map(toDetectedFace), timings };
   }
 
   async faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detections = await detectFaces(this.engine, source, this.settings.detSize, parseDetectOptions(options), timings);
+    const detections = await detectFaces(this.engine, source, this.settings.detSize, this.detectOptions(options), timings);
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
     const embeddings = await fullDecodes(async () => {
@@ -118,6 +120,12 @@ export class FacePipeline {
       return regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
     });
     return { image: sizeOf(source), faces, timings };
+  }
+
+  /** The caller's knobs, with max_faces never above LUMEN_FACE_MAX_FACES: a query cannot multiply the work. */
+  private detectOptions(options: DetectOptionsInput): DetectOptions {
+    const parsed = parseDetectOptions(options);
+    return { ...parsed, max_faces: Math.min(parsed.max_faces ?? Infinity, this.settings.maxFaces) };
   }
 
   private get detector(): BoxDetector {
