@@ -7,10 +7,12 @@ import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
+import batchRoutes from './routes/batch.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import errorsPlugin from './plugins/errors.js';
 import inflightPlugin from './plugins/inflight.js';
+import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import multipartPlugin from './plugins/multipart.js';
 import swaggerPlugin from './plugins/swagger.js';
 
@@ -37,6 +39,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(configPlugin, { config });
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
+  await app.register(methodNotAllowedPlugin);
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
 
@@ -45,5 +48,8 @@ export async function buildApp(options: AppOptions) {
   await app.register(embedRoute);
   await app.register(detectRoute);
   await app.register(facesRoute);
+  await app.register(batchRoutes);
+  // Keep last: it answers 405 for the other methods of every route registered above.
+  app.refuseOtherMethods();
   return app;
 }

@@ -38,7 +38,7 @@ const detection = await createSession(setup.detectionPath);
 const recognition = await createSession(setup.recognitionPath);
 
 const shapes = (metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorShape[] =>
-  metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : String(d))) : [] }));
+  metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null)) : [] }));
 
 /** Hand the result back without copying its buffer. */
 const moved = (value: PackedOutputs) => move({ [transferableSymbol]: [value.data.buffer], [valueSymbol]: value } as never);
