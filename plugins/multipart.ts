@@ -78,6 +78,17 @@ function checkFilePart(part: MultipartFile): void {
 }
 
 async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
+  try {
+    return await collectParts(request, allowedFields);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_FILES_LIMIT') {
+      throw new LumenError('TOO_MANY_FILES', 'send exactly one file part, named "image" (or "file"); for many photos use the /batch routes');
+    }
+    throw err;
+  }
+}
+
+async function collectParts(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
   let image: Buffer | undefined;
   const fields: Record<string, string> = {};
   for await (const part of request.parts()) {

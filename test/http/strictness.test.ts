@@ -118,7 +118,8 @@ t.test('form fields: "file" is an alias, an image must be a file part, a field i
     /^unexpected field "boxes"; this endpoint accepts "image", "file"$/);
   expectError(t, await post('/v1/embed', [imagePart(jolie), { name: 'boxes', value: '[[0,0,10,10]]' }, { name: 'boxes', value: '[]' }]), 400,
     'DUPLICATE_FIELD', /^field "boxes" is given twice; send it once$/);
-  expectError(t, await post('/v1/embed', [imagePart(jolie), { name: 'file', value: jolie, filename: 'b.jpg' }]), 400, 'TOO_MANY_FILES', /exactly one file/);
+  expectError(t, await post('/v1/embed', [imagePart(jolie), { name: 'file', value: jolie, filename: 'b.jpg' }]), 400, 'TOO_MANY_FILES',
+    /^send exactly one file part, named "image" \(or "file"\); for many photos use the \/batch routes$/);
 });
 
 t.test('a wrong method on a known route is a 405 with Allow', async (t) => {
