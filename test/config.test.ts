@@ -126,7 +126,7 @@ t.test('invalid values name the variable, the value and what is accepted', async
     ['LUMEN_FACE_MAX_BATCH_SIZE', '2.5', /integer from 1/],
     ['LUMEN_FACE_EXTRA', '[1,2]', /a JSON object/],
     ['LUMEN_FACE_EXTRA', '{nope', /a JSON object/],
-    ['LUMEN_FACE_EXTRA', '{"rec_input_h": 0}', /key "rec_input_h" must be a positive integer/],
+    ['LUMEN_FACE_EXTRA', '{"rec_input_h": 0}', /key "rec_input_h" to be a positive integer/],
     ['LUMEN_FACE_EXTRA', '{"rec_input_w": "big"}', /key "rec_input_w" to be a positive integer/],
     ['LUMEN_FACE_EXTRA', '{"rknn_core_mask": 5}', /key "rknn_core_mask" to be an RKNN core mask/],
     ['LUMEN_FACE_EXTRA', '{"rknn_perf_debug": "maybe"}', /key "rknn_perf_debug" to be a boolean/],
