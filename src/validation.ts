@@ -3,10 +3,18 @@
  * expected and what was received. And one boolean vocabulary, for the environment, query knobs and extras.
  */
 
+const MARK = '\uE000'; // a private-use character, which JSON.stringify leaves as it is
+
+/** JSON, except that Infinity and NaN show as such instead of as null. */
+function json(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${MARK}${v}${MARK}` : v));
+  return text === undefined ? String(value) : text.replace(new RegExp(`"${MARK}(.*?)${MARK}"`, 'g'), '$1');
+}
+
 /** `received` as a short JSON-ish preview; strings keep their quotes so an empty or blank value shows. */
 export function shown(received: unknown): string {
   if (received === undefined) return 'nothing';
-  const text = typeof received === 'string' ? JSON.stringify(received) : (JSON.stringify(received) ?? String(received));
+  const text = json(received);
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 

@@ -6,6 +6,7 @@ t.test('invalid() names the value, what was expected and what was received', asy
   t.equal(invalid('x', 'a number', ''), 'x is invalid: expected a number; received ""', 'an empty value shows');
   t.equal(invalid('x', 'a number', 5), 'x is invalid: expected a number; received 5');
   t.equal(invalid('x', 'a number', undefined), 'x is invalid: expected a number; received nothing');
+  t.equal(invalid('box 0', 'finite numbers', [0, Infinity, -Infinity, NaN]), 'box 0 is invalid: expected finite numbers; received [0,Infinity,-Infinity,NaN]');
   t.match(invalid('x', 'short', 'y'.repeat(500)), /received "y{79}\.\.\.$/, 'long values are cut');
 });
 
