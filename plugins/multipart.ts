@@ -57,7 +57,7 @@ async function parsing<T>(request: FastifyRequest, read: () => Promise<T>): Prom
 
 const quotedList = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');
 
-/** The rules every text part follows: a known name, given once, within its size. */
+/** The rules every text part follows: not the photo, a name the endpoint accepts, given once. */
 function checkField(part: { fieldname: string }, allowedFields: readonly string[], fields: Record<string, string>): void {
   if (IMAGE_PART_NAMES.includes(part.fieldname)) {
     throw new LumenError('MISSING_IMAGE', `"${part.fieldname}" was sent as a text field; it must be a file part (curl -F ${part.fieldname}=@photo.jpg)`);
