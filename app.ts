@@ -7,11 +7,13 @@ import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
+import batchRoutes from './routes/batch.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import inflightPlugin from './plugins/inflight.js';
+import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import multipartPlugin from './plugins/multipart.js';
 import { genReqId } from './plugins/request-id.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -51,6 +53,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
+  await app.register(methodNotAllowedPlugin);
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
 
@@ -59,5 +62,8 @@ export async function buildApp(options: AppOptions) {
   await app.register(embedRoute);
   await app.register(detectRoute);
   await app.register(facesRoute);
+  await app.register(batchRoutes);
+  // Keep last: it answers 405 for the other methods of every route registered above.
+  app.refuseOtherMethods();
   return app;
 }

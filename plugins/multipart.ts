@@ -1,4 +1,4 @@
-import multipart from '@fastify/multipart';
+import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
@@ -10,8 +10,13 @@ export interface Upload {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Read the multipart body: exactly one file part named "image", plus the allowed text fields. */
+    /** Read the multipart body: exactly one file part named "image" (or "file"), plus the allowed text fields. */
     readUpload(allowedFields: readonly string[]): Promise<Upload>;
+    /**
+     * Read up to `maxImages` file parts named "image" (or "file"), with at most LUMEN_FACE_MAX_UPLOAD_BYTES
+     * for the whole body, handing each one over as soon as it has arrived. Resolves with the count.
+     */
+    readImages(maxImages: number, onImage: (bytes: Buffer, index: number) => void): Promise<number>;
   }
 }
 
@@ -24,6 +29,8 @@ const MAX_FIELD_BYTES = 1024 * 1024;
  * route answers MISSING_IMAGE.
  */
 const PART_HIGH_WATER_MARK = 1024 * 1024;
+/** The name of the photo part; `file` is what CompreFace and InsightFace-REST clients send. */
+export const IMAGE_PART_NAMES: readonly string[] = ['image', 'file'];
 
 export const NOT_MULTIPART_MESSAGE = 'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg)';
 
@@ -34,35 +41,70 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
   });
 
   app.decorateRequest('readUpload', async function readUpload(this: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
-    if (!this.isMultipart()) {
-      throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
-    }
-    try {
-      return await collect(this, allowedFields);
-    } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (err instanceof LumenError || (status !== undefined && status >= 400 && status < 500)) throw err;
-      // busboy reports a malformed or truncated body as a plain Error.
-      throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
-    }
+    return parsing(this, () => collect(this, allowedFields));
+  });
+
+  app.decorateRequest('readImages', async function readImages(this: FastifyRequest, maxImages: number, onImage: (bytes: Buffer, index: number) => void): Promise<number> {
+    return parsing(this, () => collectImages(this, maxImages, opts.maxUploadBytes, onImage));
   });
 });
 
+async function parsing<T>(request: FastifyRequest, read: () => Promise<T>): Promise<T> {
+  if (!request.isMultipart()) {
+    throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
+  }
+  try {
+    return await read();
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (err instanceof LumenError || (status !== undefined && status >= 400 && status < 500)) throw err;
+    // busboy reports a malformed or truncated body as a plain Error.
+    throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
+  }
+}
+
+const quotedList = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');
+
+/** The rules every text part follows: not the photo, a name the endpoint accepts, given once. */
+function checkField(part: { fieldname: string }, allowedFields: readonly string[], fields: Record<string, string>): void {
+  if (IMAGE_PART_NAMES.includes(part.fieldname)) {
+    throw new LumenError('MISSING_IMAGE', `"${part.fieldname}" was sent as a text field; it must be a file part (curl -F ${part.fieldname}=@photo.jpg)`);
+  }
+  if (!allowedFields.includes(part.fieldname)) {
+    throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${quotedList([...IMAGE_PART_NAMES, ...allowedFields])}`);
+  }
+  if (part.fieldname in fields) {
+    throw new LumenError('DUPLICATE_FIELD', `field "${part.fieldname}" is given twice; send it once`);
+  }
+}
+
+function checkFilePart(part: MultipartFile): void {
+  if (!IMAGE_PART_NAMES.includes(part.fieldname)) {
+    part.file.resume();
+    throw new LumenError('UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image" (or "file")`);
+  }
+}
+
 async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
+  try {
+    return await collectParts(request, allowedFields);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_FILES_LIMIT') {
+      throw new LumenError('TOO_MANY_FILES', 'send exactly one file part, named "image" (or "file"); for many photos use the /batch routes');
+    }
+    throw err;
+  }
+}
+
+async function collectParts(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
   let image: Buffer | undefined;
   const fields: Record<string, string> = {};
   for await (const part of request.parts()) {
     if (part.type === 'file') {
-      if (part.fieldname !== 'image') {
-        part.file.resume();
-        throw new LumenError('UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photo as "image"`);
-      }
+      checkFilePart(part);
       image = await part.toBuffer();
     } else {
-      if (!allowedFields.includes(part.fieldname)) {
-        const allowed = ['image', ...allowedFields].map((f) => `"${f}"`).join(', ');
-        throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts ${allowed}`);
-      }
+      checkField(part, allowedFields, fields);
       if (part.valueTruncated) {
         throw new LumenError('FIELD_TOO_LARGE', `field "${part.fieldname}" is larger than ${MAX_FIELD_BYTES} bytes`);
       }
@@ -72,4 +114,40 @@ async function collect(request: FastifyRequest, allowedFields: readonly string[]
   if (!image) throw new LumenError('MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
   if (image.length === 0) throw new LumenError('EMPTY_IMAGE', 'the "image" part is empty');
   return { image, fields };
+}
+
+async function collectImages(
+  request: FastifyRequest,
+  maxImages: number,
+  maxBytes: number,
+  onImage: (bytes: Buffer, index: number) => void,
+): Promise<number> {
+  let count = 0;
+  let bytes = 0;
+  const tooMany = () => new LumenError('TOO_MANY_FILES', `send at most ${maxImages} image parts in one batch (LUMEN_FACE_MAX_IMAGES)`);
+  // busboy raises filesLimit when part maxImages + 1 opens, so an oversized batch stops there.
+  const parts = request.parts({ limits: { files: maxImages, parts: maxImages + 8 } });
+  try {
+    for await (const part of parts) {
+      if (part.type !== 'file') {
+        checkField(part, [], {});
+        continue;
+      }
+      checkFilePart(part);
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          throw new LumenError('UPLOAD_TOO_LARGE', `the batch is larger than ${maxBytes} bytes (LUMEN_FACE_MAX_UPLOAD_BYTES applies to the whole request)`);
+        }
+        chunks.push(chunk);
+      }
+      onImage(Buffer.concat(chunks), count++);
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_FILES_LIMIT') throw tooMany();
+    throw err;
+  }
+  if (count === 0) throw new LumenError('MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@a.jpg -F image=@b.jpg)');
+  return count;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { multipartValidator, serverTiming } from './route-helpers.js';
+import { detectedFaceJson, multipartValidator, serverTiming } from './route-helpers.js';
 import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './route-schemas.js';
 
 const detectRoute: FastifyPluginAsyncZod = async (app) => {
@@ -20,7 +20,7 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
       const { image } = await request.readUpload([]);
       const result = await backend.detect(image, request.query);
       reply.header('server-timing', serverTiming(result.timings));
-      return { image: result.image, faces: result.faces };
+      return { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) };
     });
   });
 };

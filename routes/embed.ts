@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseBoxesJson } from '../src/index.js';
-import { multipartValidator, serverTiming, toNumbers } from './route-helpers.js';
+import { multipartValidator, pixelBox, pixelLandmarks, serverTiming, toNumbers } from './route-helpers.js';
 import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './route-schemas.js';
 
 const embedRoute: FastifyPluginAsyncZod = async (app) => {
@@ -27,7 +27,9 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
       return {
         model: backend.info().model,
         image: result.image,
-        faces: result.faces.map((f) => ({ box: f.box, aligned: f.aligned, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+        faces: result.faces.map((f) => ({
+          box: pixelBox(f.box), aligned: f.aligned, landmarks: pixelLandmarks(f.landmarks), embedding: toNumbers(f.embedding),
+        })),
       };
     });
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { multipartValidator, serverTiming, toNumbers } from './route-helpers.js';
+import { embeddedFaceJson, multipartValidator, serverTiming } from './route-helpers.js';
 import { detectQuery, errorResponses, facesResponse, imageUploadBody } from './route-schemas.js';
 
 const facesRoute: FastifyPluginAsyncZod = async (app) => {
@@ -23,7 +23,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       return {
         model: backend.info().model,
         image: result.image,
-        faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+        faces: result.faces.map(embeddedFaceJson),
       };
     });
   });

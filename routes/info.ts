@@ -20,7 +20,7 @@ const infoResponse = z.object({
   files: z.object({ detection: packFile, recognition: packFile }),
   inputs: z.object({
     detection: z.object({ width: z.number().int(), height: z.number().int() }),
-    recognition: z.object({ width: z.number().int(), height: z.number().int(), batch: z.union([z.number().int(), z.literal('dynamic')]) }),
+    recognition: z.object({ width: z.number().int(), height: z.number().int(), batch: z.number().int().nullable().meta({ description: 'Images per run; null when the model takes any batch size.' }) }),
   }),
   limits: z.object({ maxUploadBytes: z.number().int(), maxPixels: z.number().int(), maxBoxes: z.number().int(), maxBatchSize: z.number().int(), maxFaces: z.number().int() }),
   supportsImageBatch: z.boolean(),

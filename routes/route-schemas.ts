@@ -50,7 +50,7 @@ export const embedQuery = alignOptionSchema;
 const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });
 
 export const detectResponse = z
-  .object({ image: imageSize, faces: z.array(detectedFace) })
+  .object({ model: modelSchema, image: imageSize, faces: z.array(detectedFace) })
   .describe('The faces found, largest first.');
 
 export const facesResponse = z
@@ -88,3 +88,22 @@ export const errorResponses = {
   503: errorShape(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)')
     .describe('The models are not loaded yet, or too many images are in progress (see Retry-After).'),
 };
+
+/** Batch routes: many image parts in, one entry per image out, in order. */
+export const batchUploadBody = z.object({
+  image: z.array(imageField).meta({ description: 'The photos, each a file part named `image` (or `file`), repeated.' }),
+}).meta({ description: 'multipart/form-data' });
+
+const batchError = z.object({
+  error: z.object({ statusCode: z.number().int(), code: z.string(), message: z.string() })
+    .meta({ description: 'Why this image failed; the other images are unaffected.' }),
+});
+
+const batchResponse = <F extends z.ZodType>(face: F, what: string) => z.object({
+  model: modelSchema,
+  results: z.array(z.union([z.object({ image: imageSize, faces: z.array(face) }), batchError]))
+    .meta({ description: 'One entry per image part, in the order sent.' }),
+}).describe(what);
+
+export const facesBatchResponse = batchResponse(detectedFace.extend({ embedding }), 'For each image, in order: its faces with embeddings, or its error.');
+export const detectBatchResponse = batchResponse(detectedFace, 'For each image, in order: its faces, or its error.');

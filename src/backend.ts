@@ -16,7 +16,7 @@ export interface BackendInfo {
   providers: string[];
   model: { name: string; runtime: string; precision: string; dim: number };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
-  inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | 'dynamic' } };
+  inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | null } };
   limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number };
   supportsImageBatch: boolean;
   versions: { node: string; onnxruntime: string | null; sharp: string | null };
@@ -129,7 +129,7 @@ function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): 
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
       detection: { width: config.detSize, height: config.detSize },
-      recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch },
+      recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
     limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces },
     supportsImageBatch: config.supportsImageBatch,

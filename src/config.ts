@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { BOOLEAN_WORDS, invalid, parseBoolean } from './validation.js';
 
 /**
  * Every LUMEN_FACE_* variable: its schema, default and documentation live here once.
@@ -9,16 +10,12 @@ import { z } from 'zod';
 
 export type Env = Record<string, string | undefined>;
 
-const BOOL_TRUE = ['1', 'true', 'yes', 'on'];
-const BOOL_FALSE = ['0', 'false', 'no', 'off'];
-
 const bool = z
   .string()
   .transform((s, ctx) => {
-    const v = s.trim().toLowerCase();
-    if (BOOL_TRUE.includes(v)) return true;
-    if (BOOL_FALSE.includes(v)) return false;
-    ctx.addIssue({ code: 'custom', message: 'a boolean: 1/true/yes/on or 0/false/no/off (any case)' });
+    const value = parseBoolean(s);
+    if (value !== undefined) return value;
+    ctx.addIssue({ code: 'custom', message: BOOLEAN_WORDS });
     return z.NEVER;
   });
 
@@ -112,10 +109,9 @@ const coreMask = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 const flag = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v;
-  const s = String(v).trim().toLowerCase();
-  if (BOOL_TRUE.includes(s)) return true;
-  if (BOOL_FALSE.includes(s)) return false;
-  ctx.addIssue({ code: 'custom', message: 'a boolean (true/false, 1/0, yes/no, on/off)' });
+  const value = parseBoolean(String(v));
+  if (value !== undefined) return value;
+  ctx.addIssue({ code: 'custom', message: BOOLEAN_WORDS });
   return z.NEVER;
 });
 
@@ -145,7 +141,7 @@ const extra = z.string().transform((s, ctx) => {
   const result = extraSchema.safeParse(parsed);
   if (!result.success) {
     for (const issue of result.error.issues) {
-      ctx.addIssue({ code: 'custom', message: `key "${issue.path.join('.')}" must be ${issue.message}` });
+      ctx.addIssue({ code: 'custom', message: `key "${issue.path.join('.')}" to be ${issue.message}` });
     }
     return z.NEVER;
   }
@@ -244,6 +240,8 @@ export const VARIABLES = {
     'Seconds SIGTERM/SIGINT waits for requests in flight before closing their connections and exiting. Keep it below the kill delay (docker stop: 10 s).'),
   maxFaces: v(['LUMEN_FACE_MAX_FACES'], int(1, 100000), '256', () => 256,
     'Most faces kept per image by /v1/detect and /v1/faces (the largest, after NMS); the `max_faces` knob can only lower it.'),
+  maxImages: v(['LUMEN_FACE_MAX_IMAGES'], int(1, 1000), '32', () => 32,
+    'Most image parts in one `/v1/faces/batch` or `/v1/detect/batch` request. `LUMEN_FACE_MAX_UPLOAD_BYTES` bounds the whole request.'),
 } as const;
 
 type Vars = typeof VARIABLES;
@@ -257,7 +255,8 @@ export class ConfigError extends Error {
   }
 }
 
-const shown = (value: string) => JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value);
+const truncated = (value: string) => (value.length > 200 ? `${value.slice(0, 200)}...` : value);
+const shown = (value: string) => JSON.stringify(truncated(value));
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -272,7 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       const raw = env[name] as string;
       const result = variable.schema.safeParse(raw);
       if (!result.success) {
-        problems.push(`${name}=${shown(raw)} is invalid: expected ${result.error.issues.map((i) => i.message).join('; ')}`);
+        problems.push(invalid(name, result.error.issues.map((i) => i.message).join('; '), truncated(raw)));
       }
       return { name, value: result.success ? result.data : undefined };
     });

@@ -8,9 +8,9 @@ export const ERROR_CODES = {
   INVALID_BOXES: { status: 400, meaning: 'the `boxes` field is not valid JSON boxes, or a box or its landmarks cannot be used' },
   INVALID_IMAGE: { status: 400, meaning: 'the raw pixel buffer does not match its stated size' },
   MALFORMED_MULTIPART: { status: 400, meaning: 'the multipart body could not be parsed' },
-  MISSING_IMAGE: { status: 400, meaning: 'the multipart body has no `image` file part' },
+  MISSING_IMAGE: { status: 400, meaning: 'the multipart body has no `image` (or `file`) file part, or sent it as a text field' },
   EMPTY_IMAGE: { status: 400, meaning: 'the `image` part has no bytes' },
-  UNEXPECTED_FILE: { status: 400, meaning: 'a file part other than `image` was sent' },
+  UNEXPECTED_FILE: { status: 400, meaning: 'a file part other than `image` (or `file`) was sent' },
   UNEXPECTED_FIELD: { status: 400, meaning: 'a form field this endpoint does not accept was sent' },
   TOO_MANY_FILES: { status: 400, meaning: 'more file parts than the endpoint accepts' },
   TOO_MANY_FIELDS: { status: 400, meaning: 'more form fields than the endpoint accepts' },
@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 408, meaning: 'the request stopped sending for `LUMEN_FACE_REQUEST_TIMEOUT` seconds, or took longer than `LUMEN_FACE_UPLOAD_TIMEOUT`' },
   HEADERS_TOO_LARGE: { status: 431, meaning: 'the request line and headers are larger than the HTTP parser accepts (16 KiB)' },
   SHUTTING_DOWN: { status: 503, meaning: 'the server is shutting down; retry on another instance' },
+  DUPLICATE_FIELD: { status: 400, meaning: 'a form field is given more than once' },
+  METHOD_NOT_ALLOWED: { status: 405, meaning: 'the route exists, but not for this method (see `Allow`)' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

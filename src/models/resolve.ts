@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { PackFileInfo } from './types.js';
 import { LumenError } from '../errors.js';
+import { invalid as invalidText } from '../validation.js';
 import { silentLogger, type Logger } from '../types.js';
 import { checkCached, removeSidecar, removeStaleTemps, writeSidecar } from './cache.js';
 import { downloadToFile } from './download.js';
@@ -19,18 +20,18 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // What Hugging Face answers for a missing file, or a missing/private repository.
 const NOT_FOUND_STATUSES = new Set([401, 403, 404, 410]);
 
-function invalid(message: string): LumenError {
-  return new LumenError('INVALID_MODEL_REQUEST', message);
+function invalid(name: string, expected: string, received: unknown): LumenError {
+  return new LumenError('INVALID_MODEL_REQUEST', invalidText(name, expected, received));
 }
 
+const NAME = 'a name of letters, digits, ".", "_" and "-", starting with a letter or digit';
+
 function validate(req: PackRequest): void {
-  if (!SEGMENT.test(req.model) || req.model.includes('..')) throw invalid(`invalid model name: ${JSON.stringify(req.model)}`);
-  if (!(req.runtime in EXT)) throw invalid(`invalid runtime: ${JSON.stringify(req.runtime)}`);
-  if (!SEGMENT.test(req.precision) || req.precision.includes('..')) {
-    throw invalid(`invalid precision: ${JSON.stringify(req.precision)}`);
-  }
-  if (!req.cacheDir) throw invalid('cache directory not set');
-  if (!(req.timeoutMs > 0)) throw invalid(`invalid download timeout: ${req.timeoutMs}`);
+  if (!SEGMENT.test(req.model) || req.model.includes('..')) throw invalid('model name', `${NAME}, without ".."`, req.model);
+  if (!(req.runtime in EXT)) throw invalid('runtime', `one of ${Object.keys(EXT).join(', ')}`, req.runtime);
+  if (!SEGMENT.test(req.precision) || req.precision.includes('..')) throw invalid('precision', `${NAME}, without ".."`, req.precision);
+  if (!req.cacheDir) throw invalid('cache directory', 'a directory path', req.cacheDir);
+  if (!(req.timeoutMs > 0)) throw invalid('download timeout', 'a positive number of milliseconds', req.timeoutMs);
 }
 
 interface RemoteOutcome {

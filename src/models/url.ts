@@ -1,4 +1,5 @@
 import { LumenError } from '../errors.js';
+import { invalid } from '../validation.js';
 import type { PackRequest } from './types.js';
 
 const KNOWN_HF_HOSTS = new Set(['huggingface.co', 'hf.co', 'hf-mirror.com']);
@@ -8,10 +9,10 @@ function parseBase(repoBase: string): URL {
   try {
     u = new URL(repoBase);
   } catch {
-    throw new LumenError('INVALID_MODEL_REQUEST', `model repository base is not a URL: ${repoBase}`);
+    throw new LumenError('INVALID_MODEL_REQUEST', invalid('model repository base', 'an http(s) URL', repoBase));
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new LumenError('INVALID_MODEL_REQUEST', `model repository base must be http(s): ${repoBase}`);
+    throw new LumenError('INVALID_MODEL_REQUEST', invalid('model repository base', 'an http(s) URL', repoBase));
   }
   return u;
 }
@@ -39,8 +40,8 @@ export function packFileUrl(
   if (isHfHost(base, req.hfEndpoint)) {
     const org = base.pathname.split('/').find((s) => s !== '');
     if (!org) {
-      throw new LumenError('INVALID_MODEL_REQUEST', `Hugging Face repository base must name an organisation, e.g. https://huggingface.co/Lumilio-Photos: ${req.repoBase}`,
-      );
+      throw new LumenError('INVALID_MODEL_REQUEST',
+        invalid('Hugging Face repository base', 'a URL naming an organisation, e.g. https://huggingface.co/Lumilio-Photos', req.repoBase));
     }
     // Revisions such as refs/pr/1 must stay one path segment.
     const revision = encodeURIComponent(req.revision || 'main');

@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import type { Box, Landmarks, Point } from '../types.js';
+import { invalid as invalidText } from '../validation.js';
 
 /** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
 export type BoxInput = Box | { box: Box; landmarks?: Landmarks };
@@ -11,6 +12,8 @@ export interface FaceRegion {
 }
 
 const invalid = (message: string) => new LumenError('INVALID_BOXES', message);
+const BOX_SHAPE = '[x1, y1, x2, y2] (4 finite numbers) or {"box": [x1, y1, x2, y2]}';
+const LANDMARKS_SHAPE = 'five [x, y] points (left eye, right eye, nose, left mouth, right mouth)';
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Validate and clamp caller boxes; every message names the box's index. */
@@ -24,13 +27,13 @@ export function normaliseBoxes(inputs: readonly unknown[], width: number, height
 function normaliseBox(input: unknown, index: number, width: number, height: number): FaceRegion {
   const raw = Array.isArray(input) ? input : (input as { box?: unknown } | null)?.box;
   if (!Array.isArray(raw) || raw.length !== 4 || !raw.every(isFiniteNumber)) {
-    throw invalid(`box ${index} must be [x1, y1, x2, y2] (4 finite numbers) or {"box": [x1, y1, x2, y2]}; received ${preview(input)}`);
+    throw invalid(invalidText(`box ${index}`, BOX_SHAPE, input));
   }
   const [x1, y1, x2, y2] = raw as Box;
-  if (!(x2 > x1 && y2 > y1)) throw invalid(`box ${index} ${preview(raw)} must have x2 > x1 and y2 > y1`);
+  if (!(x2 > x1 && y2 > y1)) throw invalid(invalidText(`box ${index}`, 'x2 > x1 and y2 > y1', raw));
   const box: Box = [Math.max(0, x1), Math.max(0, y1), Math.min(width, x2), Math.min(height, y2)];
   if (!(box[2] > box[0] && box[3] > box[1])) {
-    throw invalid(`box ${index} ${preview(raw)} lies outside the ${width}x${height} image`);
+    throw invalid(invalidText(`box ${index}`, `a box overlapping the ${width}x${height} image`, raw));
   }
   const landmarks = Array.isArray(input) ? undefined : (input as { landmarks?: unknown }).landmarks;
   if (landmarks === undefined || landmarks === null) return { box };
@@ -43,14 +46,9 @@ function normaliseLandmarks(value: unknown, index: number): Landmarks {
     value.length === 5 &&
     value.every((p) => Array.isArray(p) && p.length === 2 && p.every(isFiniteNumber));
   if (!ok) {
-    throw invalid(`box ${index} landmarks must be five [x, y] points (left eye, right eye, nose, left mouth, right mouth); received ${preview(value)}`);
+    throw invalid(invalidText(`box ${index} landmarks`, LANDMARKS_SHAPE, value));
   }
   return (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
-}
-
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 /** Parse the `boxes` form field (JSON text). The entries are checked later, by normaliseBoxes. */
@@ -59,8 +57,8 @@ export function parseBoxesJson(text: string): BoxInput[] {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw invalid(`boxes must be JSON such as [[10,10,120,140]]; ${(err as Error).message}`);
+    throw invalid(invalidText('boxes', `JSON such as [[10,10,120,140]] (${(err as Error).message})`, text));
   }
-  if (!Array.isArray(value)) throw invalid(`boxes must be a JSON array of boxes, received ${preview(value)}`);
+  if (!Array.isArray(value)) throw invalid(invalidText('boxes', 'a JSON array of boxes', value));
   return value as BoxInput[];
 }

@@ -1,7 +1,7 @@
 /**
  * Quality and latency figures for every local pack and precision, on the real photos in
  * shared/faces. Not a tap test: `npm run bench` (all sections) or
- * `npm run bench -- quality` / `npm run bench -- latency` / `npm run bench -- saturation`.
+ * `npm run bench -- quality` / `npm run bench -- latency` / `npm run bench -- saturation` / `npm run bench -- batch`.
  *
  * quality: largest face per identity photo through faces(): rank-1 leave-one-out, best-threshold
  *          pair accuracy, same/different-person cosine distributions; group and no-face counts.
@@ -10,6 +10,7 @@
  *          embed(image) call; RSS after the runs.
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
  * hostile: slot recovery under 32 silent uploads, shutdown with a stalled upload, the faces cap (test/bench/hostile.ts).
+ * batch: images/s for 32 photos in one /v1/faces/batch request against 32 single requests, 4 at a time.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -28,6 +29,7 @@ import {
   requirePack,
 } from '../helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
+import { batchBench } from './batch.js';
 import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
@@ -36,7 +38,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -158,6 +160,7 @@ async function main() {
   const doQuality = arg === 'quality' || arg === 'all';
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
+  const doBatch = arg === 'batch' || arg === 'all';
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
@@ -273,6 +276,11 @@ async function main() {
     log('hostile: slot recovery, shutdown, faces cap');
     out.push('');
     out.push(...(await hostileBench()));
+  }
+  if (doBatch) {
+    log('batch: one request of 32 photos against 32 single requests');
+    out.push('');
+    out.push(...(await batchBench()));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -25,14 +25,14 @@ function expectError(t: Asserts, res: { statusCode: number; json(): unknown }, s
 }
 
 t.test('boxes', async (t) => {
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /box 0 .* must have x2 > x1 and y2 > y1/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,100],[1,2,3]]' }]), 400, 'INVALID_BOXES', /box 1 must be \[x1, y1, x2, y2\]/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,"x"]]' }]), 400, 'INVALID_BOXES', /box 0 must be/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10]},{"box":[5000,5000,6000,6000]}]' }]), 400, 'INVALID_BOXES', /box 1 .* lies outside the 1536x1152 image/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10],"landmarks":[[1,2]]}]' }]), 400, 'INVALID_BOXES', /box 0 landmarks must be five/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,1e400,10]]' }]), 400, 'INVALID_BOXES', /box 0 must be .*finite/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0' }]), 400, 'INVALID_BOXES', /boxes must be JSON/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '{"box":[0,0,1,1]}' }]), 400, 'INVALID_BOXES', /boxes must be a JSON array/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected x2 > x1 and y2 > y1; received \[10,10,5,50\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,100],[1,2,3]]' }]), 400, 'INVALID_BOXES', /^box 1 is invalid: expected \[x1, y1, x2, y2\] \(4 finite numbers\) or \{"box": \[x1, y1, x2, y2\]\}; received \[1,2,3\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,"x"]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected \[x1, y1, x2, y2\].*; received \[0,0,100,"x"\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10]},{"box":[5000,5000,6000,6000]}]' }]), 400, 'INVALID_BOXES', /^box 1 is invalid: expected a box overlapping the 1536x1152 image; received \[5000,5000,6000,6000\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10],"landmarks":[[1,2]]}]' }]), 400, 'INVALID_BOXES', /^box 0 landmarks is invalid: expected five \[x, y\] points .*; received \[\[1,2\]\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,1e400,10]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected .*4 finite numbers.*; received \[0,0,Infinity,10\]$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0' }]), 400, 'INVALID_BOXES', /^boxes is invalid: expected JSON such as \[\[10,10,120,140\]\] \(.+\); received "\[\[0,0"$/);
+  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '{"box":[0,0,1,1]}' }]), 400, 'INVALID_BOXES', /^boxes is invalid: expected a JSON array of boxes; received \{"box":\[0,0,1,1\]\}$/);
   const many = JSON.stringify(Array.from({ length: 257 }, () => [0, 0, 10, 10]));
   expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: many }]), 400, 'INVALID_BOXES', /257 boxes were sent; the limit is 256/);
 });

@@ -38,7 +38,7 @@ t.test('GET /v1/info', async (t) => {
   t.equal(info.files.detection.source, 'local');
   t.equal(info.files.detection.sha256, 'bc24bb349491481c3ca793cf89306723162c280cb284c5a5e49df3760bf5c2ce');
   t.equal(info.files.recognition.size, 4001322);
-  t.same(info.inputs, { detection: { width: 640, height: 640 }, recognition: { width: 112, height: 112, batch: 'dynamic' } });
+  t.same(info.inputs, { detection: { width: 640, height: 640 }, recognition: { width: 112, height: 112, batch: null } });
   t.same(info.limits, { maxUploadBytes: 33554432, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256 });
   t.equal(info.versions.node, process.versions.node);
   t.equal(info.versions.onnxruntime, '1.30.0');

@@ -19,6 +19,6 @@ t.test('bad knobs from the programmatic API are a 400 naming the knob', async (t
     t.ok(err instanceof LumenError, name);
     t.equal((err as LumenError).status, 400);
     t.equal((err as LumenError).code, 'INVALID_OPTION');
-    t.match((err as LumenError).message, new RegExp(`^${name} is invalid: .*\\(received `));
+    t.match((err as LumenError).message, new RegExp(`^${name} is invalid: expected .*; received `));
   }
 });

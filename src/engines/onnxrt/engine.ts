@@ -24,7 +24,7 @@ export function providersFor(device: string): WorkerSetup['providers'] {
   return ['cpu'];
 }
 
-const staticDim = (d: number | string | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
+const staticDim = (d: number | null | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
 
 /** ONNX Runtime engine: each worker thread holds its own detection and recognition sessions. */
 export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Promise<InferenceEngine> {

@@ -15,7 +15,8 @@ export type WorkerTask =
 
 export interface TensorShape {
   name: string;
-  shape: readonly (number | string)[];
+  /** Static sizes; null for a dynamic (symbolic or unknown) dimension. */
+  shape: readonly (number | null)[];
 }
 
 export interface WorkerDescription {

@@ -46,7 +46,7 @@ const chooseEmbeddingOutput = () =>
   recognition.outputNames[embeddingOutputIndex(recognition.outputMetadata.map((m) => ({ name: m.name, dims: declaredDims(m) })))];
 
 const shapes = (metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorShape[] =>
-  metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : String(d))) : [] }));
+  metadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null)) : [] }));
 
 /** Hand the result back without copying its buffer. */
 const moved = (value: PackedOutputs) => move({ [transferableSymbol]: [value.data.buffer], [valueSymbol]: value } as never);

@@ -1,4 +1,5 @@
 import { LumenError } from '../../errors.js';
+import { invalid } from '../../validation.js';
 import type { Logger, RgbImage, Tensor } from '../../types.js';
 import type { EngineInfo, InferenceEngine } from '../engine.js';
 import {
@@ -58,7 +59,7 @@ function openModel(addon: RknnAddon, role: string, path: string, opts: Parameter
 /** Rockchip NPU engine: each model has `contexts` runtime contexts, so that many runs overlap. */
 export async function createRknnEngine(opts: RknnEngineOptions, log: Logger): Promise<InferenceEngine> {
   if (!(Number.isInteger(opts.contexts) && opts.contexts >= 1)) {
-    throw new LumenError('MODEL_LOAD_FAILED', `rknn_contexts must be an integer >= 1, got ${opts.contexts}`);
+    throw new LumenError('MODEL_LOAD_FAILED', invalid('rknn_contexts', 'an integer of at least 1', opts.contexts));
   }
   let addon: RknnAddon;
   try {
