@@ -9,6 +9,8 @@
  *          upscaled to 4000x3000), median and p90 after warm-up, split by pipeline stage; one
  *          embed(image) call; RSS after the runs.
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
+ * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
+ *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -26,6 +28,7 @@ import {
   readFace,
   requirePack,
 } from '../helpers/fixtures.js';
+import { embedMemoryBench } from './embed-memory.js';
 import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
@@ -34,7 +37,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'embed-memory', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -156,6 +159,10 @@ async function main() {
   const doQuality = arg === 'quality' || arg === 'all';
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
+  if (arg === 'embed-memory') {
+    process.stdout.write(`${(await embedMemoryBench()).join('\n')}\n`);
+    return;
+  }
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
