@@ -1,4 +1,5 @@
 import { LumenError } from '../errors.js';
+import { ARCFACE_TEMPLATE_112, estimateSimilarity } from '../face/align.js';
 import type { Box, Landmarks, Point } from '../types.js';
 
 /** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
@@ -34,10 +35,13 @@ function normaliseBox(input: unknown, index: number, width: number, height: numb
   }
   const landmarks = Array.isArray(input) ? undefined : (input as { landmarks?: unknown }).landmarks;
   if (landmarks === undefined || landmarks === null) return { box };
-  return { box, landmarks: normaliseLandmarks(landmarks, index) };
+  return { box, landmarks: normaliseLandmarks(landmarks, index, width, height) };
 }
 
-function normaliseLandmarks(value: unknown, index: number): Landmarks {
+/** Landmarks closer together than this (RMS distance to their centre, in pixels) describe no face. */
+const MIN_LANDMARK_SPREAD = 1;
+
+function normaliseLandmarks(value: unknown, index: number, width: number, height: number): Landmarks {
   const ok =
     Array.isArray(value) &&
     value.length === 5 &&
@@ -45,12 +49,54 @@ function normaliseLandmarks(value: unknown, index: number): Landmarks {
   if (!ok) {
     throw invalid(`box ${index} landmarks must be five [x, y] points (left eye, right eye, nose, left mouth, right mouth); received ${preview(value)}`);
   }
-  return (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+  const points = (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+  // A face can reach past the image edge, but not by more than the image's own size.
+  if (!points.every(([x, y]) => x >= -width && x <= 2 * width && y >= -height && y <= 2 * height)) {
+    throw invalid(`box ${index} landmarks must lie within the ${width}x${height} image, give or take its own size; received ${preview(value)}`);
+  }
+  const cx = points.reduce((sum, p) => sum + p[0], 0) / points.length;
+  const cy = points.reduce((sum, p) => sum + p[1], 0) / points.length;
+  const spread = Math.sqrt(points.reduce((sum, [x, y]) => sum + (x - cx) ** 2 + (y - cy) ** 2, 0) / points.length);
+  if (!(spread >= MIN_LANDMARK_SPREAD)) {
+    throw invalid(`box ${index} landmarks must be spread over at least ${MIN_LANDMARK_SPREAD} pixel; received points ${spread.toPrecision(3)} pixels from their centre on average: ${preview(value)}`);
+  }
+  const transform = estimateSimilarity(points, ARCFACE_TEMPLATE_112);
+  if (!transform.every(Number.isFinite) || transform[0] * transform[4] - transform[1] * transform[3] === 0) {
+    throw invalid(`box ${index} landmarks must map onto the face template; received ${preview(value)}`);
+  }
+  return points;
 }
 
+/** JSON nested deeper than a box with landmarks is previewed as "...", so no input can overflow the stack. */
+const PREVIEW_DEPTH = 4;
+const PREVIEW_LENGTH = 80;
+
+/** A short JSON-like preview of a received value; bounded in depth and length whatever it holds. */
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  let text = '';
+  const write = (v: unknown, depth: number): void => {
+    if (text.length > PREVIEW_LENGTH) return;
+    if (Array.isArray(v) || (typeof v === 'object' && v !== null)) {
+      if (depth >= PREVIEW_DEPTH) {
+        text += '...';
+        return;
+      }
+      const array = Array.isArray(v);
+      const entries = array ? v.map((item) => ['', item] as const) : Object.entries(v);
+      text += array ? '[' : '{';
+      for (const [i, [key, item]] of entries.entries()) {
+        if (text.length > PREVIEW_LENGTH) break;
+        if (i > 0) text += ',';
+        if (!array) text += `${JSON.stringify(key)}:`;
+        write(item, depth + 1);
+      }
+      text += array ? ']' : '}';
+      return;
+    }
+    text += typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v === null ? JSON.stringify(v) : String(v);
+  };
+  write(value, 0);
+  return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH)}...` : text;
 }
 
 /** Parse the `boxes` form field (JSON text). The entries are checked later, by normaliseBoxes. */
