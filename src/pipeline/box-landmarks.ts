@@ -35,12 +35,20 @@ export async function landmarksForBoxes(
     // For the whole image, the whole-image pass is the margin pass: take its best face whatever the overlap.
     return bestMatch(whole, r.box, 0, 0, isWholeImage(r.box, source) ? 0 : MIN_MATCH_IOU);
   });
-  const around = regions.map((r, i) => (found[i] === null && !isWholeImage(r.box, source) ? marginAround(r.box, source) : null));
-  const pending = around.flatMap((margin, i) => (margin ? [{ i, margin }] : []));
-  const detected = await byLevel(pending, ({ margin }) => marginLevel(margin, detector.detSize), decoder, ({ i, margin }, image, scale) =>
-    landmarksAround(detector, image, scale, regions[i].box, margin, timings),
+  // Boxes sent more than once are detected around once.
+  const pending = new Map<string, { box: Box; margin: Margin; indices: number[] }>();
+  regions.forEach((r, i) => {
+    if (found[i] !== null || isWholeImage(r.box, source)) return;
+    const key = r.box.join(',');
+    const entry = pending.get(key) ?? { box: r.box, margin: marginAround(r.box, source), indices: [] };
+    entry.indices.push(i);
+    pending.set(key, entry);
+  });
+  const work = [...pending.values()];
+  const detected = await byLevel(work, ({ margin }) => marginLevel(margin, detector.detSize), decoder, ({ box, margin }, image, scale) =>
+    landmarksAround(detector, image, scale, box, margin, timings),
   );
-  pending.forEach(({ i }, j) => (found[i] = detected[j]));
+  work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
   return found;
 }
 
