@@ -11,6 +11,8 @@
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
  * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
  *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
+ * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
+ *          the crops (issue 7); not part of `all`.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -28,6 +30,7 @@ import {
   readFace,
   requirePack,
 } from '../helpers/fixtures.js';
+import { decodeShareBench } from './decode-share.js';
 import { embedMemoryBench } from './embed-memory.js';
 import { saturationBench } from './saturation.js';
 
@@ -37,7 +40,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'embed-memory', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'embed-memory', 'decode-share', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -159,6 +162,10 @@ async function main() {
   const doQuality = arg === 'quality' || arg === 'all';
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
+  if (arg === 'decode-share') {
+    process.stdout.write(`${(await decodeShareBench()).join('\n')}\n`);
+    return;
+  }
   if (arg === 'embed-memory') {
     process.stdout.write(`${(await embedMemoryBench()).join('\n')}\n`);
     return;
