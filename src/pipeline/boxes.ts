@@ -1,6 +1,6 @@
 import { LumenError } from '../errors.js';
-import { ARCFACE_TEMPLATE_112, estimateSimilarity } from '../face/align.js';
 import type { Box, Landmarks, Point } from '../types.js';
+import { alignScale } from './decode-scale.js';
 
 /** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
 export type BoxInput = Box | { box: Box; landmarks?: Landmarks };
@@ -60,8 +60,8 @@ function normaliseLandmarks(value: unknown, index: number, width: number, height
   if (!(spread >= MIN_LANDMARK_SPREAD)) {
     throw invalid(`box ${index} landmarks must be spread over at least ${MIN_LANDMARK_SPREAD} pixel; received points ${spread.toPrecision(3)} pixels from their centre on average: ${preview(value)}`);
   }
-  const transform = estimateSimilarity(points, ARCFACE_TEMPLATE_112);
-  if (!transform.every(Number.isFinite) || transform[0] * transform[4] - transform[1] * transform[3] === 0) {
+  const scale = alignScale(points, { width: 112, height: 112 });
+  if (!(Number.isFinite(scale) && scale > 0)) {
     throw invalid(`box ${index} landmarks must map onto the face template; received ${preview(value)}`);
   }
   return points;
