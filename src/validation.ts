@@ -3,19 +3,42 @@
  * expected and what was received. And one boolean vocabulary, for the environment, query knobs and extras.
  */
 
-const MARK = '\uE000'; // a private-use character, which JSON.stringify leaves as it is
+/** Containers nested deeper than a box with landmarks show as "...", so no input can overflow the stack. */
+const PREVIEW_DEPTH = 4;
+const PREVIEW_LENGTH = 80;
 
-/** JSON, except that Infinity and NaN show as such instead of as null. */
-function json(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${MARK}${v}${MARK}` : v));
-  return text === undefined ? String(value) : text.replace(new RegExp(`"${MARK}(.*?)${MARK}"`, 'g'), '$1');
-}
-
-/** `received` as a short JSON-ish preview; strings keep their quotes so an empty or blank value shows. */
+/**
+ * `received` as a short JSON-like preview, bounded in depth and length whatever it holds. Strings keep
+ * their quotes so an empty or blank value shows; Infinity and NaN show as such instead of as null.
+ */
 export function shown(received: unknown): string {
   if (received === undefined) return 'nothing';
-  const text = json(received);
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  let text = '';
+  const write = (v: unknown, depth: number): void => {
+    if (text.length > PREVIEW_LENGTH) return;
+    if (Array.isArray(v) || (typeof v === 'object' && v !== null)) {
+      if (depth >= PREVIEW_DEPTH) {
+        text += '...';
+        return;
+      }
+      const array = Array.isArray(v);
+      const entries = array ? v.map((item) => ['', item] as const) : Object.entries(v);
+      text += array ? '[' : '{';
+      for (const [i, [key, item]] of entries.entries()) {
+        if (text.length > PREVIEW_LENGTH) break;
+        if (i > 0) text += ',';
+        if (!array) text += `${JSON.stringify(key)}:`;
+        write(item, depth + 1);
+      }
+      text += array ? ']' : '}';
+      return;
+    }
+    if (typeof v === 'string') text += JSON.stringify(v.length > PREVIEW_LENGTH ? v.slice(0, PREVIEW_LENGTH + 1) : v);
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) text += String(v);
+    else text += String(v);
+  };
+  write(received, 0);
+  return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH)}...` : text;
 }
 
 /** `min_score is invalid: expected a number from 0 to 1; received "abc"` */

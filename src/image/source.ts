@@ -73,18 +73,24 @@ export class SourceImage {
   }
 
   /**
-   * Decode to upright 8-bit sRGB; alpha is flattened onto black. With `scale` < 1 the image is
-   * decoded smaller, which for JPEG shrinks on load and never allocates the full-size pixels.
+   * Decode to upright 8-bit sRGB; alpha is flattened onto black. Level k decodes at 1/2^k of the
+   * size (see levelSize), which for JPEG and WebP shrinks on load and never allocates the full-size
+   * pixels. The same level of the same image always gives the same pixels.
    */
-  async decode(scale = 1): Promise<RgbImage> {
-    if (scale >= 1) {
+  async decode(level = 0): Promise<RgbImage> {
+    if (level === 0) {
       if (isRgbImage(this.input)) return this.input;
       return toRgb(this.pipeline(), `${this.format.toUpperCase()} image`);
     }
-    const width = Math.max(1, Math.round(this.width * scale));
-    const height = Math.max(1, Math.round(this.height * scale));
+    const { width, height } = levelSize(this.width, this.height, level);
     return toRgb(this.pipeline().resize(width, height, { fit: 'fill' }), `${this.format.toUpperCase()} image`);
   }
+}
+
+/** Size of the level-k decode of a width x height image: 1/2^k of each side, rounded, at least 1. */
+export function levelSize(width: number, height: number, level: number): { width: number; height: number } {
+  const factor = 2 ** level;
+  return { width: Math.max(1, Math.round(width / factor)), height: Math.max(1, Math.round(height / factor)) };
 }
 
 /** Finish a pipeline as interleaved 8-bit sRGB. Grayscale, CMYK, 16-bit and alpha inputs all end up here. */

@@ -5,6 +5,8 @@ import type { ImageLimits } from '../image/limits.js';
 import { SourceImage } from '../image/source.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
 import type { FaceRegion } from './boxes.js';
+import { byLevel, type LevelDecoder, type LevelScale } from './crop-plan.js';
+import { regionOf } from './crops.js';
 import { detectFaces } from './detector.js';
 import { parseDetectOptions } from './options.js';
 import type { StageTimings } from './timings.js';
@@ -22,37 +24,81 @@ export interface BoxDetector {
 export async function landmarksForBoxes(
   detector: BoxDetector,
   source: SourceImage,
-  image: RgbImage,
+  decoder: LevelDecoder,
   regions: FaceRegion[],
   timings: StageTimings,
 ): Promise<(Landmarks | null)[]> {
   const needed = regions.some((r) => !r.landmarks);
   const whole = needed ? await detectFaces(detector.engine, source, detector.detSize, parseDetectOptions({}), timings) : [];
-  return Promise.all(
-    regions.map(async (r) => {
-      if (r.landmarks) return r.landmarks;
-      const [x1, y1, x2, y2] = r.box;
-      const isWholeImage = x1 === 0 && y1 === 0 && x2 === image.width && y2 === image.height;
-      // For the whole image, the whole-image pass is the margin pass: take its best face whatever the overlap.
-      const match = bestMatch(whole, r.box, 0, 0, isWholeImage ? 0 : MIN_MATCH_IOU);
-      return match ?? (isWholeImage ? null : landmarksAround(detector, image, r.box, timings));
-    }),
+  const found = regions.map((r) => {
+    if (r.landmarks) return r.landmarks;
+    // For the whole image, the whole-image pass is the margin pass: take its best face whatever the overlap.
+    return bestMatch(whole, r.box, 0, 0, isWholeImage(r.box, source) ? 0 : MIN_MATCH_IOU);
+  });
+  // Boxes sent more than once are detected around once.
+  const pending = new Map<string, { box: Box; margin: Margin; indices: number[] }>();
+  regions.forEach((r, i) => {
+    if (found[i] !== null || isWholeImage(r.box, source)) return;
+    const key = r.box.join(',');
+    const entry = pending.get(key) ?? { box: r.box, margin: marginAround(r.box, source), indices: [] };
+    entry.indices.push(i);
+    pending.set(key, entry);
+  });
+  const work = [...pending.values()];
+  const detected = await byLevel(work, ({ margin }) => marginLevel(margin, detector.detSize), decoder, ({ box, margin }, image, scale) =>
+    landmarksAround(detector, image, scale, box, margin, timings),
   );
+  work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
+  return found;
 }
 
-/** Run the detector on a margin around the box, at native resolution (upscaling blurs small faces). */
-async function landmarksAround(detector: BoxDetector, image: RgbImage, box: Box, timings: StageTimings): Promise<Landmarks | null> {
+const isWholeImage = ([x1, y1, x2, y2]: Box, source: SourceImage) => x1 === 0 && y1 === 0 && x2 === source.width && y2 === source.height;
+
+interface Margin {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** Twice the box's longer side, centred on it, within the image. */
+function marginAround(box: Box, source: SourceImage): Margin {
   const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
   const cx = (box[0] + box[2]) / 2;
   const cy = (box[1] + box[3]) / 2;
-  const left = Math.max(0, Math.floor(cx - side / 2));
-  const top = Math.max(0, Math.floor(cy - side / 2));
-  const right = Math.min(image.width, Math.ceil(cx + side / 2));
-  const bottom = Math.min(image.height, Math.ceil(cy + side / 2));
-  const region = cropRaw(image, left, top, right - left, bottom - top);
+  return {
+    left: Math.max(0, Math.floor(cx - side / 2)),
+    top: Math.max(0, Math.floor(cy - side / 2)),
+    right: Math.min(source.width, Math.ceil(cx + side / 2)),
+    bottom: Math.min(source.height, Math.ceil(cy + side / 2)),
+  };
+}
+
+/** The coarsest decode level at which the margin still fills the detector input (native resolution if smaller). */
+function marginLevel(margin: Margin, detSize: number): number {
+  const side = Math.max(margin.right - margin.left, margin.bottom - margin.top);
+  return side <= detSize ? 0 : Math.floor(Math.log2(side / detSize));
+}
+
+/** Run the detector on the margin around the box, never upscaled (upscaling blurs small faces). */
+async function landmarksAround(
+  detector: BoxDetector,
+  image: RgbImage,
+  { sx, sy }: LevelScale,
+  box: Box,
+  margin: Margin,
+  timings: StageTimings,
+): Promise<Landmarks | null> {
+  const left = Math.floor(margin.left * sx);
+  const top = Math.floor(margin.top * sy);
+  const width = Math.max(1, Math.ceil(margin.right * sx) - left);
+  const height = Math.max(1, Math.ceil(margin.bottom * sy) - top);
+  const region = await regionOf(image, left, top, width, height);
   const source = await SourceImage.open(region, detector.limits);
   const found = await detectFaces(detector.engine, source, detector.detSize, parseDetectOptions({}), timings, { upscale: false });
-  return bestMatch(found, box, left, top, 0);
+  const scaledBox: Box = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
+  const match = bestMatch(found, scaledBox, left, top, 0);
+  return match ? (match.map(([x, y]) => [x / sx, y / sy]) as Landmarks) : null;
 }
 
 /** A whole-image detection must overlap the caller's box this much to stand for it. */
@@ -77,13 +123,4 @@ function bestMatch(found: Detection[], box: Box, left: number, top: number, minI
     }
   }
   return best?.landmarks ? (best.landmarks.map(([x, y]) => [x + left, y + top]) as Landmarks) : null;
-}
-
-function cropRaw(image: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const from = ((top + y) * image.width + left) * 3;
-    data.set(image.data.subarray(from, from + width * 3), y * width * 3);
-  }
-  return { data, width, height };
 }

@@ -1,6 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { Box, Landmarks, Point } from '../types.js';
-import { invalid as invalidText } from '../validation.js';
+import { invalid as invalidText, shown as preview } from '../validation.js';
+import { alignScale } from './decode-scale.js';
 
 /** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
 export type BoxInput = Box | { box: Box; landmarks?: Landmarks };
@@ -37,10 +38,13 @@ function normaliseBox(input: unknown, index: number, width: number, height: numb
   }
   const landmarks = Array.isArray(input) ? undefined : (input as { landmarks?: unknown }).landmarks;
   if (landmarks === undefined || landmarks === null) return { box };
-  return { box, landmarks: normaliseLandmarks(landmarks, index) };
+  return { box, landmarks: normaliseLandmarks(landmarks, index, width, height) };
 }
 
-function normaliseLandmarks(value: unknown, index: number): Landmarks {
+/** Landmarks closer together than this (RMS distance to their centre, in pixels) describe no face. */
+const MIN_LANDMARK_SPREAD = 1;
+
+function normaliseLandmarks(value: unknown, index: number, width: number, height: number): Landmarks {
   const ok =
     Array.isArray(value) &&
     value.length === 5 &&
@@ -48,7 +52,22 @@ function normaliseLandmarks(value: unknown, index: number): Landmarks {
   if (!ok) {
     throw invalid(invalidText(`box ${index} landmarks`, LANDMARKS_SHAPE, value));
   }
-  return (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+  const points = (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+  // A face can reach past the image edge, but not by more than the image's own size.
+  if (!points.every(([x, y]) => x >= -width && x <= 2 * width && y >= -height && y <= 2 * height)) {
+    throw invalid(`box ${index} landmarks must lie within the ${width}x${height} image, give or take its own size; received ${preview(value)}`);
+  }
+  const cx = points.reduce((sum, p) => sum + p[0], 0) / points.length;
+  const cy = points.reduce((sum, p) => sum + p[1], 0) / points.length;
+  const spread = Math.sqrt(points.reduce((sum, [x, y]) => sum + (x - cx) ** 2 + (y - cy) ** 2, 0) / points.length);
+  if (!(spread >= MIN_LANDMARK_SPREAD)) {
+    throw invalid(`box ${index} landmarks must be spread over at least ${MIN_LANDMARK_SPREAD} pixel; received points ${spread.toPrecision(3)} pixels from their centre on average: ${preview(value)}`);
+  }
+  const scale = alignScale(points, { width: 112, height: 112 });
+  if (!(Number.isFinite(scale) && scale > 0)) {
+    throw invalid(`box ${index} landmarks must map onto the face template; received ${preview(value)}`);
+  }
+  return points;
 }
 
 /** Parse the `boxes` form field (JSON text). The entries are checked later, by normaliseBoxes. */

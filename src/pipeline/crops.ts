@@ -14,7 +14,8 @@ const rawInput = (image: RgbImage) =>
 
 /**
  * Square crop around a box, padded with black outside the image so the face is not stretched,
- * resized (natively, with proper antialiasing) to the recognition input.
+ * resized (natively, with proper antialiasing) to the recognition input. Only the part inside the
+ * image is resized, then padded at the crop's size, so a huge box never allocates a huge square.
  */
 export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Promise<Uint8Array> {
   const [x1, y1, x2, y2] = box;
@@ -22,20 +23,26 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
   const left = Math.round((x1 + x2) / 2 - side / 2);
   const top = Math.round((y1 + y2) / 2 - side / 2);
   const inside = intersect(left, top, side, side, image.width, image.height);
+  // Crop pixels per image pixel, and where the inside part lands in the crop.
+  const sx = size.width / side;
+  const sy = size.height / side;
+  const padLeft = Math.min(size.width - 1, Math.round((inside.left - left) * sx));
+  const padTop = Math.min(size.height - 1, Math.round((inside.top - top) * sy));
+  const width = Math.max(1, Math.min(size.width - padLeft, Math.round((inside.left + inside.width - left) * sx) - padLeft));
+  const height = Math.max(1, Math.min(size.height - padTop, Math.round((inside.top + inside.height - top) * sy) - padTop));
   // Two passes: within one pipeline sharp always resizes before it extends, whatever the call order.
-  const square = await toRgb(
-    rawInput(image)
-      .extract(inside)
-      .extend({
-        left: inside.left - left,
-        top: inside.top - top,
-        right: left + side - (inside.left + inside.width),
-        bottom: top + side - (inside.top + inside.height),
-        background: { r: 0, g: 0, b: 0 },
-      }),
+  const resized = await toRgb(rawInput(image).extract(inside).resize(width, height, { fit: 'fill' }));
+  if (width === size.width && height === size.height) return resized.data;
+  const padded = await toRgb(
+    rawInput(resized).extend({
+      left: padLeft,
+      top: padTop,
+      right: size.width - padLeft - width,
+      bottom: size.height - padTop - height,
+      background: { r: 0, g: 0, b: 0 },
+    }),
   );
-  const region = await toRgb(rawInput(square).resize(size.width, size.height, { fit: 'fill' }));
-  return region.data;
+  return padded.data;
 }
 
 /**
@@ -80,4 +87,9 @@ function intersect(left: number, top: number, width: number, height: number, ima
   const r = Math.max(l + 1, Math.min(imageWidth, left + width));
   const b = Math.max(t + 1, Math.min(imageHeight, top + height));
   return { left: l, top: t, width: r - l, height: b - t };
+}
+
+/** A rectangle of an RGB image, cut natively by sharp (never a per-pixel loop on the event loop). */
+export async function regionOf(image: RgbImage, left: number, top: number, width: number, height: number): Promise<RgbImage> {
+  return toRgb(rawInput(image).extract(intersect(left, top, width, height, image.width, image.height)));
 }

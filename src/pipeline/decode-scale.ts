@@ -1,23 +1,37 @@
 import { estimateSimilarity } from '../face/align.js';
 import { arcfaceTemplate } from '../face/arcface.js';
-import type { Detection } from '../face/scrfd.js';
+import type { Box, Landmarks } from '../types.js';
+import type { CropSize } from './crops.js';
 
 /**
- * How small the photo can be decoded for alignment: every face keeps at least twice the resolution
- * of the recognition input, so nothing is lost, while a 12 MP photo of large faces is not decoded in full.
+ * Faces are cropped from the photo decoded at a level of a fixed ladder: level k is the upright image
+ * resized to 1/2^k of its size. A face's level depends on nothing but its own landmarks (or box), so
+ * the same landmarks on the same photo give the same crop, and the same embedding, on every route,
+ * whatever other faces share the photo. Level 0 is the full-size decode.
  */
-export function decodeScale(detections: Detection[], size: { width: number; height: number }): number {
-  const template = arcfaceTemplate(size.width, size.height);
-  let needed = 0;
-  for (const d of detections) {
-    let scale: number;
-    if (d.landmarks) {
-      const m = estimateSimilarity(d.landmarks, template);
-      scale = Math.hypot(m[0], m[3]);
-    } else {
-      scale = Math.max(size.width, size.height) / Math.max(d.box[2] - d.box[0], d.box[3] - d.box[1]);
-    }
-    needed = Math.max(needed, 2 * scale);
-  }
-  return needed >= 0.75 ? 1 : needed;
+
+/** The face keeps at least this many decoded pixels per pixel of the recognition input. */
+const RESOLUTION_MARGIN = 1.5;
+
+/** The coarsest level whose resolution is still at least `needed` (decoded pixels per image pixel). */
+export function levelFor(needed: number): number {
+  if (!(needed > 0) || needed >= 1) return 0;
+  return Math.max(0, Math.floor(Math.log2(1 / needed) + 1e-9));
+}
+
+/** Recognition-input pixels per image pixel when these landmarks are aligned to the template. */
+export function alignScale(landmarks: Landmarks, size: CropSize): number {
+  const m = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
+  return Math.hypot(m[0], m[3]);
+}
+
+/** The decode level an aligned crop with these landmarks is taken from. */
+export function landmarksLevel(landmarks: Landmarks, size: CropSize): number {
+  return levelFor(RESOLUTION_MARGIN * alignScale(landmarks, size));
+}
+
+/** The decode level a plain square crop around this box is taken from. */
+export function boxLevel(box: Box, size: CropSize): number {
+  const side = Math.max(box[2] - box[0], box[3] - box[1]);
+  return levelFor((RESOLUTION_MARGIN * Math.max(size.width, size.height)) / side);
 }

@@ -7,8 +7,7 @@ import { type ImageInput, SourceImage } from '../image/source.js';
 import type { Box, Landmarks } from '../types.js';
 import { type BoxDetector, landmarksForBoxes } from './box-landmarks.js';
 import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
-import { alignedCrop, squareCrop } from './crops.js';
-import { decodeScale } from './decode-scale.js';
+import { cropFaces, LevelDecoder } from './crop-plan.js';
 import { detectFaces } from './detector.js';
 import { type DetectOptions, type DetectOptionsInput, parseDetectOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
@@ -59,7 +58,7 @@ export interface PipelineResult<F> {
   timings: StageTimings;
 }
 
-/** A full decode of a 100 MP photo is 300 MB, so bound how many are in memory at once. */
+/** A full decode of a 100 MP photo is 300 MB, so bound how many requests hold one at once (each holds at most one). */
 const fullDecodes = pLimit(Math.max(2, os.availableParallelism()));
 
 /** Detect, align and embed, written once for every runtime. */
@@ -83,14 +82,10 @@ export class FacePipeline {
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
     const embeddings = await fullDecodes(async () => {
-      const image = await timed(timings, 'decode', () => source.decode(decodeScale(detections, this.cropSize)));
-      const sx = image.width / source.width;
-      const sy = image.height / source.height;
-      const crops = await timed(timings, 'align', () =>
-        Promise.all(detections.map((d) => (d.landmarks
-          ? alignedCrop(image, d.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, this.cropSize)
-          : squareCrop(image, [d.box[0] * sx, d.box[1] * sy, d.box[2] * sx, d.box[3] * sy], this.cropSize)))),
-      );
+      const decoder = new LevelDecoder(source, timings);
+      const requests = detections.map((d) => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box }));
+      const crops = await cropFaces(requests, decoder, this.cropSize, timings);
+      decoder.release();
       return timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
     });
     const faces = detections.map((d, i) => ({ ...toDetectedFace(d), embedding: embeddings[i] }));
@@ -108,14 +103,11 @@ export class FacePipeline {
     if (regions.length === 0) return { image: sizeOf(source), faces: [], timings };
 
     const faces = await fullDecodes(async () => {
-      const image = await timed(timings, 'decode', () => source.decode());
-      const landmarks = align ? await landmarksForBoxes(this.detector, source, image, regions, timings) : regions.map(() => null);
-      const crops = await timed(timings, 'align', () =>
-        Promise.all(regions.map((r, i) => {
-          const points = landmarks[i];
-          return points ? alignedCrop(image, points, this.cropSize) : squareCrop(image, r.box, this.cropSize);
-        })),
-      );
+      const decoder = new LevelDecoder(source, timings);
+      const landmarks = align ? await landmarksForBoxes(this.detector, source, decoder, regions, timings) : regions.map(() => null);
+      const requests = regions.map((r, i) => (landmarks[i] ? { landmarks: landmarks[i] } : { box: r.box }));
+      const crops = await cropFaces(requests, decoder, this.cropSize, timings);
+      decoder.release();
       const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
       return regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
     });

@@ -11,6 +11,10 @@
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
  * hostile: slot recovery under 32 silent uploads, shutdown with a stalled upload, the faces cap (test/bench/hostile.ts).
  * batch: images/s for 32 photos in one /v1/faces/batch request against 32 single requests, 4 at a time.
+ * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
+ *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
+ * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
+ *          the crops (issue 7); not part of `all`.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -30,6 +34,8 @@ import {
 } from '../helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
 import { batchBench } from './batch.js';
+import { decodeShareBench } from './decode-share.js';
+import { embedMemoryBench } from './embed-memory.js';
 import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
@@ -38,7 +44,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -161,6 +167,14 @@ async function main() {
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
   const doBatch = arg === 'batch' || arg === 'all';
+  if (arg === 'decode-share') {
+    process.stdout.write(`${(await decodeShareBench()).join('\n')}\n`);
+    return;
+  }
+  if (arg === 'embed-memory') {
+    process.stdout.write(`${(await embedMemoryBench()).join('\n')}\n`);
+    return;
+  }
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
