@@ -75,6 +75,16 @@ const oneOf = <T extends string>(values: readonly T[]) =>
     return v;
   });
 
+// A pack name becomes one path segment and one URL segment: nothing that could climb out of a directory.
+const packName = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v) || v.includes('..')) {
+    ctx.addIssue({ code: 'custom', message: 'a pack name of letters, digits, ".", "_" and "-" (no "/" and no ".."), such as scrfd_2.5g_mbf or buffalo_l' });
+    return z.NEVER;
+  }
+  return v;
+});
+
 const DEVICE_PATTERN = /^(cpu|cuda|cuda:\d+|rknpu|rknpu\d+)$/;
 const device = z.string().transform((s, ctx) => {
   const v = s.trim().toLowerCase();
@@ -155,9 +165,13 @@ const extra = z.string().transform((s, ctx) => {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const RUNTIMES = ['onnxrt', 'rknn'] as const;
 const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
+const PACK_LAYOUTS = ['auto', 'lumen', 'immich', 'insightface'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 export type Runtime = (typeof RUNTIMES)[number];
 export type Precision = (typeof PRECISIONS)[number];
+export type PackLayoutSetting = (typeof PACK_LAYOUTS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type Extra = z.output<typeof extraSchema>;
 
 const cpuCount = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -188,7 +202,7 @@ export const VARIABLES = {
   device: v(['LUMEN_FACE_DEVICE'], device, 'cpu (rknpu when the runtime is rknn)',
     (env) => ((env.LUMEN_FACE_RUNTIME ?? env.LUMEN_FACE_BACKEND)?.trim().toLowerCase() === 'rknn' ? 'rknpu' : 'cpu'),
     'Device hint: `cpu`, `cuda`, `cuda:N` (onnxrt) or `rknpu`, `rknpuN` (rknn).'),
-  modelName: v(['LUMEN_FACE_MODEL_NAME'], nonEmpty('a pack name such as scrfd_2.5g_mbf'), 'scrfd_10g_iresnet50',
+  modelName: v(['LUMEN_FACE_MODEL_NAME'], packName, 'scrfd_10g_iresnet50',
     () => 'scrfd_10g_iresnet50', 'Model pack name.'),
   precision: v(['LUMEN_FACE_PRECISION'], oneOf(PRECISIONS), 'fp16', () => 'fp16' as Precision,
     'Pack precision: `fp16`, `int8` or `fp32`.'),
@@ -236,6 +250,10 @@ export const VARIABLES = {
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
   logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
+  packLayout: v(['LUMEN_FACE_PACK_LAYOUT'], oneOf(PACK_LAYOUTS), 'auto', () => 'auto' as PackLayoutSetting,
+    'Pack layout: `lumen` (the seed\'s), `immich`, `insightface`, or `auto`: a local folder by its files, the `immich-app` organisation as immich, else lumen. See "Models".'),
+  logFormat: v(['LUMEN_FACE_LOG_FORMAT'], oneOf(LOG_FORMATS), 'pretty on a terminal, json otherwise', () => undefined as LogFormat | undefined,
+    'Log format: `json` (one object a line) or `pretty` (human-readable lines).'),
 } as const;
 
 type Vars = typeof VARIABLES;
