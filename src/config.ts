@@ -312,3 +312,24 @@ function crossCheck(c: Config): string[] {
   }
   return problems;
 }
+
+/** The configuration from the environment with some variables replaced (the `lumen-face` flags). */
+export function loadConfigWith(overrides: Env, env: Env = process.env): Config {
+  return loadConfig({ ...env, ...overrides });
+}
+
+const SECRET_KEYS = new Set<string>(['hfToken']);
+
+/** The variables set to something other than their default, as `NAME=value` (secrets shown as set). */
+export function changedVariables(overrides: Env = {}, base: Env = process.env): string[] {
+  const env = { ...base, ...overrides };
+  const changed: string[] = [];
+  for (const [key, variable] of Object.entries(VARIABLES) as [keyof Config, Variable<unknown>][]) {
+    const name = variable.names.find((n) => env[n] !== undefined && env[n] !== '');
+    if (!name) continue;
+    const parsed = variable.schema.safeParse(env[name]);
+    if (parsed.success && JSON.stringify(parsed.data) === JSON.stringify(variable.fallback(env))) continue;
+    changed.push(`${name}=${SECRET_KEYS.has(key) ? '(set)' : env[name]}`);
+  }
+  return changed;
+}

@@ -1,4 +1,4 @@
-export type { PackLayout, PackRequest, ResolvedPack } from './types.js';
+export type { PackFileInfo, PackLayout, PackRequest, ResolvedPack } from './types.js';
 export { PACK_LAYOUTS } from './types.js';
 export { resolvePack } from './resolve.js';
 export { packFileUrl } from './url.js';

@@ -45,10 +45,10 @@ interface RemoteOutcome {
 const inflight = new Map<string, Promise<RemoteOutcome>>();
 
 /** One download per cache file, whether the competition is in this process or another one. */
-function fetchIntoCacheOnce(target: string, url: string, token: string | undefined, timeoutMs: number, log: Logger) {
+function fetchIntoCacheOnce(target: string, url: string, token: string | undefined, req: PackRequest, log: Logger) {
   let p = inflight.get(target);
   if (!p) {
-    p = fetchIntoCache(target, url, token, timeoutMs, log).finally(() => inflight.delete(target));
+    p = fetchIntoCache(target, url, token, req, log).finally(() => inflight.delete(target));
     inflight.set(target, p);
   }
   return p;
@@ -58,7 +58,7 @@ async function fetchIntoCache(
   target: string,
   url: string,
   token: string | undefined,
-  timeoutMs: number,
+  req: PackRequest,
   log: Logger,
 ): Promise<RemoteOutcome> {
   await mkdir(dirname(target), { recursive: true });
@@ -69,7 +69,9 @@ async function fetchIntoCache(
     if (again.ok) return { source: 'cache', size: again.size, sha256: again.sha256, url: again.url };
     await removeLeftovers(target, log);
     await removeSidecar(target);
-    const r = await downloadToFile({ url, target, token, timeoutMs, log });
+    const r = await downloadToFile({
+      url, target, token, timeoutMs: req.timeoutMs, log, onProgress: req.onProgress, progressEveryMs: req.progressEveryMs,
+    });
     await writeSidecar(target, { size: r.size, sha256: r.sha256, url, downloadedAt: new Date().toISOString() });
     return { source: 'remote', size: r.size, sha256: r.sha256, url };
   } finally {
@@ -138,7 +140,7 @@ export async function resolveFile(req: PackRequest, spec: FileSpec, log: Logger)
   }
   const token = req.hfToken && isHfRepo(req) ? req.hfToken : undefined;
   try {
-    const r = await fetchIntoCacheOnce(target, url, token, req.timeoutMs, log);
+    const r = await fetchIntoCacheOnce(target, url, token, req, log);
     return { role, path: target, source: r.source, url: r.url, size: r.size, sha256: r.sha256 };
   } catch (err) {
     const remote = err instanceof RemoteFailure ? err : undefined;

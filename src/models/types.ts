@@ -30,6 +30,9 @@ export interface PackRequest {
   timeoutMs: number;
   /** immich RKNN files sit in a folder per SoC: `rknn_target`, else read from `compatiblePath`. */
   soc?: string;
+  /** Download progress for a progress bar; the log gets a line at most every `progressEveryMs` (default 5 s). */
+  onProgress?: (progress: { url: string; received: number; total?: number }) => void;
+  progressEveryMs?: number;
   /** Default /proc/device-tree/compatible. */
   compatiblePath?: string;
 }
