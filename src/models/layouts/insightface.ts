@@ -72,10 +72,10 @@ export async function routeInsightfaceFolder(dir: string): Promise<InsightfaceFo
   const detection = pick('detection');
   const recognition = pick('recognition');
   if (!detection || !recognition) {
-    const missing = [!detection && 'a detector (SCRFD: 6, 9, 10 or 15 outputs)', !recognition && 'a recognizer (one 3x112x112 input, one output)']
+    const missing = [!detection && 'no detector (SCRFD: 6, 9, 10 or 15 outputs)', !recognition && 'no recognizer (one 3x112x112 input, one output)']
       .filter(Boolean)
       .join(' and ');
-    throw new LumenError('MODEL_NOT_FOUND', `the insightface folder ${dir} has no ${missing}. Found:\n${found}`);
+    throw new LumenError('MODEL_NOT_FOUND', `the insightface folder ${dir} has ${missing}. Found:\n${found}`);
   }
   return { dir, detection, recognition, graphs };
 }
