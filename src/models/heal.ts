@@ -8,20 +8,46 @@ import type { PackFileInfo, PackRequest, ResolvedPack } from './types.js';
 
 export const ASIDE_SUFFIX = '.bad';
 
-/** Whether this downloaded file is the reason the pack failed to load. */
-async function fileIsBad(file: PackFileInfo, runtime: PackRequest['runtime'], error: unknown): Promise<boolean> {
-  if (runtime === 'onnxrt') {
-    return readGraphSignature(file.path).then(() => false, () => true);
+type Broken = { file: PackFileInfo; reason: string };
+
+/** Downloaded ONNX files that ONNX Runtime cannot open, checked before any engine starts. */
+async function brokenGraphs(pack: ResolvedPack): Promise<Broken[]> {
+  const broken: Broken[] = [];
+  for (const file of [pack.detection, pack.recognition]) {
+    if (file.source === 'local') continue;
+    try {
+      await readGraphSignature(file.path);
+    } catch (err) {
+      broken.push({ file, reason: (err as Error).message.split('\n')[0] });
+    }
   }
-  // The RKNN engine names the file it could not open; other failures (sizes, board) are no file's fault.
-  const message = error instanceof Error ? error.message : '';
-  return /could not load/.test(message) && message.includes(file.path);
+  return broken;
 }
 
+/** RKNN files can only be opened by the engine, which names the file it could not load. */
+function brokenRknn(pack: ResolvedPack, error: unknown): Broken[] {
+  const message = error instanceof LumenError && error.code === 'MODEL_LOAD_FAILED' ? error.message : '';
+  return [pack.detection, pack.recognition]
+    .filter((f) => f.source !== 'local' && /could not load/.test(message) && message.includes(f.path))
+    .map((file) => ({ file, reason: message }));
+}
+
+async function moveAside(broken: Broken[], log: Logger): Promise<void> {
+  for (const { file, reason } of broken) {
+    const aside = `${file.path}${ASIDE_SUFFIX}`;
+    await removeSidecar(file.path);
+    await rename(file.path, aside);
+    log.warn({ role: file.role, path: file.path, movedTo: aside, url: file.url, reason }, 'a cached model file failed to load: moved it aside, fetching it again');
+  }
+}
+
+const unloadable = (broken: Broken[], after: string) =>
+  new LumenError('MODEL_LOAD_FAILED', broken.map(({ file, reason }) => `${file.path}${file.url ? ` (from ${file.url})` : ''} does not load${after}: ${reason}`).join('\n'));
+
 /**
- * Runs `load` on the pack. When that fails and a file that came from the cache (or was just
- * downloaded) does not load on its own, that file is moved aside and fetched again, once, and the
- * load is retried once. A file in LUMEN_FACE_LOCAL_DIR is never touched.
+ * Loads the pack with `load`. A file that came from the cache (or was just downloaded) and does not
+ * load is moved aside and fetched again, once, with a log line; a second failure is an error.
+ * A file in LUMEN_FACE_LOCAL_DIR, or an insightface folder, is never touched.
  */
 export async function loadWithHealing<T>(
   req: PackRequest,
@@ -29,21 +55,23 @@ export async function loadWithHealing<T>(
   load: (pack: ResolvedPack) => Promise<T>,
   log: Logger,
 ): Promise<{ pack: ResolvedPack; value: T }> {
+  if (pack.layout === 'insightface') return { pack, value: await load(pack) };
+  if (req.runtime === 'onnxrt') {
+    const broken = await brokenGraphs(pack);
+    if (broken.length === 0) return { pack, value: await load(pack) };
+    if (req.offline) throw unloadable(broken, ' and offline mode forbids fetching it again (run `lumen-face fetch`)');
+    await moveAside(broken, log);
+    const again = await resolvePack(req, log);
+    const still = await brokenGraphs(again);
+    if (still.length) throw unloadable(still, ', even fetched again');
+    return { pack: again, value: await load(again) };
+  }
   try {
     return { pack, value: await load(pack) };
   } catch (err) {
-    if (!(err instanceof LumenError) || err.code !== 'MODEL_LOAD_FAILED' || pack.layout === 'insightface' || req.offline) throw err;
-    const downloaded = [pack.detection, pack.recognition].filter((f) => f.source !== 'local');
-    const bad: PackFileInfo[] = [];
-    for (const file of downloaded) if (await fileIsBad(file, req.runtime, err)) bad.push(file);
-    if (bad.length === 0) throw err;
-    for (const file of bad) {
-      const aside = `${file.path}${ASIDE_SUFFIX}`;
-      await removeSidecar(file.path);
-      await rename(file.path, aside);
-      log.warn({ role: file.role, path: file.path, movedTo: aside, url: file.url, reason: err.message },
-        'a cached model file failed to load: moved it aside, fetching it again');
-    }
+    const broken = brokenRknn(pack, err);
+    if (broken.length === 0 || req.offline) throw err;
+    await moveAside(broken, log);
     const again = await resolvePack(req, log);
     return { pack: again, value: await load(again) };
   }
