@@ -21,7 +21,8 @@ export function explainStartupError(err: unknown, config?: Pick<Config, 'modelNa
   const message = err instanceof Error ? err.message : String(err);
   const code = err instanceof LumenError ? err.code : undefined;
   const lines = ['lumen-face could not start: the model pack could not be loaded.', ''];
-  lines.push(...message.split('\n').map((l, i) => (i === 0 ? l.replace(/:$/, '. Places tried:') : l)));
+  // "... not found:" / "... could not be downloaded:" is followed by one line per place tried.
+  lines.push(...message.split('\n').map((l, i) => (i === 0 ? l.replace(/( not found| could not be downloaded):$/, '$1. Places tried:') : l)));
   if (code && PACK_MISSING.has(code) && config) {
     lines.push('', 'What to do next:', ...nextSteps(config).map((s) => `  - ${s}`));
   } else if (code === 'MODEL_LOAD_FAILED') {
