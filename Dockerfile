@@ -4,8 +4,10 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 COPY native ./native
-RUN npm ci
-COPY tsconfig.json ./
+# The sources are not here yet: skip `prepare` (the build), build the addon, and build below.
+RUN npm ci --ignore-scripts && node native/install.mjs
+COPY tsconfig.json app.ts server.ts ./
+COPY cli ./cli
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes

@@ -1,4 +1,6 @@
 import { buildApp } from './app.js';
+import { explainStartupError } from './cli/explain.js';
+import { loggerOptions } from './cli/logger.js';
 import { type Config, ConfigError, loadConfig } from './src/config.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
@@ -12,7 +14,7 @@ try {
   process.exit(2);
 }
 
-const app = await buildApp({ config });
+const app = await buildApp({ config, logger: loggerOptions(config) });
 
 /** Stop accepting, let the requests in flight finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close what is left. */
 async function shutdown(signal: string) {
@@ -29,7 +31,14 @@ process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
-  await app.listen({ host: config.host, port: config.port });
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    // Listening comes first so /healthz and /readyz answer during a download: say so.
+    listenTextResolver: (address) => app.faceBackend.state.status === 'ready'
+      ? `Server listening at ${address}`
+      : `Server listening at ${address}; still loading the model pack (GET /readyz answers 200 once it is ready)`,
+  });
 } catch (err) {
   app.log.fatal({ err }, 'could not listen');
   process.exit(1);
@@ -37,8 +46,9 @@ try {
 
 app.faceBackend.loaded.then(
   () => app.log.info('ready'),
-  async () => {
-    app.log.fatal('exiting: the model pack could not be loaded (the error is logged above)');
+  async (err: unknown) => {
+    process.stderr.write(explainStartupError(err, config));
+    app.log.fatal('exiting: the model pack could not be loaded (see the message on stderr)');
     await app.close().catch(() => undefined);
     process.exit(1);
   },

@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 const healthRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/healthz', {
+    // Probes hit these every few seconds: their requests are logged at debug, not info.
+    logLevel: 'warn',
     schema: {
       tags: ['service'],
       summary: 'Liveness: 200 whenever the process is alive (no model work)',
@@ -15,6 +17,7 @@ const healthRoute: FastifyPluginAsyncZod = async (app) => {
     message: z.string().optional(),
   });
   app.get('/readyz', {
+    logLevel: 'warn',
     schema: {
       tags: ['service'],
       summary: 'Readiness: 200 once both models are loaded, 503 with the state otherwise',

@@ -17,6 +17,10 @@ const infoResponse = z.object({
   device: z.string(),
   providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.' }),
   model: z.object({ name: z.string(), runtime: z.string(), precision: z.string(), dim: z.number().int() }),
+  pack: z.object({
+    layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).' }),
+    notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.' }),
+  }),
   files: z.object({ detection: packFile, recognition: packFile }),
   inputs: z.object({
     detection: z.object({ width: z.number().int(), height: z.number().int() }),

@@ -2,7 +2,7 @@ import { type Config, loadConfig, type Env } from './config.js';
 import type { EngineInfo, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { createOnnxEngine } from './engines/onnxrt/engine.js';
-import { resolvePack, type ResolvedPack } from './models/index.js';
+import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
 import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
@@ -15,6 +15,8 @@ export interface BackendInfo {
   device: string;
   providers: string[];
   model: { name: string; runtime: string; precision: string; dim: number };
+  /** The pack layout used, and what the layout says about its files. */
+  pack: { layout: ResolvedPack['layout']; notes: string[] };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | null } };
   limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number };
@@ -46,24 +48,10 @@ export interface CreateBackendOptions extends Partial<Config> {
 export async function createBackend(options: CreateBackendOptions = {}): Promise<FaceBackend> {
   const { env, config: parsed, log = silentLogger, ...overrides } = options;
   const config: Config = { ...(parsed ?? loadConfig(env)), ...overrides };
-  const pack = await resolvePack(
-    {
-      model: config.modelName,
-      runtime: config.runtime,
-      precision: config.precision,
-      localDir: config.localDir,
-      cacheDir: config.cacheDir,
-      repoBase: config.repoBase,
-      revision: config.revision,
-      offline: config.offline,
-      hfToken: config.hfToken,
-      hfEndpoint: config.hfEndpoint,
-      timeoutMs: config.timeout * 1000,
-    },
-    log,
-  );
-  log.info({ detection: pack.detection.path, recognition: pack.recognition.path }, 'model pack resolved');
-  const engine = await createEngine(config, pack, log);
+  const request = packRequest(config);
+  const resolved = await resolvePack(request, log);
+  log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
+  const { pack, value: engine } = await loadWithHealing(request, resolved, (p) => createEngine(config, p, log), log);
   log.info({ runtime: engine.info.runtime, providers: engine.info.providers, recognition: engine.info.recognition }, 'models loaded');
   const pipeline = new FacePipeline(engine, {
     detSize: config.detSize,
@@ -83,7 +71,26 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   };
 }
 
-async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
+/** What the resolver needs from the configuration. */
+export function packRequest(config: Config): PackRequest {
+  return {
+    model: config.modelName,
+    runtime: config.runtime,
+    precision: config.precision,
+    layout: config.packLayout,
+    localDir: config.localDir,
+    cacheDir: config.cacheDir,
+    repoBase: config.repoBase,
+    revision: config.revision,
+    offline: config.offline,
+    hfToken: config.hfToken,
+    hfEndpoint: config.hfEndpoint,
+    timeoutMs: config.timeout * 1000,
+    soc: config.extra.rknn_target,
+  };
+}
+
+export async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
   const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
   if (config.runtime === 'rknn') {
     const { createRknnEngine } = await import('./engines/rknn/engine.js');
@@ -100,6 +107,7 @@ async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Pr
         target: config.extra.rknn_target,
         deviceId: config.extra.rknn_device_id,
         perfDebug: config.extra.rknn_perf_debug ?? false,
+        normalisedInput: pack.rknnInput === 'normalised',
       },
       log,
     );
@@ -126,6 +134,7 @@ function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): 
     device: engine.info.device,
     providers: engine.info.providers,
     model: { name: config.modelName, runtime: config.runtime, precision: config.precision, dim: recognition.dim },
+    pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
       detection: { width: config.detSize, height: config.detSize },

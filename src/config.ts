@@ -72,6 +72,16 @@ const oneOf = <T extends string>(values: readonly T[]) =>
     return v;
   });
 
+// A pack name becomes one path segment and one URL segment: nothing that could climb out of a directory.
+const packName = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v) || v.includes('..')) {
+    ctx.addIssue({ code: 'custom', message: 'a pack name of letters, digits, ".", "_" and "-" (no "/" and no ".."), such as scrfd_2.5g_mbf or buffalo_l' });
+    return z.NEVER;
+  }
+  return v;
+});
+
 const DEVICE_PATTERN = /^(cpu|cuda|cuda:\d+|rknpu|rknpu\d+)$/;
 const device = z.string().transform((s, ctx) => {
   const v = s.trim().toLowerCase();
@@ -151,9 +161,13 @@ const extra = z.string().transform((s, ctx) => {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const RUNTIMES = ['onnxrt', 'rknn'] as const;
 const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
+const PACK_LAYOUTS = ['auto', 'lumen', 'immich', 'insightface'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 export type Runtime = (typeof RUNTIMES)[number];
 export type Precision = (typeof PRECISIONS)[number];
+export type PackLayoutSetting = (typeof PACK_LAYOUTS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type Extra = z.output<typeof extraSchema>;
 
 const cpuCount = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -184,7 +198,7 @@ export const VARIABLES = {
   device: v(['LUMEN_FACE_DEVICE'], device, 'cpu (rknpu when the runtime is rknn)',
     (env) => ((env.LUMEN_FACE_RUNTIME ?? env.LUMEN_FACE_BACKEND)?.trim().toLowerCase() === 'rknn' ? 'rknpu' : 'cpu'),
     'Device hint: `cpu`, `cuda`, `cuda:N` (onnxrt) or `rknpu`, `rknpuN` (rknn).'),
-  modelName: v(['LUMEN_FACE_MODEL_NAME'], nonEmpty('a pack name such as scrfd_2.5g_mbf'), 'scrfd_10g_iresnet50',
+  modelName: v(['LUMEN_FACE_MODEL_NAME'], packName, 'scrfd_10g_iresnet50',
     () => 'scrfd_10g_iresnet50', 'Model pack name.'),
   precision: v(['LUMEN_FACE_PRECISION'], oneOf(PRECISIONS), 'fp16', () => 'fp16' as Precision,
     'Pack precision: `fp16`, `int8` or `fp32`.'),
@@ -242,6 +256,10 @@ export const VARIABLES = {
     'Most faces kept per image by /v1/detect and /v1/faces (the largest, after NMS); the `max_faces` knob can only lower it.'),
   maxImages: v(['LUMEN_FACE_MAX_IMAGES'], int(1, 1000), '32', () => 32,
     'Most image parts in one `/v1/faces/batch` or `/v1/detect/batch` request. `LUMEN_FACE_MAX_UPLOAD_BYTES` bounds the whole request.'),
+  packLayout: v(['LUMEN_FACE_PACK_LAYOUT'], oneOf(PACK_LAYOUTS), 'auto', () => 'auto' as PackLayoutSetting,
+    'Pack layout: `lumen` (the seed\'s), `immich`, `insightface`, or `auto`: a local folder by its files, the `immich-app` organisation as immich, else lumen. See "Models".'),
+  logFormat: v(['LUMEN_FACE_LOG_FORMAT'], oneOf(LOG_FORMATS), 'pretty on a terminal, json otherwise', () => undefined as LogFormat | undefined,
+    'Log format: `json` (one object a line) or `pretty` (human-readable lines).'),
 } as const;
 
 type Vars = typeof VARIABLES;
@@ -300,4 +318,25 @@ function crossCheck(c: Config): string[] {
     problems.push(`LUMEN_FACE_DEVICE=${shown(c.device)} does not fit LUMEN_FACE_RUNTIME=onnxrt: expected cpu, cuda or cuda:N`);
   }
   return problems;
+}
+
+/** The configuration from the environment with some variables replaced (the `lumen-face` flags). */
+export function loadConfigWith(overrides: Env, env: Env = process.env): Config {
+  return loadConfig({ ...env, ...overrides });
+}
+
+const SECRET_KEYS = new Set<string>(['hfToken']);
+
+/** The variables set to something other than their default, as `NAME=value` (secrets shown as set). */
+export function changedVariables(overrides: Env = {}, base: Env = process.env): string[] {
+  const env = { ...base, ...overrides };
+  const changed: string[] = [];
+  for (const [key, variable] of Object.entries(VARIABLES) as [keyof Config, Variable<unknown>][]) {
+    const name = variable.names.find((n) => env[n] !== undefined && env[n] !== '');
+    if (!name) continue;
+    const parsed = variable.schema.safeParse(env[name]);
+    if (parsed.success && JSON.stringify(parsed.data) === JSON.stringify(variable.fallback(env))) continue;
+    changed.push(`${name}=${SECRET_KEYS.has(key) ? '(set)' : env[name]}`);
+  }
+  return changed;
 }

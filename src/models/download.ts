@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import type { Logger } from '../types.js';
 import { describeNetworkError, openFollowingRedirects, RemoteFailure, Watchdog } from './http.js';
 
-const PROGRESS_MIN_BYTES = 1 << 20;
-const PROGRESS_EVERY_MS = 5000;
+/** Download progress goes to the log at most this often. */
+export const PROGRESS_EVERY_MS = 5000;
 
 export const TEMP_SUFFIX = '.part';
 
@@ -21,6 +21,16 @@ export interface DownloadOptions {
   timeoutMs: number;
   log: Logger;
   maxRedirects?: number;
+  /** Default PROGRESS_EVERY_MS. */
+  progressEveryMs?: number;
+  /** Called on every chunk, e.g. to draw a progress bar. */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  url: string;
+  received: number;
+  total?: number;
 }
 
 export interface DownloadResult {
@@ -29,26 +39,25 @@ export interface DownloadResult {
   finalUrl: string;
 }
 
+/** Logs bytes, total and rate at most every `everyMs`, never per chunk. */
 class Progress {
-  private lastAt = Date.now();
-  private lastStep = 0;
+  private readonly started = Date.now();
+  private lastAt = this.started;
 
   constructor(
     private readonly log: Logger,
     private readonly url: string,
     private readonly total: number | undefined,
+    private readonly everyMs: number,
   ) {}
 
   tick(received: number): void {
     const now = Date.now();
-    const { total } = this;
-    if (total !== undefined && received >= total) return;
-    const step = total ? Math.floor((received * 10) / total) : 0;
-    const stepped = total !== undefined && total >= PROGRESS_MIN_BYTES && step > this.lastStep;
-    if (!stepped && now - this.lastAt < PROGRESS_EVERY_MS) return;
+    if (this.total !== undefined && received >= this.total) return;
+    if (now - this.lastAt < this.everyMs) return;
     this.lastAt = now;
-    this.lastStep = step;
-    this.log.info({ url: this.url, received, total }, 'downloading model file');
+    const bytesPerSecond = Math.round((received * 1000) / Math.max(1, now - this.started));
+    this.log.info({ url: this.url, received, total: this.total, bytesPerSecond }, 'downloading model file');
   }
 }
 
@@ -77,7 +86,7 @@ export async function downloadToFile(opts: DownloadOptions): Promise<DownloadRes
 
     fh = await open(temp, 'wx');
     const hash = createHash('sha256');
-    const progress = new Progress(log, url, total);
+    const progress = new Progress(log, url, total, opts.progressEveryMs ?? PROGRESS_EVERY_MS);
     let received = 0;
     const chunks = res[Symbol.asyncIterator]();
     for (;;) {
@@ -99,6 +108,7 @@ export async function downloadToFile(opts: DownloadOptions): Promise<DownloadRes
       await fh.write(chunk);
       wd.touch();
       progress.tick(received);
+      opts.onProgress?.({ url, received, total });
     }
     wd.stop();
 

@@ -1,5 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PackFileInfo } from './types.js';
 import { LumenError } from '../errors.js';
 import { invalid as invalidText } from '../validation.js';
@@ -7,16 +7,18 @@ import { silentLogger, type Logger } from '../types.js';
 import { checkCached, removeSidecar, removeStaleTemps, writeSidecar } from './cache.js';
 import { downloadToFile } from './download.js';
 import { RemoteFailure } from './http.js';
+import { chooseLayout } from './layouts/choose.js';
+import { immichFiles } from './layouts/immich.js';
+import { insightfaceDirs, routeInsightfaceFolder } from './layouts/insightface.js';
+import { EXT, lumenFiles } from './layouts/lumen.js';
+import type { FileSpec } from './layouts/spec.js';
 import { acquireLock, DEFAULT_STALE_MS } from './lock.js';
 import { hashFile } from './sha256.js';
-import type { PackRequest, ResolvedPack } from './types.js';
-import { isHfRepo, packFileUrl } from './url.js';
+import type { PackLayout, PackRequest, ResolvedPack } from './types.js';
+import { isHfRepo } from './url.js';
 
-type Role = PackFileInfo['role'];
-
-const EXT: Record<PackRequest['runtime'], string> = { onnxrt: 'onnx', rknn: 'rknn' };
 // Names become path segments: nothing that could climb out of the cache or local directory.
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // What Hugging Face answers for a missing file, or a missing/private repository.
 const NOT_FOUND_STATUSES = new Set([401, 403, 404, 410]);
 
@@ -26,10 +28,12 @@ function invalid(name: string, expected: string, received: unknown): LumenError 
 
 const NAME = 'a name of letters, digits, ".", "_" and "-", starting with a letter or digit';
 
+export const isSafeSegment = (s: string) => SEGMENT.test(s) && !s.includes('..');
+
 function validate(req: PackRequest): void {
-  if (!SEGMENT.test(req.model) || req.model.includes('..')) throw invalid('model name', `${NAME}, without ".."`, req.model);
+  if (!isSafeSegment(req.model)) throw invalid('model name', `${NAME}, without ".."`, req.model);
   if (!(req.runtime in EXT)) throw invalid('runtime', `one of ${Object.keys(EXT).join(', ')}`, req.runtime);
-  if (!SEGMENT.test(req.precision) || req.precision.includes('..')) throw invalid('precision', `${NAME}, without ".."`, req.precision);
+  if (!isSafeSegment(req.precision)) throw invalid('precision', `${NAME}, without ".."`, req.precision);
   if (!req.cacheDir) throw invalid('cache directory', 'a directory path', req.cacheDir);
   if (!(req.timeoutMs > 0)) throw invalid('download timeout', 'a positive number of milliseconds', req.timeoutMs);
 }
@@ -44,10 +48,10 @@ interface RemoteOutcome {
 const inflight = new Map<string, Promise<RemoteOutcome>>();
 
 /** One download per cache file, whether the competition is in this process or another one. */
-function fetchIntoCacheOnce(target: string, url: string, token: string | undefined, timeoutMs: number, log: Logger) {
+function fetchIntoCacheOnce(target: string, url: string, token: string | undefined, req: PackRequest, log: Logger) {
   let p = inflight.get(target);
   if (!p) {
-    p = fetchIntoCache(target, url, token, timeoutMs, log).finally(() => inflight.delete(target));
+    p = fetchIntoCache(target, url, token, req, log).finally(() => inflight.delete(target));
     inflight.set(target, p);
   }
   return p;
@@ -57,7 +61,7 @@ async function fetchIntoCache(
   target: string,
   url: string,
   token: string | undefined,
-  timeoutMs: number,
+  req: PackRequest,
   log: Logger,
 ): Promise<RemoteOutcome> {
   await mkdir(dirname(target), { recursive: true });
@@ -66,15 +70,22 @@ async function fetchIntoCache(
     // Whoever held the lock before us may have just finished the very same download.
     const again = await checkCached(target);
     if (again.ok) return { source: 'cache', size: again.size, sha256: again.sha256, url: again.url };
-    for (const p of await removeStaleTemps(target, DEFAULT_STALE_MS)) {
-      log.info({ path: p }, 'removed leftover partial download');
-    }
+    await removeLeftovers(target, log);
     await removeSidecar(target);
-    const r = await downloadToFile({ url, target, token, timeoutMs, log });
+    const r = await downloadToFile({
+      url, target, token, timeoutMs: req.timeoutMs, log, onProgress: req.onProgress, progressEveryMs: req.progressEveryMs,
+    });
     await writeSidecar(target, { size: r.size, sha256: r.sha256, url, downloadedAt: new Date().toISOString() });
     return { source: 'remote', size: r.size, sha256: r.sha256, url };
   } finally {
     await release();
+  }
+}
+
+/** Partial downloads of a killed process, old enough that no live writer can own them. */
+async function removeLeftovers(target: string, log: Logger): Promise<void> {
+  for (const p of await removeStaleTemps(target, DEFAULT_STALE_MS)) {
+    log.info({ path: p }, 'removed leftover partial download');
   }
 }
 
@@ -87,32 +98,37 @@ async function localReason(path: string): Promise<string | undefined> {
   }
 }
 
-async function resolveFile(req: PackRequest, role: Role, file: string, log: Logger): Promise<PackFileInfo> {
-  const what = `model file ${file} of pack ${req.model} (${req.runtime}/${req.precision})`;
-  const segments = [req.model, req.runtime, req.precision, file];
+async function localFile(spec: FileSpec, path: string, source: 'local' | 'cache', log: Logger): Promise<PackFileInfo> {
+  try {
+    const { size, sha256 } = await hashFile(path);
+    log.debug({ role: spec.role, path, size }, `using ${source} model file`);
+    return { role: spec.role, path, source, size, sha256 };
+  } catch (err) {
+    throw new LumenError('MODEL_READ_FAILED', `${spec.what}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Resolves one file: the local candidates, then the cache, then the download into the cache. */
+export async function resolveFile(req: PackRequest, spec: FileSpec, log: Logger): Promise<PackFileInfo> {
+  const { what, role } = spec;
   const tried: string[] = [];
-  const places = () => tried.map((l) => `  ${l}`).join('\n');
+  const notFound = async (cause?: unknown) => {
+    const hint = await spec.hint?.();
+    return new LumenError('MODEL_NOT_FOUND', `${what} not found:\n${tried.map((l) => `  ${l}`).join('\n')}${hint ? `\n${hint}` : ''}`, { cause });
+  };
 
   if (req.localDir) {
-    const path = resolvePath(req.localDir, ...segments);
-    const reason = await localReason(path);
-    if (!reason) {
-      try {
-        const { size, sha256 } = await hashFile(path);
-        log.debug({ role, path, size }, 'using local model file');
-        return { role, path, source: 'local', size, sha256 };
-      } catch (err) {
-        throw new LumenError('MODEL_READ_FAILED', `${what}: cannot read ${path}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
+    for (const path of spec.local) {
+      const reason = await localReason(path);
+      if (!reason) return localFile(spec, path, 'local', log);
+      tried.push(`local: ${path} (${reason})`);
     }
-    tried.push(`local: ${path} (${reason})`);
   } else {
     tried.push('local: LUMEN_FACE_LOCAL_DIR not set');
   }
 
-  const target = resolvePath(req.cacheDir, ...segments);
+  const target = spec.cache;
+  await removeLeftovers(target, log);
   const cached = await checkCached(target);
   if (cached.ok) {
     log.debug({ role, path: target, size: cached.size }, 'using cached model file');
@@ -120,33 +136,77 @@ async function resolveFile(req: PackRequest, role: Role, file: string, log: Logg
   }
   tried.push(`cache: ${target} (${cached.reason})`);
 
-  const url = packFileUrl(req, file);
+  const { url } = spec;
   if (req.offline) {
     tried.push(`remote: ${url} (skipped: offline mode)`);
-    throw new LumenError('MODEL_NOT_FOUND', `${what} not found:\n${places()}`);
+    throw await notFound();
   }
   const token = req.hfToken && isHfRepo(req) ? req.hfToken : undefined;
   try {
-    const r = await fetchIntoCacheOnce(target, url, token, req.timeoutMs, log);
+    const r = await fetchIntoCacheOnce(target, url, token, req, log);
     return { role, path: target, source: r.source, url: r.url, size: r.size, sha256: r.sha256 };
   } catch (err) {
     const remote = err instanceof RemoteFailure ? err : undefined;
     tried.push(`remote: ${url} (${remote ? remote.detail : `error: ${(err as Error).message}`})`);
     if (remote?.kind === 'http' && remote.status !== undefined && NOT_FOUND_STATUSES.has(remote.status)) {
-      throw new LumenError('MODEL_NOT_FOUND', `${what} not found:\n${places()}`, { cause: err });
+      throw await notFound(err);
     }
-    throw new LumenError('MODEL_DOWNLOAD_FAILED', `${what} could not be downloaded:\n${places()}`, { cause: err });
+    throw new LumenError('MODEL_DOWNLOAD_FAILED', `${what} could not be downloaded:\n${tried.map((l) => `  ${l}`).join('\n')}`, { cause: err });
   }
 }
 
+/** The file specs of a downloadable layout. */
+export async function layoutFiles(req: PackRequest, layout: Exclude<PackLayout, 'insightface'>): Promise<FileSpec[]> {
+  return layout === 'immich' ? immichFiles(req) : lumenFiles(req);
+}
+
+async function resolveInsightface(req: PackRequest, log: Logger): Promise<ResolvedPack> {
+  if (req.runtime !== 'onnxrt') {
+    throw invalid('runtime for an insightface folder', 'onnxrt (insightface folders hold ONNX graphs only; use an immich or lumen pack for rknn)', req.runtime);
+  }
+  const dirs = insightfaceDirs(req);
+  const tried: string[] = [];
+  for (const [source, dir] of [['local', dirs.local], ['cache', dirs.cache]] as const) {
+    if (!dir) {
+      tried.push('local: LUMEN_FACE_LOCAL_DIR not set');
+      continue;
+    }
+    const present = await stat(dir).then((s) => s.isDirectory(), () => false);
+    if (!present) {
+      tried.push(`${source}: ${dir} (not found)`);
+      continue;
+    }
+    const folder = await routeInsightfaceFolder(dir);
+    const notes = folder.graphs.map((g) => {
+      const chosen = g === folder.detection || g === folder.recognition;
+      return `${g.file}: ${g.role === 'other' ? 'not used' : chosen ? `${g.role} (chosen)` : `also a ${g.role} graph, not used`} (${g.summary})`;
+    });
+    log.info({ dir, detection: folder.detection.file, recognition: folder.recognition.file }, 'insightface folder: roles chosen from the graphs');
+    const file = (role: 'detection' | 'recognition') =>
+      localFile({ role, what: `${role} graph of insightface pack ${req.model}`, local: [], cache: '', url: '' }, folder[role].path, source, log);
+    return {
+      model: req.model, runtime: req.runtime, precision: req.precision, layout: 'insightface',
+      detection: await file('detection'), recognition: await file('recognition'), notes,
+    };
+  }
+  throw new LumenError('MODEL_NOT_FOUND', `insightface pack ${req.model} not found (insightface folders are never downloaded: ` +
+      `unzip ${req.model}.zip from insightface's releases into a folder named ${req.model}):\n${tried.map((l) => `  ${l}`).join('\n')}`,
+  );
+}
+
 /**
- * Finds the two files of a pack: in the local directory, else in the cache, else downloads them
- * into the cache (unless offline). See PackRequest for the layout.
+ * Finds the two files of a pack in the layout asked for (or recognised): in the local directory,
+ * else in the cache, else downloads them into the cache (unless offline).
  */
 export async function resolvePack(req: PackRequest, log: Logger = silentLogger): Promise<ResolvedPack> {
   validate(req);
-  const ext = EXT[req.runtime];
-  const detection = await resolveFile(req, 'detection', `detection.${ext}`, log);
-  const recognition = await resolveFile(req, 'recognition', `recognition.${ext}`, log);
-  return { model: req.model, runtime: req.runtime, precision: req.precision, detection, recognition };
+  const layout = await chooseLayout(req);
+  if (layout === 'insightface') return resolveInsightface(req, log);
+  const specs = await layoutFiles(req, layout);
+  const [detection, recognition] = [await resolveFile(req, specs[0], log), await resolveFile(req, specs[1], log)];
+  const notes = layout === 'immich' && req.runtime === 'rknn' ? [`RKNN files from ${join('rknpu', detection.path.split('/rknpu/')[1]?.split('/')[0] ?? '?')}`] : [];
+  return {
+    model: req.model, runtime: req.runtime, precision: req.precision, layout, detection, recognition, notes,
+    ...(layout === 'immich' && req.runtime === 'rknn' ? { rknnInput: 'normalised' as const } : {}),
+  };
 }

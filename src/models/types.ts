@@ -8,10 +8,16 @@ export interface PackFileInfo {
   sha256: string;
 }
 
+/** How a pack's files are named: the seed's, immich's Hugging Face repositories, or an insightface folder. */
+export type PackLayout = 'lumen' | 'immich' | 'insightface';
+export const PACK_LAYOUTS = ['lumen', 'immich', 'insightface'] as const;
+
 export interface PackRequest {
   model: string;
   runtime: 'onnxrt' | 'rknn';
   precision: string;
+  /** `auto` (the default) recognises a local folder by its files, the immich-app organisation as immich, else lumen. */
+  layout?: PackLayout | 'auto';
   localDir?: string;
   cacheDir: string;
   repoBase: string;
@@ -22,12 +28,24 @@ export interface PackRequest {
   hfEndpoint?: string;
   /** Bounds connecting and any stall mid-body, not the whole download. */
   timeoutMs: number;
+  /** immich RKNN files sit in a folder per SoC: `rknn_target`, else read from `compatiblePath`. */
+  soc?: string;
+  /** Download progress for a progress bar; the log gets a line at most every `progressEveryMs` (default 5 s). */
+  onProgress?: (progress: { url: string; received: number; total?: number }) => void;
+  progressEveryMs?: number;
+  /** Default /proc/device-tree/compatible. */
+  compatiblePath?: string;
 }
 
 export interface ResolvedPack {
   model: string;
   runtime: string;
   precision: string;
+  layout: PackLayout;
   detection: PackFileInfo;
   recognition: PackFileInfo;
+  /** The layout's own facts about the files (e.g. the SoC folder used, the insightface roles). */
+  notes: string[];
+  /** immich's .rknn conversions take the normalised float tensor (no mean/std baked in). */
+  rknnInput?: 'normalised';
 }

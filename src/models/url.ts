@@ -35,8 +35,15 @@ export function packFileUrl(
   req: Pick<PackRequest, 'model' | 'runtime' | 'precision' | 'repoBase' | 'revision' | 'hfEndpoint'>,
   file: string,
 ): string {
+  return repoFileUrl(req, `${req.runtime}/${req.precision}/${file}`);
+}
+
+/**
+ * URL of `tail` (a path inside the repository of pack `req.model`): Hugging Face's
+ * `{org}/{model}/resolve/{revision}/{tail}`, or `{base}/{model}/{tail}` on a plain mirror.
+ */
+export function repoFileUrl(req: Pick<PackRequest, 'model' | 'repoBase' | 'revision' | 'hfEndpoint'>, tail: string): string {
   const base = parseBase(req.repoBase);
-  const tail = `${req.runtime}/${req.precision}/${file}`;
   if (isHfHost(base, req.hfEndpoint)) {
     const org = base.pathname.split('/').find((s) => s !== '');
     if (!org) {
@@ -49,4 +56,17 @@ export function packFileUrl(
   }
   const prefix = (base.origin + base.pathname).replace(/\/+$/, '');
   return `${prefix}/${req.model}/${tail}`;
+}
+
+/** Whether the base names the `organisation` (its first path segment on Hugging Face, any segment elsewhere). */
+export function repoOrganisationIs(req: Pick<PackRequest, 'repoBase' | 'hfEndpoint'>, organisation: string): boolean {
+  let base: URL;
+  try {
+    base = new URL(req.repoBase);
+  } catch {
+    return false;
+  }
+  const segments = base.pathname.split('/').filter((s) => s !== '').map((s) => s.toLowerCase());
+  if (isHfHost(base, req.hfEndpoint)) return segments[0] === organisation.toLowerCase();
+  return segments.includes(organisation.toLowerCase());
 }

@@ -40,6 +40,8 @@ export interface RknnEngineOptions {
   deviceId?: string;
   /** extra rknn_perf_debug: collect and log per-run NPU time */
   perfDebug: boolean;
+  /** The pack says its inputs take the normalised float tensor (immich's conversions bake in no mean/std). */
+  normalisedInput?: boolean;
   /** default '/proc/device-tree/compatible', overridable for tests */
   compatiblePath?: string;
 }
@@ -121,7 +123,7 @@ async function assemble(
   rec: RknnModel,
   board: { soc?: string; coreMask?: number; compatiblePath: string },
 ): Promise<InferenceEngine> {
-  const detPlan = planInput('detection', det);
+  const detPlan = planInput('detection', det, opts.normalisedInput);
   if (detPlan.batch !== 1) throw new Error(`the detection model has batch ${detPlan.batch}, expected 1`);
   if (detPlan.width !== opts.detSize || detPlan.height !== opts.detSize) {
     throw new Error(
@@ -130,7 +132,7 @@ async function assemble(
     );
   }
 
-  const recPlan = planInput('recognition', rec);
+  const recPlan = planInput('recognition', rec, opts.normalisedInput);
   const width = opts.recInputSize?.width ?? recPlan.width;
   const height = opts.recInputSize?.height ?? recPlan.height;
   // .rknn inputs are fixed at conversion, so an override can only confirm the queried size.

@@ -25,7 +25,8 @@ export function describeAttr(attr: RknnTensorAttr): string {
   return `"${attr.name}" [${attr.dims.join(',')}] ${tensorTypeName(attr.type)} ${tensorFormatName(attr.fmt)}`;
 }
 
-export function planInput(role: string, model: RknnModel): InputPlan {
+/** `normalised`: the pack declares float input, so integer attributes are fed floats too (the runtime converts). */
+export function planInput(role: string, model: RknnModel, normalised = false): InputPlan {
   if (model.inputs.length !== 1) {
     throw new Error(`the ${role} model has ${model.inputs.length} inputs, expected one image input`);
   }
@@ -48,6 +49,7 @@ export function planInput(role: string, model: RknnModel): InputPlan {
     // quantises, for INT8) the bytes itself.
     case RknnTensorType.UINT8:
     case RknnTensorType.INT8:
+      if (normalised) return { feed: 'float32', layout, batch, height, width, type: RknnTensorType.FLOAT32, fmt };
       return { feed: 'raw', layout, batch, height, width, type: RknnTensorType.UINT8, fmt };
     case RknnTensorType.FLOAT32:
       return { feed: 'float32', layout, batch, height, width, type: RknnTensorType.FLOAT32, fmt };

@@ -1,0 +1,46 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A usage error: exit code 2, like a bad variable. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** util.parseArgs, strict: an unknown flag or a missing value is a UsageError naming it. */
+export function parseFlags(args: string[], options: Options, command: string): { values: Record<string, string | boolean | undefined> } {
+  try {
+    const { values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return { values: values as Record<string, string | boolean | undefined> };
+  } catch (err) {
+    throw new UsageError(`lumen-face ${command}: ${(err as Error).message}\nRun \`lumen-face ${command} --help\` for the flags it accepts.`);
+  }
+}
+
+/** The pack flags shared by fetch, check and info, as the variables they stand for. */
+export const PACK_FLAGS = {
+  model: { type: 'string' },
+  precision: { type: 'string' },
+  runtime: { type: 'string' },
+  layout: { type: 'string' },
+} as const satisfies Options;
+
+export const PACK_FLAGS_HELP = `  --model NAME        pack name (LUMEN_FACE_MODEL_NAME), e.g. scrfd_2.5g_mbf or buffalo_l
+  --precision P       fp16, int8 or fp32 (LUMEN_FACE_PRECISION; immich and insightface packs have one precision)
+  --runtime R         onnxrt or rknn (LUMEN_FACE_RUNTIME)
+  --layout L          lumen, immich, insightface or auto (LUMEN_FACE_PACK_LAYOUT)`;
+
+export function packOverrides(values: { model?: unknown; precision?: unknown; runtime?: unknown; layout?: unknown }): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof values.model === 'string') out.LUMEN_FACE_MODEL_NAME = values.model;
+  if (typeof values.precision === 'string') out.LUMEN_FACE_PRECISION = values.precision;
+  if (typeof values.runtime === 'string') {
+    out.LUMEN_FACE_RUNTIME = values.runtime;
+    out.LUMEN_FACE_BACKEND = values.runtime;
+  }
+  if (typeof values.layout === 'string') out.LUMEN_FACE_PACK_LAYOUT = values.layout;
+  return out;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfigWith } from '../src/config.js';
+import { UsageError, parseFlags } from './args.js';
+import { checkCommand } from './check.js';
+import { explainStartupError } from './explain.js';
+import { fetchCommand } from './fetch.js';
+import { infoCommand } from './info.js';
+
+const HELP = `Usage: lumen-face <command> [flags]
+
+Commands:
+  serve     run the HTTP service (what \`npm start\` does)
+  fetch     download a pack into the cache, verify it, print where it is
+  check     load the pack offline, run it on a built-in image, print a short report (exit 0 or 1)
+  info      print what GET /v1/info answers, without a server
+
+Every command reads the LUMEN_FACE_* variables (see README, "Configuration").
+Run \`lumen-face <command> --help\` for its flags.`;
+
+const SERVE_HELP = `Usage: lumen-face serve
+
+Runs the HTTP service on LUMEN_FACE_HOST:LUMEN_FACE_PORT (default 127.0.0.1:8000), as \`npm start\` does.
+It takes no flags: every setting is a LUMEN_FACE_* variable (see README, "Configuration").
+  -h, --help          this help`;
+
+async function serve(args: string[]): Promise<number | undefined> {
+  const { values } = parseFlags(args, {}, 'serve');
+  if (values.help) {
+    process.stdout.write(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  await import('../server.js');
+  return undefined; // the server decides when the process ends
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number | undefined>> = {
+  serve,
+  fetch: fetchCommand,
+  check: checkCommand,
+  info: infoCommand,
+};
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${Object.keys(COMMANDS).join(', ')}\nRun \`lumen-face --help\`.`);
+  return run(rest);
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code !== undefined) process.exitCode = code;
+} catch (err) {
+  if (err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`lumen-face: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    let config;
+    try {
+      config = loadConfigWith({});
+    } catch {
+      config = undefined;
+    }
+    process.stderr.write(explainStartupError(err, config));
+    process.exitCode = 1;
+  }
+}
