@@ -23,7 +23,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       return {
         model: backend.info().model,
         image: result.image,
-        faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, embedding: toNumbers(f.embedding) })),
+        faces: result.faces.map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks, quality: f.quality, embedding: toNumbers(f.embedding) })),
       };
     });
   });

@@ -47,7 +47,18 @@ export const embedUploadBody = z.object({
 export const detectQuery = detectOptionsSchema;
 export const embedQuery = alignOptionSchema;
 
-const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });
+const angle = (what: string) => z.number().nullable().meta({ description: `${what}, in degrees; null when the landmarks give no pose.` });
+export const qualitySchema = z
+  .object({
+    yaw: angle('Turn left/right from the five landmarks, positive towards the image\'s right'),
+    pitch: angle('Tilt up/down from the five landmarks, positive up'),
+    roll: angle('In-plane rotation of the eye line, positive clockwise'),
+    sharpness: z.number().meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; higher is sharper.', example: 412.37 }),
+    size: z.number().meta({ description: 'Shorter side of the box in pixels.', example: 108.1 }),
+  })
+  .meta({ description: 'Pose, sharpness and size, for dropping profile, blurry or tiny faces.' });
+
+const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable(), quality: qualitySchema });
 
 export const detectResponse = z
   .object({ image: imageSize, faces: z.array(detectedFace) })

@@ -12,6 +12,8 @@ import { decodeScale } from './decode-scale.js';
 import { detectFaces } from './detector.js';
 import { type DetectOptionsInput, parseDetectOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
+import { deferMaxFaces, detectionQualities, keepByPose, keepBySharpness, measureQualities } from './quality.js';
+import type { FaceQuality } from '../face/quality.js';
 import { emptyTimings, type StageTimings, timed } from './timings.js';
 
 export interface PipelineSettings {
@@ -32,7 +34,11 @@ export interface DetectedFace {
   landmarks: Landmarks | null;
 }
 
-export interface EmbeddedFace extends DetectedFace {
+export interface QualifiedFace extends DetectedFace {
+  quality: FaceQuality;
+}
+
+export interface EmbeddedFace extends QualifiedFace {
   embedding: Float32Array;
 }
 
@@ -67,20 +73,24 @@ export class FacePipeline {
     readonly settings: PipelineSettings,
   ) {}
 
-  async detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<DetectedFace>> {
+  async detect(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
+    const options = parseDetectOptions(optionsInput);
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const faces = await detectFaces(this.engine, source, this.settings.detSize, parseDetectOptions(options), timings);
-    return { image: sizeOf(source), faces: faces.map(toDetectedFace), timings };
+    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, deferMaxFaces(options), timings), options);
+    const qualities = await fullDecodes(() => detectionQualities(source, detections, timings));
+    const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
+    return { image: sizeOf(source), faces, timings };
   }
 
-  async faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
+  async faces(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
+    const options = parseDetectOptions(optionsInput);
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detections = await detectFaces(this.engine, source, this.settings.detSize, parseDetectOptions(options), timings);
+    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, deferMaxFaces(options), timings), options);
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
-    const embeddings = await fullDecodes(async () => {
+    const faces = await fullDecodes(async () => {
       const image = await timed(timings, 'decode', () => source.decode(decodeScale(detections, this.cropSize)));
       const sx = image.width / source.width;
       const sy = image.height / source.height;
@@ -89,9 +99,12 @@ export class FacePipeline {
           ? alignedCrop(image, d.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, this.cropSize)
           : squareCrop(image, [d.box[0] * sx, d.box[1] * sy, d.box[2] * sx, d.box[3] * sy], this.cropSize)))),
       );
-      return timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
+      // Measured before embedding, which may hand the crops' memory to a worker.
+      const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, this.cropSize));
+      const kept = keepBySharpness(qualities, options);
+      const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, kept.map((i) => crops[i]), this.settings.maxBatchSize));
+      return kept.map((i, k) => ({ ...toDetectedFace(detections[i]), quality: qualities[i], embedding: embeddings[k] }));
     });
-    const faces = detections.map((d, i) => ({ ...toDetectedFace(d), embedding: embeddings[i] }));
     return { image: sizeOf(source), faces, timings };
   }
 
