@@ -1,4 +1,5 @@
 import type { Box, Landmarks } from '../types.js';
+import { ARCFACE_TEMPLATE_112 } from './align.js';
 
 /**
  * Face quality from geometry alone: head pose from the five landmarks, and the constants that define
@@ -25,10 +26,10 @@ export interface FaceQuality {
 }
 
 /**
- * The ArcFace 112x112 template: where a frontal face's landmarks sit. Its proportions give the
- * frontal references below, so a face that fits it exactly has yaw = pitch = roll = 0.
+ * The ArcFace template is where a frontal face's landmarks sit. Its proportions give the frontal
+ * references below, so a face that fits it has yaw, pitch and roll within a degree of 0.
  */
-const TEMPLATE: Landmarks = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
+const TEMPLATE = ARCFACE_TEMPLATE_112;
 
 /**
  * How far the nose tip stands in front of the plane of the eyes and mouth corners, in inter-ocular
