@@ -7,6 +7,7 @@ import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
+import verifyRoute from './routes/verify.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import errorsPlugin from './plugins/errors.js';
@@ -45,5 +46,6 @@ export async function buildApp(options: AppOptions) {
   await app.register(embedRoute);
   await app.register(detectRoute);
   await app.register(facesRoute);
+  await app.register(verifyRoute);
   return app;
 }

@@ -152,6 +152,15 @@ const extra = z.string().transform((s, ctx) => {
   return result.data;
 });
 
+const cosineThreshold = z.string().transform((s, ctx) => {
+  const n = Number(s.trim());
+  if (s.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1) {
+    ctx.addIssue({ code: 'custom', message: 'a cosine similarity from -1 to 1, e.g. 0.42' });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const RUNTIMES = ['onnxrt', 'rknn'] as const;
 const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
@@ -236,6 +245,9 @@ export const VARIABLES = {
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
   logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
+  matchThreshold: v(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold, 'measured per pack (0.42 for the shared scrfd_*_mbf packs)',
+    () => undefined as number | undefined,
+    'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
 } as const;
 
 type Vars = typeof VARIABLES;

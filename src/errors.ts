@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: 503, meaning: 'the model pack is in none of the places tried' },
   MODEL_DOWNLOAD_FAILED: { status: 503, meaning: 'the model pack could not be downloaded' },
   MODEL_READ_FAILED: { status: 503, meaning: 'a model file exists but cannot be read' },
+  NO_FACE: { status: 422, meaning: 'an image sent to `/v1/verify` shows no face; the message names which' },
+  INVALID_EMBEDDING: { status: 400, meaning: 'an embedding sent to `/v1/verify` has the wrong length or is all zeros' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
