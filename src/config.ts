@@ -245,7 +245,7 @@ export const VARIABLES = {
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
   logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
-  matchThreshold: v(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold, 'measured per pack (0.42 for the shared scrfd_*_mbf packs)',
+  matchThreshold: v(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold, 'measured per pack: 0.42 (scrfd_2.5g_mbf), 0.44 (scrfd_500m_mbf), none for others',
     () => undefined as number | undefined,
     'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
 } as const;

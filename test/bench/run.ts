@@ -9,6 +9,7 @@
  *          upscaled to 4000x3000), median and p90 after warm-up, split by pipeline stage; one
  *          embed(image) call; RSS after the runs.
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
+ * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -26,6 +27,7 @@ import {
   readFace,
   requirePack,
 } from '../helpers/fixtures.js';
+import { qualityDistBench } from './quality-dist.js';
 import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
@@ -34,7 +36,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'quality-dist', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -156,6 +158,7 @@ async function main() {
   const doQuality = arg === 'quality' || arg === 'all';
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
+  const doQualityDist = arg === 'quality-dist' || arg === 'all';
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
@@ -266,6 +269,11 @@ async function main() {
     log('saturation: /healthz under load');
     out.push('');
     out.push(...(await saturationBench()));
+  }
+  if (doQualityDist) {
+    log('quality-dist: face quality on the shared photos');
+    out.push('');
+    out.push(...(await qualityDistBench()));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }
