@@ -37,7 +37,7 @@ export async function qualityDistBench(): Promise<string[]> {
     for (const path of Object.keys(labels.groups)) all.push(...(await backend.detect(readFace(path))).faces.map((f) => f.quality));
 
     const metrics: [string, (q: FaceQuality) => number][] = [
-      ['|yaw|', (q) => Math.abs(q.yaw ?? NaN)],
+      ['abs(yaw)', (q) => Math.abs(q.yaw ?? NaN)],
       ['pitch', (q) => q.pitch ?? NaN],
       ['roll', (q) => q.roll ?? NaN],
       ['sharpness', (q) => q.sharpness],
@@ -57,9 +57,9 @@ export async function qualityDistBench(): Promise<string[]> {
       return others.length ? mean(others.map((b) => cosine(a.embedding, b.embedding))) : NaN;
     });
     const buckets: [string, (q: FaceQuality) => boolean][] = [
-      ['|yaw| < 15', (q) => Math.abs(q.yaw ?? 90) < 15],
-      ['15 <= |yaw| < 30', (q) => Math.abs(q.yaw ?? 90) >= 15 && Math.abs(q.yaw ?? 90) < 30],
-      ['|yaw| >= 30', (q) => Math.abs(q.yaw ?? 90) >= 30],
+      ['abs(yaw) < 15', (q) => Math.abs(q.yaw ?? 90) < 15],
+      ['15 <= abs(yaw) < 30', (q) => Math.abs(q.yaw ?? 90) >= 15 && Math.abs(q.yaw ?? 90) < 30],
+      ['abs(yaw) >= 30', (q) => Math.abs(q.yaw ?? 90) >= 30],
       ['sharpness < 100', (q) => q.sharpness < 100],
       ['100 <= sharpness < 200', (q) => q.sharpness >= 100 && q.sharpness < 200],
       ['sharpness >= 200', (q) => q.sharpness >= 200],
