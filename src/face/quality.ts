@@ -35,7 +35,7 @@ const TEMPLATE = ARCFACE_TEMPLATE_112;
  * How far the nose tip stands in front of the plane of the eyes and mouth corners, in inter-ocular
  * distances. Anthropometric averages: the tip projects about 25 mm in front of the eyes and mouth
  * corners, and pupils are about 63 mm apart. A landmark-only estimate cannot know a person's nose, so
- * absolute angles are approximate (a few degrees near frontal, more near profile); signs and order are exact.
+ * absolute angles are approximate (a few degrees near frontal, more near profile); signs and order are reliable.
  */
 const NOSE_DEPTH_PER_EYE_DISTANCE = 0.4;
 
