@@ -8,6 +8,7 @@ import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
 import batchRoutes from './routes/batch.js';
+import verifyRoute from './routes/verify.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
@@ -63,6 +64,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(detectRoute);
   await app.register(facesRoute);
   await app.register(batchRoutes);
+  await app.register(verifyRoute);
   // Keep last: it answers 405 for the other methods of every route registered above.
   app.refuseOtherMethods();
   return app;

@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import type { Box, DetectedFace, EmbeddedFace, Landmarks, StageTimings } from '../src/index.js';
+import type { Box, EmbeddedFace, Landmarks, QualifiedFace, StageTimings } from '../src/index.js';
 import { readKnobs } from '../src/pipeline/options.js';
 
 
@@ -51,10 +51,11 @@ export const pixelLandmarks = (landmarks: Landmarks | null): Landmarks | null =>
 export const roundedScore = (score: number): number => round(score, 4);
 
 /** A detected face as JSON: rounded box, score and landmarks. */
-export const detectedFaceJson = (face: DetectedFace) => ({
+export const detectedFaceJson = (face: QualifiedFace) => ({
   box: pixelBox(face.box),
   score: roundedScore(face.score),
   landmarks: pixelLandmarks(face.landmarks),
+  quality: face.quality,
 });
 
 /** A face with its embedding as JSON; the embedding keeps its exact float32 values. */

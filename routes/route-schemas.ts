@@ -47,7 +47,18 @@ export const embedUploadBody = z.object({
 export const detectQuery = detectOptionsSchema;
 export const embedQuery = alignOptionSchema;
 
-const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });
+const angle = (what: string) => z.number().nullable().meta({ description: `${what}, in degrees; null when the landmarks give no pose.` });
+export const qualitySchema = z
+  .object({
+    yaw: angle('Turn left/right from the five landmarks, positive towards the image\'s right'),
+    pitch: angle('Tilt up/down from the five landmarks, positive up'),
+    roll: angle('In-plane rotation of the eye line, positive clockwise'),
+    sharpness: z.number().meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; higher is sharper.', example: 412.37 }),
+    size: z.number().meta({ description: 'Shorter side of the box in pixels.', example: 108.1 }),
+  })
+  .meta({ description: 'Pose, sharpness and size, for dropping profile, blurry or tiny faces.' });
+
+const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable(), quality: qualitySchema });
 
 export const detectResponse = z
   .object({ model: modelSchema, image: imageSize, faces: z.array(detectedFace) })
@@ -107,3 +118,36 @@ const batchResponse = <F extends z.ZodType>(face: F, what: string) => z.object({
 
 export const facesBatchResponse = batchResponse(detectedFace.extend({ embedding }), 'For each image, in order: its faces with embeddings, or its error.');
 export const detectBatchResponse = batchResponse(detectedFace, 'For each image, in order: its faces, or its error.');
+/** /v1/verify: two photos as multipart, or two embeddings as JSON. */
+const embeddingInput = (name: string) =>
+  z.array(z.number()).min(1).max(4096).meta({ description: `JSON body only: the ${name} embedding, from this model (same dimension).` });
+
+export const verifyBody = z
+  .object({
+    image1: imageField.optional().meta({ format: 'binary', description: 'multipart only: the first photo; its largest face is compared.' }),
+    image2: imageField.optional().meta({ format: 'binary', description: 'multipart only: the second photo; its largest face is compared.' }),
+    embedding1: embeddingInput('first').optional(),
+    embedding2: embeddingInput('second').optional(),
+  })
+  .meta({ description: 'Either multipart/form-data with the file parts image1 and image2, or application/json with embedding1 and embedding2.' });
+
+export const verifyEmbeddingsBody = z.strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') });
+
+export const verifyResponse = z
+  .object({
+    model: modelSchema,
+    similarity: z.number().meta({ description: 'Cosine similarity of the two embeddings, -1 to 1.', example: 0.6213 }),
+    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.' }),
+    threshold: z.number().nullable().meta({
+      description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
+      example: 0.42,
+    }),
+    faces: z.array(detectedFace.extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.' }) }))
+      .meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
+  })
+  .describe('Whether the two faces are the same person.');
+
+export const verifyErrorResponses = {
+  ...errorResponses,
+  422: errorShape(422, 'NO_FACE', 'no face found in "image2"; each image must show at least one face').describe('One of the images shows no face.'),
+};

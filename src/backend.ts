@@ -7,6 +7,7 @@ import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
+import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 
 export interface BackendInfo {
@@ -33,6 +34,10 @@ export interface FaceBackend {
   embedDetailed(image: ImageInput, options?: EmbedOptions): ReturnType<FacePipeline['embed']>;
   detect(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['detect']>;
   faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
+  /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
+  verify(image1: ImageInput, image2: ImageInput): Promise<Verification>;
+  /** The same decision for two embeddings of this model. */
+  verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;
   close(): Promise<void>;
 }
@@ -61,11 +66,14 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     limits: { maxPixels: config.maxPixels },
   });
   const info = describe(config, pack, engine);
+  const threshold = matchThreshold(config.modelName, config.matchThreshold);
   return {
     embed: async (image, opts) => (await pipeline.embed(image, opts)).faces.map((f) => f.embedding),
     embedDetailed: (image, opts) => pipeline.embed(image, opts),
     detect: (image, opts) => pipeline.detect(image, opts),
     faces: (image, opts) => pipeline.faces(image, opts),
+    verify: (image1, image2) => verifyImages(pipeline, image1, image2, threshold),
+    verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
     info: () => info,
     close: () => engine.close(),
   };

@@ -158,6 +158,15 @@ const extra = z.string().transform((s, ctx) => {
   return result.data;
 });
 
+const cosineThreshold = z.string().transform((s, ctx) => {
+  const n = Number(s.trim());
+  if (s.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1) {
+    ctx.addIssue({ code: 'custom', message: 'a cosine similarity from -1 to 1, e.g. 0.42' });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const RUNTIMES = ['onnxrt', 'rknn'] as const;
 const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
@@ -260,6 +269,9 @@ export const VARIABLES = {
     'Pack layout: `lumen` (the seed\'s), `immich`, `insightface`, or `auto`: a local folder by its files, the `immich-app` organisation as immich, else lumen. See "Models".'),
   logFormat: v(['LUMEN_FACE_LOG_FORMAT'], oneOf(LOG_FORMATS), 'pretty on a terminal, json otherwise', () => undefined as LogFormat | undefined,
     'Log format: `json` (one object a line) or `pretty` (human-readable lines).'),
+  matchThreshold: v(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold, 'measured per pack: 0.42 (scrfd_2.5g_mbf), 0.44 (scrfd_500m_mbf), none for others',
+    () => undefined as number | undefined,
+    'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
 } as const;
 
 type Vars = typeof VARIABLES;

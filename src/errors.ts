@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: { status: 503, meaning: 'the server is shutting down; retry on another instance' },
   DUPLICATE_FIELD: { status: 400, meaning: 'a form field is given more than once' },
   METHOD_NOT_ALLOWED: { status: 405, meaning: 'the route exists, but not for this method (see `Allow`)' },
+  NO_FACE: { status: 422, meaning: 'an image sent to `/v1/verify` shows no face; the message names which' },
+  INVALID_EMBEDDING: { status: 400, meaning: 'an embedding sent to `/v1/verify` has the wrong length or is all zeros' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

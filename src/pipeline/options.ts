@@ -15,6 +15,10 @@ export const detectOptionsSchema = z.object({
     .describe('Drop faces whose box is smaller than this many pixels on its shorter side.'),
   nms: z.number().gt(0).max(1).default(0.4)
     .describe('IoU above which overlapping detections are merged (non-maximum suppression).'),
+  max_yaw: z.coerce.number().min(0).max(90).optional()
+    .describe('Drop faces turned further than this many degrees left or right (|quality.yaw|). Default: keep all.'),
+  min_sharpness: z.coerce.number().min(0).optional()
+    .describe('Drop faces whose quality.sharpness (variance of the Laplacian on the aligned face) is below this. Default: keep all.'),
 });
 
 export type DetectOptions = z.output<typeof detectOptionsSchema>;

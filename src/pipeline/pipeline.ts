@@ -7,10 +7,12 @@ import { type ImageInput, SourceImage } from '../image/source.js';
 import type { Box, Landmarks } from '../types.js';
 import { type BoxDetector, landmarksForBoxes } from './box-landmarks.js';
 import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
-import { cropFaces, LevelDecoder } from './crop-plan.js';
+import { cropFaces, type CropRequest, LevelDecoder } from './crop-plan.js';
 import { detectFaces } from './detector.js';
 import { type DetectOptions, type DetectOptionsInput, parseDetectOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
+import { deferMaxFaces, keepByPose, keepBySharpness, measureQualities } from './quality.js';
+import { type FaceQuality, SHARPNESS_CROP } from '../face/quality.js';
 import { emptyTimings, type StageTimings, timed } from './timings.js';
 
 export interface PipelineSettings {
@@ -33,7 +35,11 @@ export interface DetectedFace {
   landmarks: Landmarks | null;
 }
 
-export interface EmbeddedFace extends DetectedFace {
+export interface QualifiedFace extends DetectedFace {
+  quality: FaceQuality;
+}
+
+export interface EmbeddedFace extends QualifiedFace {
   embedding: Float32Array;
 }
 
@@ -68,27 +74,39 @@ export class FacePipeline {
     readonly settings: PipelineSettings,
   ) {}
 
-  async detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<DetectedFace>> {
+  async detect(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const faces = await detectFaces(this.engine, source, this.settings.detSize, this.detectOptions(options), timings);
-    return { image: sizeOf(source), faces: faces.map(toDetectedFace), timings };
+    const options = this.detectOptions(optionsInput);
+    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
+    if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
+    const qualities = await fullDecodes(async () => {
+      const decoder = new LevelDecoder(source, timings);
+      const crops = await cropFaces(detections.map(cropRequest), decoder, SHARPNESS_CROP, timings);
+      decoder.release();
+      return timed(timings, 'quality', () => measureQualities(detections, crops, SHARPNESS_CROP));
+    });
+    const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
+    return { image: sizeOf(source), faces, timings };
   }
 
-  async faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
+  async faces(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detections = await detectFaces(this.engine, source, this.settings.detSize, this.detectOptions(options), timings);
+    const options = this.detectOptions(optionsInput);
+    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
-    const embeddings = await fullDecodes(async () => {
+    const faces = await fullDecodes(async () => {
       const decoder = new LevelDecoder(source, timings);
-      const requests = detections.map((d) => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box }));
-      const crops = await cropFaces(requests, decoder, this.cropSize, timings);
+      const crops = await cropFaces(detections.map(cropRequest), decoder, this.cropSize, timings);
       decoder.release();
-      return timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
+      // Measured before embedding, which may hand the crops' memory to a worker.
+      const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, this.cropSize));
+      const kept = keepBySharpness(qualities, options);
+      const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, kept.map((i) => crops[i]), this.settings.maxBatchSize));
+      return kept.map((i, k) => ({ ...toDetectedFace(detections[i]), quality: qualities[i], embedding: embeddings[k] }));
     });
-    const faces = detections.map((d, i) => ({ ...toDetectedFace(d), embedding: embeddings[i] }));
     return { image: sizeOf(source), faces, timings };
   }
 
@@ -120,6 +138,12 @@ export class FacePipeline {
     return { ...parsed, max_faces: Math.min(parsed.max_faces ?? Infinity, this.settings.maxFaces) };
   }
 
+  /** What the detector keeps: max_faces waits for the quality knobs, but LUMEN_FACE_MAX_FACES always holds. */
+  private detectorOptions(options: DetectOptions): DetectOptions {
+    const deferred = deferMaxFaces(options);
+    return { ...deferred, max_faces: Math.min(deferred.max_faces ?? Infinity, this.settings.maxFaces) };
+  }
+
   private get detector(): BoxDetector {
     return { engine: this.engine, detSize: this.settings.detSize, limits: this.settings.limits };
   }
@@ -129,6 +153,8 @@ export class FacePipeline {
     return { width, height };
   }
 }
+
+const cropRequest = (d: Detection): CropRequest => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box });
 
 function toDetectedFace(d: Detection): DetectedFace {
   return { box: d.box, score: d.score, landmarks: d.landmarks };

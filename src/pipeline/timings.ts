@@ -4,9 +4,10 @@ export interface StageTimings {
   detect: number;
   align: number;
   embed: number;
+  quality: number;
 }
 
-export const emptyTimings = (): StageTimings => ({ decode: 0, detect: 0, align: 0, embed: 0 });
+export const emptyTimings = (): StageTimings => ({ decode: 0, detect: 0, align: 0, embed: 0, quality: 0 });
 
 export async function timed<T>(timings: StageTimings, stage: keyof StageTimings, work: () => Promise<T>): Promise<T> {
   const start = performance.now();

@@ -15,6 +15,7 @@
  *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
  * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
  *          the crops (issue 7); not part of `all`.
+ * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -36,6 +37,7 @@ import { hostileBench } from './hostile.js';
 import { batchBench } from './batch.js';
 import { decodeShareBench } from './decode-share.js';
 import { embedMemoryBench } from './embed-memory.js';
+import { qualityDistBench } from './quality-dist.js';
 import { saturationBench } from './saturation.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
@@ -44,7 +46,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -175,6 +177,7 @@ async function main() {
     process.stdout.write(`${(await embedMemoryBench()).join('\n')}\n`);
     return;
   }
+  const doQualityDist = arg === 'quality-dist' || arg === 'all';
   for (const pack of PACKS) for (const precision of PRECISIONS) requirePack(pack, precision);
 
   const single = readFace(SINGLE_FACE);
@@ -295,6 +298,11 @@ async function main() {
     log('batch: one request of 32 photos against 32 single requests');
     out.push('');
     out.push(...(await batchBench()));
+  }
+  if (doQualityDist) {
+    log('quality-dist: face quality on the shared photos');
+    out.push('');
+    out.push(...(await qualityDistBench()));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -53,8 +53,9 @@ t.test('detect, faces and embed end to end through the addon', async (t) => {
   const photo = await gray(640);
   const detected = (await app.inject({ method: 'POST', url: '/v1/detect', ...(await multipart([imagePart(photo, 'a.png', 'image/png')])) })).json();
   t.same(detected.image, { width: 640, height: 640 });
-  t.same(detected.faces, [FAKE_SCRFD_FACES_640[0], FAKE_SCRFD_FACES_640[1], FAKE_SCRFD_FACES_640[2]].map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks })),
+  t.same(detected.faces.map(({ quality: _, ...f }: { quality: unknown }) => f), [FAKE_SCRFD_FACES_640[0], FAKE_SCRFD_FACES_640[1], FAKE_SCRFD_FACES_640[2]].map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks })),
     'the canned faces, decoded exactly, largest first; the NMS duplicate is gone');
+  t.ok(detected.faces.every((f: { quality: { sharpness: number; size: number } }) => f.quality.sharpness >= 0 && f.quality.size > 0), 'each with its quality');
 
   const doubled = await gray(1280);
   const scaled = (await app.inject({ method: 'POST', url: '/v1/detect?max_faces=1', ...(await multipart([imagePart(doubled, 'b.png', 'image/png')])) })).json();
