@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FaceBackend } from './src/backend.js';
 import type { Config } from './src/config.js';
@@ -7,11 +7,17 @@ import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
+import metricsRoute from './routes/metrics.js';
+import authPlugin from './plugins/auth.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
+import corsPlugin from './plugins/cors.js';
 import errorsPlugin from './plugins/errors.js';
+import hostsPlugin from './plugins/hosts.js';
 import inflightPlugin from './plugins/inflight.js';
+import metricsPlugin from './plugins/metrics.js';
 import multipartPlugin from './plugins/multipart.js';
+import requestLogPlugin from './plugins/request-log.js';
 import swaggerPlugin from './plugins/swagger.js';
 
 export interface AppOptions {
@@ -21,11 +27,16 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** Keys and cookies never reach the log, even if a line someday includes the request headers. */
+const REDACTED = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]', 'headers.cookie'];
+
 /** External plugins, then app plugins, then routes (the fastify/demo order). */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
+    // plugins/request-log.ts writes one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
     bodyLimit: 1024 * 1024,
@@ -37,13 +48,19 @@ export async function buildApp(options: AppOptions) {
   await app.register(configPlugin, { config });
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
+  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
+  await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
+  await app.register(requestLogPlugin);
+  await app.register(metricsPlugin);
 
   await app.register(healthRoute);
   await app.register(infoRoute);
   await app.register(embedRoute);
   await app.register(detectRoute);
   await app.register(facesRoute);
+  await app.register(metricsRoute);
   return app;
 }

@@ -1,5 +1,5 @@
 import { type Config, loadConfig, type Env } from './config.js';
-import type { EngineInfo, InferenceEngine } from './engines/engine.js';
+import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { createOnnxEngine } from './engines/onnxrt/engine.js';
 import { resolvePack, type ResolvedPack } from './models/index.js';
@@ -33,6 +33,8 @@ export interface FaceBackend {
   faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
   info(): BackendInfo;
   close(): Promise<void>;
+  /** How busy the inference workers are, when the engine has a pool of them. */
+  stats?(): EngineStats | undefined;
 }
 
 export interface CreateBackendOptions extends Partial<Config> {
@@ -79,6 +81,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     faces: (image, opts) => pipeline.faces(image, opts),
     info: () => info,
     close: () => engine.close(),
+    stats: () => engine.stats?.(),
   };
 }
 

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: 503, meaning: 'the model pack is in none of the places tried' },
   MODEL_DOWNLOAD_FAILED: { status: 503, meaning: 'the model pack could not be downloaded' },
   MODEL_READ_FAILED: { status: 503, meaning: 'a model file exists but cannot be read' },
+  UNAUTHORIZED: { status: 401, meaning: 'API keys are set and the request has no valid `x-api-key` or `Authorization: Bearer` key' },
+  MISDIRECTED_REQUEST: { status: 421, meaning: 'the `Host` header names no host in `LUMEN_FACE_ALLOWED_HOSTS`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
