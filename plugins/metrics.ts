@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROBE_PATHS } from '../routes/health.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -111,7 +112,9 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     const status = String(reply.statusCode);
     requests.inc({ method: request.method, route, status });
     duration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) errors.inc({ status, code: (request as WithErrorCode)[errorCodeKey] ?? 'unknown' });
+    // A probe's 503 is its answer ("loading"), not a refused request.
+    const probe = (PROBE_PATHS as readonly string[]).includes(route);
+    if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: (request as WithErrorCode)[errorCodeKey] ?? 'unknown' });
     const stats = request.pipelineStats;
     if (stats) {
       faces.observe({ route }, stats.faces);
