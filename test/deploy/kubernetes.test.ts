@@ -111,6 +111,10 @@ t.test('the API key comes from a Secret, as a file', async (t) => {
   const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
   t.ok(volume.secret?.secretName, 'from a Secret');
   t.notOk(docs.some((d) => d.kind === 'Secret'), 'no key is committed');
+  for (const container of [...pod.initContainers, ...pod.containers]) {
+    const path = envOf(container).get('LUMEN_FACE_API_KEYS_FILE');
+    if (path) t.ok(container.volumeMounts.some((m: Doc) => path.startsWith(`${m.mountPath}/`)), `${container.name} mounts the key file it is told to read`);
+  }
 });
 
 t.test('scaling, disruption and draining', async (t) => {
