@@ -1,21 +1,31 @@
 # syntax=docker/dockerfile:1
-FROM node:20-bookworm-slim AS build
+# The CPU image: docker build -t lumen-face .
+# Variants: deploy/docker/Dockerfile.cuda (NVIDIA GPU) and deploy/docker/Dockerfile.rknn (Rockchip NPU, arm64).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-COPY native ./native
-# The sources are not here yet: skip `prepare` (the build), build the addon, and build below.
-RUN npm ci --ignore-scripts && node native/install.mjs
+# No install scripts: the sources are not here yet, the CPU image needs no RKNN addon, and
+# onnxruntime-node's CPU binaries ship inside the package.
+RUN npm ci --ignore-scripts
 COPY tsconfig.json app.ts server.ts ./
 COPY cli ./cli
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
 COPY openapi ./openapi
-COPY test ./test
-RUN npm run build && npm prune --omit=dev
+# Compile once here (npm start would recompile), drop dev packages, and keep only this
+# platform's ONNX Runtime binaries (the package carries darwin, win32 and both linux arches).
+RUN npx tsc -p tsconfig.json \
+ && npm prune --omit=dev --ignore-scripts \
+ && cd node_modules/onnxruntime-node/bin/napi-v6 \
+ && rm -rf darwin win32 \
+ && find linux -mindepth 1 -maxdepth 1 ! -name "$(node -p process.arch)" -exec rm -rf {} +
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE} AS runtime
+# tini is PID 1: it forwards SIGTERM to node and reaps zombies.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \
     LUMEN_FACE_HOST=0.0.0.0 \
@@ -23,11 +33,13 @@ ENV NODE_ENV=production \
     LUMEN_FACE_CACHE_DIR=/cache
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/native/build/Release ./native/build/Release
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /cache && chown node:node /cache
 VOLUME ["/cache"]
-EXPOSE 8000
 USER node
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+EXPOSE 8000
+# Ready means both models are loaded; the start period covers a first download of the pack.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.LUMEN_FACE_PORT||8000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/server.js"]

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FaceBackend } from './src/backend.js';
 import type { Config } from './src/config.js';
@@ -8,14 +8,20 @@ import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
 import infoRoute from './routes/info.js';
 import batchRoutes from './routes/batch.js';
+import metricsRoute from './routes/metrics.js';
 import verifyRoute from './routes/verify.js';
+import authPlugin from './plugins/auth.js';
 import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
+import corsPlugin from './plugins/cors.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
+import hostsPlugin from './plugins/hosts.js';
 import inflightPlugin from './plugins/inflight.js';
 import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
+import metricsPlugin from './plugins/metrics.js';
 import multipartPlugin from './plugins/multipart.js';
+import requestLogPlugin from './plugins/request-log.js';
 import { genReqId } from './plugins/request-id.js';
 import swaggerPlugin from './plugins/swagger.js';
 
@@ -26,13 +32,18 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** Keys and cookies never reach the log, even if a line someday includes the request headers. */
+const REDACTED = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]', 'headers.cookie'];
+
 /** External plugins, then app plugins, then routes (the fastify/demo order). */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
   const requestMs = config.requestTimeout * 1000;
   const uploadMs = config.uploadTimeout * 1000;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
+    // plugins/request-log.ts writes one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId,
     // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
@@ -55,8 +66,13 @@ export async function buildApp(options: AppOptions) {
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(methodNotAllowedPlugin);
+  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
+  await app.register(corsPlugin, { origins: config.corsOrigins });
+  await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
+  await app.register(requestLogPlugin);
+  await app.register(metricsPlugin);
 
   await app.register(healthRoute);
   await app.register(infoRoute);
@@ -65,6 +81,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(facesRoute);
   await app.register(batchRoutes);
   await app.register(verifyRoute);
+  await app.register(metricsRoute);
   // Keep last: it answers 405 for the other methods of every route registered above.
   app.refuseOtherMethods();
   return app;

@@ -4,6 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { SERVICE } from '../src/version.js';
+import { isPublicRoute } from './auth.js';
+
+/** Probes and docs need no key: they say so with an empty security list. */
+const transform: typeof jsonSchemaTransform = (input) => {
+  const output = jsonSchemaTransform(input);
+  return isPublicRoute(input.url) ? { ...output, schema: { ...output.schema, security: [] } } : output;
+};
 
 export default fp(async function swaggerPlugin(app: FastifyInstance) {
   await app.register(swagger, {
@@ -20,8 +27,15 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
         { name: 'faces', description: 'Detect, align and embed' },
         { name: 'service', description: 'Health and information' },
       ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'One of the keys in LUMEN_FACE_API_KEYS or LUMEN_FACE_API_KEYS_FILE. Needed only when the server sets keys.' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The same key, sent as `Authorization: Bearer KEY`.' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

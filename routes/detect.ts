@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { detectedFaceJson, multipartValidator, serverTiming } from './route-helpers.js';
+import { detectedFaceJson, multipartValidator, reportResult } from './route-helpers.js';
 import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './route-schemas.js';
 
 const detectRoute: FastifyPluginAsyncZod = async (app) => {
@@ -19,7 +19,7 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
       const backend = app.faceBackend.get();
       const { image } = await request.readUpload([]);
       const result = await backend.detect(image, request.query);
-      reply.header('server-timing', serverTiming(result.timings));
+      reportResult(request, reply, result);
       return { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) };
     });
   });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseBoxesJson } from '../src/index.js';
-import { multipartValidator, pixelBox, pixelLandmarks, serverTiming, toNumbers } from './route-helpers.js';
+import { multipartValidator, pixelBox, pixelLandmarks, reportResult, toNumbers } from './route-helpers.js';
 import { embedQuery, embedResponse, embedUploadBody, errorResponses } from './route-schemas.js';
 
 const embedRoute: FastifyPluginAsyncZod = async (app) => {
@@ -23,7 +23,7 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
       const { image, fields } = await request.readUpload(['boxes']);
       const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
       const result = await backend.embedDetailed(image, { boxes, align: request.query.align });
-      reply.header('server-timing', serverTiming(result.timings));
+      reportResult(request, reply, result);
       return {
         model: backend.info().model,
         image: result.image,

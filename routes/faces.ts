@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { embeddedFaceJson, multipartValidator, serverTiming } from './route-helpers.js';
+import { embeddedFaceJson, multipartValidator, reportResult } from './route-helpers.js';
 import { detectQuery, errorResponses, facesResponse, imageUploadBody } from './route-schemas.js';
 
 const facesRoute: FastifyPluginAsyncZod = async (app) => {
@@ -19,7 +19,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
       const backend = app.faceBackend.get();
       const { image } = await request.readUpload([]);
       const result = await backend.faces(image, request.query);
-      reply.header('server-timing', serverTiming(result.timings));
+      reportResult(request, reply, result);
       return {
         model: backend.info().model,
         image: result.image,

@@ -37,7 +37,7 @@ const infoRoute: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['service'],
       summary: 'Service, runtime, model pack, inputs, limits and versions',
-      response: { 200: infoResponse, 503: errorResponses[503] },
+      response: { 200: infoResponse, 401: errorResponses[401], 421: errorResponses[421], 503: errorResponses[503] },
     },
   }, async () => app.faceBackend.get().info());
 };

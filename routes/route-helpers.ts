@@ -1,4 +1,4 @@
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { Box, EmbeddedFace, Landmarks, QualifiedFace, StageTimings } from '../src/index.js';
@@ -30,6 +30,12 @@ export function serverTiming(timings: StageTimings): string {
   return Object.entries(timings)
     .map(([stage, ms]) => `${stage};dur=${ms.toFixed(1)}`)
     .join(', ');
+}
+
+/** Send the stage times as Server-Timing, and keep them with the face count for the log line and the metrics. */
+export function reportResult(request: FastifyRequest, reply: FastifyReply, result: { faces: readonly unknown[]; timings: StageTimings }): void {
+  reply.header('server-timing', serverTiming(result.timings));
+  request.pipelineStats = { faces: result.faces.length, timings: { ...result.timings } };
 }
 
 /**

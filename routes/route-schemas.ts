@@ -98,6 +98,10 @@ export const errorResponses = {
   500: errorShape(500, 'INTERNAL_ERROR', 'internal error; quote request id req-1a when reporting it').describe('A bug on our side.'),
   503: errorShape(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)')
     .describe('The models are not loaded yet, or too many images are in progress (see Retry-After).'),
+  401: errorShape(401, 'UNAUTHORIZED', 'the API key is not valid')
+    .describe('API keys are set and the request has no valid key (see WWW-Authenticate).'),
+  421: errorShape(421, 'MISDIRECTED_REQUEST', 'expected a Host in LUMEN_FACE_ALLOWED_HOSTS, received "evil.example"')
+    .describe('The Host header names no host in LUMEN_FACE_ALLOWED_HOSTS.'),
 };
 
 /** Batch routes: many image parts in, one entry per image out, in order. */

@@ -1,5 +1,5 @@
 import { type Config, loadConfig, type Env } from './config.js';
-import type { EngineInfo, InferenceEngine } from './engines/engine.js';
+import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { createOnnxEngine } from './engines/onnxrt/engine.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
@@ -40,6 +40,8 @@ export interface FaceBackend {
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;
   close(): Promise<void>;
+  /** How busy the inference workers are, when the engine has a pool of them. */
+  stats?(): EngineStats | undefined;
 }
 
 export interface CreateBackendOptions extends Partial<Config> {
@@ -76,6 +78,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
     info: () => info,
     close: () => engine.close(),
+    stats: () => engine.stats?.(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -167,6 +168,81 @@ const cosineThreshold = z.string().transform((s, ctx) => {
   return n;
 });
 
+/** API keys travel in a header, so they are visible ASCII; a comma separates them in LUMEN_FACE_API_KEYS. */
+const API_KEY_PATTERN = /^[\x21-\x2b\x2d-\x7e]+$/;
+const API_KEYS_EXPECTED = 'API keys of visible ASCII characters (no spaces or commas)';
+
+const keyList = (entries: string[], where: string, ctx: z.RefinementCtx) => {
+  const keys = entries.map((k) => k.trim()).filter((k) => k !== '');
+  const bad = keys.findIndex((k) => !API_KEY_PATTERN.test(k));
+  if (keys.length === 0 || bad >= 0) {
+    // Never echo a key: name only the position of the bad one.
+    const received = keys.length === 0 ? 'no key' : `a bad key at ${where} ${bad + 1}`;
+    ctx.addIssue({ code: 'custom', message: `${API_KEYS_EXPECTED}; received ${received}` });
+    return z.NEVER;
+  }
+  return keys;
+};
+
+const apiKeys = z.string().transform((s, ctx) => keyList(s.split(','), 'position', ctx));
+
+/** One key per line (a Docker or Kubernetes secret); blank lines and `#` comments are skipped. */
+const apiKeysFile = z.string().transform((s, ctx) => {
+  const file = s.trim();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `a readable file with one API key per line; reading it failed: ${(err as Error).message}` });
+    return z.NEVER;
+  }
+  const keys = keyList(text.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')), 'line', ctx);
+  return keys === z.NEVER ? z.NEVER : { path: file, keys };
+});
+
+const origins = z.string().transform((s, ctx) => {
+  if (s.trim() === '*') return '*' as const;
+  const list = s.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const out: string[] = [];
+  for (const origin of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      /* reported below */
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || origin.endsWith('/')) {
+      ctx.addIssue({ code: 'custom', message: `\`*\` or comma-separated origins such as https://photos.example.com; received ${JSON.stringify(origin)}` });
+      return z.NEVER;
+    }
+    out.push(url.origin);
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: '`*` or comma-separated origins such as https://photos.example.com' });
+    return z.NEVER;
+  }
+  return out;
+});
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/;
+const hostNames = z.string().transform((s, ctx) => {
+  const out: string[] = [];
+  for (const entry of s.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')) {
+    const ipv6 = /^\[?([0-9a-f:.]+)\]?$/.exec(entry);
+    if (ipv6 && entry.includes(':')) out.push(`[${ipv6[1]}]`);
+    else if (HOST_NAME.test(entry)) out.push(entry.replace(/\.$/, ''));
+    else {
+      ctx.addIssue({ code: 'custom', message: `comma-separated host names without port, such as localhost,photos.lan; received ${JSON.stringify(entry)}` });
+      return z.NEVER;
+    }
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'comma-separated host names without port, such as localhost,photos.lan' });
+    return z.NEVER;
+  }
+  return out;
+});
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const RUNTIMES = ['onnxrt', 'rknn'] as const;
 const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
@@ -272,6 +348,14 @@ export const VARIABLES = {
   matchThreshold: v(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold, 'measured per pack: 0.42 (scrfd_2.5g_mbf), 0.44 (scrfd_500m_mbf), none for others',
     () => undefined as number | undefined,
     'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
+  apiKeys: v(['LUMEN_FACE_API_KEYS'], apiKeys, 'unset', () => undefined as string[] | undefined,
+    'Comma-separated API keys. When this or `LUMEN_FACE_API_KEYS_FILE` is set, every route but `/healthz`, `/readyz` and the docs needs `x-api-key: KEY` or `Authorization: Bearer KEY`.'),
+  apiKeysFile: v(['LUMEN_FACE_API_KEYS_FILE'], apiKeysFile, 'unset', () => undefined as { path: string; keys: string[] } | undefined,
+    'File with one API key per line (blank lines and `#` comments skipped), for Docker and Kubernetes secrets. Adds to `LUMEN_FACE_API_KEYS`.'),
+  corsOrigins: v(['LUMEN_FACE_CORS_ORIGINS'], origins, 'unset (no CORS headers)', () => undefined as '*' | string[] | undefined,
+    'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
+  allowedHosts: v(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, 'unset (any Host)', () => undefined as string[] | undefined,
+    'Comma-separated host names (no port) the `Host` header must name; any other gets 421. `/healthz` and `/readyz` answer any Host.'),
 } as const;
 
 type Vars = typeof VARIABLES;
@@ -284,6 +368,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Variables whose value is never repeated in a message. */
+const SECRETS = ['LUMEN_FACE_API_KEYS'];
 
 const truncated = (value: string) => (value.length > 200 ? `${value.slice(0, 200)}...` : value);
 const shown = (value: string) => JSON.stringify(truncated(value));
@@ -301,7 +388,7 @@ export function loadConfig(env: Env = process.env): Config {
       const raw = env[name] as string;
       const result = variable.schema.safeParse(raw);
       if (!result.success) {
-        problems.push(invalid(name, result.error.issues.map((i) => i.message).join('; '), truncated(raw)));
+        problems.push(invalid(name, result.error.issues.map((i) => i.message).join('; '), SECRETS.includes(name) ? '(hidden)' : truncated(raw)));
       }
       return { name, value: result.success ? result.data : undefined };
     });

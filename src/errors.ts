@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, meaning: 'the route exists, but not for this method (see `Allow`)' },
   NO_FACE: { status: 422, meaning: 'an image sent to `/v1/verify` shows no face; the message names which' },
   INVALID_EMBEDDING: { status: 400, meaning: 'an embedding sent to `/v1/verify` has the wrong length or is all zeros' },
+  UNAUTHORIZED: { status: 401, meaning: 'API keys are set and the request has no valid `x-api-key` or `Authorization: Bearer` key' },
+  MISDIRECTED_REQUEST: { status: 421, meaning: 'the `Host` header names no host in `LUMEN_FACE_ALLOWED_HOSTS`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,15 @@ export interface EngineInfo {
   details: Record<string, unknown>;
 }
 
+/** How busy an engine's workers are, for monitoring. */
+export interface EngineStats {
+  workers: number;
+  /** Share of the workers' capacity spent running models since start, 0 to 1. */
+  utilization: number;
+  /** Runs waiting for a free worker. */
+  queued: number;
+}
+
 /**
  * A runtime that can run the two models of a pack. It knows nothing of faces:
  * it takes RGB pixels, does the model's own normalisation and layout, and returns raw outputs.
@@ -32,4 +41,6 @@ export interface InferenceEngine {
    */
   embed(crops: Uint8Array, count: number): Promise<Float32Array>;
   close(): Promise<void>;
+  /** Worker statistics, for engines that have a pool of workers. */
+  stats?(): EngineStats;
 }

@@ -109,6 +109,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     detect: runDetect,
     embed: runEmbed,
     close: () => pool.destroy(),
+    stats: () => ({ workers: pool.threads.length, utilization: pool.utilization, queued: pool.queueSize }),
   };
 }
 

@@ -1,0 +1,58 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { LumenError } from '../src/errors.js';
+import { PROBE_PATHS } from '../routes/health.js';
+
+/**
+ * Routes anyone may call even when keys are set: the probes (load balancers and kubelets carry no key)
+ * and the docs, which hold nothing secret (the document is committed) and must load in a browser before
+ * Swagger UI's "Authorize" can attach a key.
+ */
+export function isPublicRoute(route: string | undefined): boolean {
+  if (route === undefined) return false;
+  return (PROBE_PATHS as readonly string[]).includes(route) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * True when `presented` is one of `keys`. Both sides are hashed first, so every comparison is between
+ * equal-length digests, and every key is compared, so the time says nothing about which key or prefix matched.
+ */
+export function keyMatcher(keys: readonly string[]): (presented: string) => boolean {
+  const digests = keys.map(sha256);
+  return (presented) => {
+    const digest = sha256(presented);
+    let match = false;
+    for (const key of digests) match = timingSafeEqual(digest, key) || match;
+    return match;
+  };
+}
+
+/** The key from `x-api-key: KEY` or `Authorization: Bearer KEY`, if any. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  const bearer = /^Bearer +(.*)$/i.exec(request.headers.authorization ?? '');
+  return bearer?.[1].trim();
+}
+
+const CHALLENGE = 'Bearer realm="lumen-face"';
+
+/** With keys configured, every route but the public ones answers 401 to a request without a valid key. */
+export default fp<{ keys: readonly string[] }>(async function authPlugin(app: FastifyInstance, opts) {
+  if (opts.keys.length === 0) return;
+  const isKey = keyMatcher(opts.keys);
+  app.addHook('onRequest', async (request, reply) => {
+    if (isPublicRoute(request.routeOptions.url)) return;
+    const key = presentedKey(request);
+    if (key !== undefined && isKey(key)) return;
+    if (key === undefined) {
+      reply.header('www-authenticate', CHALLENGE);
+      throw new LumenError('UNAUTHORIZED', 'this service needs an API key: send "x-api-key: KEY" or "Authorization: Bearer KEY"');
+    }
+    reply.header('www-authenticate', `${CHALLENGE}, error="invalid_token"`);
+    throw new LumenError('UNAUTHORIZED', 'the API key is not valid');
+  });
+}, { name: 'auth' });

@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROBE_PATHS } from '../routes/health.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Prometheus registry behind GET /metrics (one per app, so tests can build several). */
+    metrics: Registry;
+  }
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const FACE_BUCKETS = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500];
+/** Error bodies are small; anything bigger is not one of ours and is not parsed. */
+const MAX_ERROR_BODY = 4096;
+
+const errorCodeKey = Symbol('errorCode');
+type WithErrorCode = { [errorCodeKey]?: string };
+
+export default fp(async function metricsPlugin(app: FastifyInstance) {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const httpLabels = ['method', 'route', 'status'] as const;
+  const requests = new Counter({ name: 'lumen_face_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status.', labelNames: httpLabels, registers });
+  const duration = new Histogram({
+    name: 'lumen_face_http_request_duration_seconds', help: 'Time from receiving a request to sending the answer, by method, route pattern and status.',
+    labelNames: httpLabels, buckets: LATENCY_BUCKETS, registers,
+  });
+  const errors = new Counter({ name: 'lumen_face_http_errors_total', help: 'Error answers by status and error code (503 by BUSY or NOT_READY, 401, 413...).', labelNames: ['status', 'code'], registers });
+  const inFlight = new Gauge({ name: 'lumen_face_http_requests_in_flight', help: 'Requests received and not yet answered.', registers });
+  const stages = new Histogram({
+    name: 'lumen_face_stage_duration_seconds', help: 'Time an image request spent in each pipeline stage (decode, detect, align, embed, ...).',
+    labelNames: ['route', 'stage'], buckets: STAGE_BUCKETS, registers,
+  });
+  const faces = new Histogram({ name: 'lumen_face_faces_per_image', help: 'Faces answered per image, by route.', labelNames: ['route'], buckets: FACE_BUCKETS, registers });
+  const modelLoad = new Gauge({ name: 'lumen_face_model_load_seconds', help: 'Time to resolve (and download) the pack and load both models.', registers });
+  const modelInfo = new Gauge({
+    name: 'lumen_face_model_info', help: 'Always 1 once the models are loaded; the labels say what runs.',
+    labelNames: ['model', 'layout', 'runtime', 'device', 'providers', 'precision', 'dim'], registers,
+  });
+
+  const engineStats = () => {
+    const { state } = app.faceBackend;
+    return state.status === 'ready' ? state.backend.stats?.() : undefined;
+  };
+  new Gauge({
+    name: 'lumen_face_workers', help: 'Inference worker threads (onnxrt).', registers,
+    collect() {
+      const stats = engineStats();
+      if (stats) this.set(stats.workers);
+    },
+  });
+  new Gauge({
+    name: 'lumen_face_worker_utilization', help: 'Share of the workers\' capacity spent running models since start, 0 to 1 (piscina\'s estimate).', registers,
+    collect() {
+      const stats = engineStats();
+      if (stats) this.set(stats.utilization);
+    },
+  });
+  new Gauge({
+    name: 'lumen_face_worker_queue_size', help: 'Model runs waiting for a free worker.', registers,
+    collect() {
+      const stats = engineStats();
+      if (stats) this.set(stats.queued);
+    },
+  });
+
+  const loadStart = performance.now();
+  app.faceBackend.loaded.then(
+    (backend) => {
+      modelLoad.set((performance.now() - loadStart) / 1000);
+      const info = backend.info();
+      modelInfo.set({
+        model: info.model.name,
+        layout: (info as { layout?: string }).layout ?? 'lumen',
+        runtime: info.runtime,
+        device: info.device,
+        providers: info.providers.join(','),
+        precision: info.model.precision,
+        dim: String(info.model.dim),
+      }, 1);
+    },
+    () => undefined, // the backend plugin logs the failure; /readyz reports it
+  );
+
+  app.decorate('metrics', registry);
+
+  app.addHook('onRequest', async (request, reply) => {
+    inFlight.inc();
+    // 'close' comes exactly once, whether the answer was sent or the client went away.
+    reply.raw.once('close', () => inFlight.dec());
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length <= MAX_ERROR_BODY) {
+      try {
+        const code = (JSON.parse(payload) as { code?: unknown }).code;
+        if (typeof code === 'string') (request as WithErrorCode)[errorCodeKey] = code;
+      } catch {
+        /* not JSON: counted with code "unknown" */
+      }
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    requests.inc({ method: request.method, route, status });
+    duration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    // A probe's 503 is its answer ("loading"), not a refused request.
+    const probe = (PROBE_PATHS as readonly string[]).includes(route);
+    if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: (request as WithErrorCode)[errorCodeKey] ?? 'unknown' });
+    const stats = request.pipelineStats;
+    if (stats) {
+      faces.observe({ route }, stats.faces);
+      for (const [stage, ms] of Object.entries(stats.timings)) stages.observe({ route, stage }, ms / 1000);
+    }
+  });
+}, { name: 'metrics', dependencies: ['request-log'] });

@@ -1,0 +1,148 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { PROBE_PATHS } from '../../routes/health.js';
+import { CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, REPO_ROOT, routeChecker } from './helpers.js';
+
+/** The manifests and compose.yaml, loaded with a real YAML parser and checked against routes and config. */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Doc = any;
+
+const routes = await routeChecker();
+t.teardown(() => routes.close());
+
+const dir = 'deploy/kubernetes';
+const docs: Doc[] = readdirSync(join(REPO_ROOT, dir))
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) =>
+    parseAllDocuments(read(`${dir}/${f}`)).map((d) => {
+      if (d.errors.length > 0) throw new Error(`${f}: ${d.errors[0].message}`);
+      return d.toJS();
+    }),
+  );
+const byKind = (kind: string): Doc[] => docs.filter((d) => d?.kind === kind);
+const one = (kind: string): Doc => {
+  const found = byKind(kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
+  return found[0];
+};
+
+const deployment = one('Deployment');
+const pod = deployment.spec.template.spec;
+const server = pod.containers.find((c: Doc) => c.name === 'lumen-face');
+const configMap = one('ConfigMap');
+const settings: Record<string, string> = configMap.data;
+
+/** A container's variables: its env entries, and the ConfigMaps it loads. */
+function envOf(container: Doc): Map<string, string | undefined> {
+  const env = new Map<string, string | undefined>();
+  for (const source of container.envFrom ?? []) {
+    const map = byKind('ConfigMap').find((c) => c.metadata.name === source.configMapRef?.name);
+    if (!map) throw new Error(`ConfigMap ${source.configMapRef?.name} not in the manifests`);
+    for (const [k, v] of Object.entries(map.data)) env.set(k, v as string);
+  }
+  for (const e of container.env ?? []) env.set(e.name, e.value);
+  return env;
+}
+
+t.test('every variable is in the config table', async (t) => {
+  for (const container of [...pod.initContainers, ...pod.containers]) {
+    for (const name of envOf(container).keys()) t.ok(CONFIG_NAMES.has(name) || FOREIGN_NAMES.has(name), `${container.name}: ${name}`);
+  }
+  t.equal(settings.LUMEN_FACE_HOST, '0.0.0.0');
+});
+
+t.test('probes ask the right routes on the right port', async (t) => {
+  const port = server.ports.find((p: Doc) => p.name === 'http');
+  t.equal(String(port.containerPort), settings.LUMEN_FACE_PORT, 'containerPort is LUMEN_FACE_PORT');
+  const expected = { startupProbe: '/readyz', readinessProbe: '/readyz', livenessProbe: '/healthz' } as const;
+  for (const [probe, path] of Object.entries(expected)) {
+    const get = server[probe]?.httpGet;
+    t.equal(get?.path, path, `${probe} asks ${path}`);
+    t.ok(routes.has('GET', get.path), `${get.path} is a route`);
+    t.ok((PROBE_PATHS as readonly string[]).includes(get.path), `${get.path} needs no key and no allowed Host`);
+    t.ok(get.port === 'http' || String(get.port) === settings.LUMEN_FACE_PORT, `${probe} port`);
+  }
+  t.ok(server.startupProbe.periodSeconds * server.startupProbe.failureThreshold >= 120, 'the startup probe allows for the model load');
+  t.equal(deployment.spec.template.metadata.annotations['prometheus.io/path'], '/metrics');
+  t.ok(routes.has('GET', '/metrics'));
+  t.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], settings.LUMEN_FACE_PORT);
+});
+
+t.test('the Service reaches the container port', async (t) => {
+  const service = one('Service');
+  t.same(service.spec.selector, deployment.spec.selector.matchLabels);
+  t.same(deployment.spec.template.metadata.labels, deployment.spec.selector.matchLabels);
+  for (const p of service.spec.ports) t.ok(server.ports.some((c: Doc) => c.name === p.targetPort || c.containerPort === p.targetPort), `targetPort ${p.targetPort}`);
+});
+
+t.test('resources, and workers tied to the CPU limit', async (t) => {
+  const { requests, limits } = server.resources;
+  t.ok(requests.cpu && requests.memory && limits.cpu && limits.memory, 'requests and limits');
+  const workers = server.env.find((e: Doc) => e.name === 'LUMEN_FACE_WORKERS');
+  t.same(workers.valueFrom.resourceFieldRef, { containerName: server.name, resource: 'limits.cpu', divisor: '1' });
+  t.equal(server.env.find((e: Doc) => e.name === 'LUMEN_FACE_INTRA_OP_THREADS').value, '1', 'one thread per worker');
+  const mib = (q: string) => Number(/^(\d+)Gi$/.exec(q)?.[1] ?? NaN) * 1024 || Number(/^(\d+)Mi$/.exec(q)?.[1]);
+  t.ok(mib(limits.memory) >= 1024, 'room above the measured RSS (README)');
+});
+
+t.test('the init container fetches the pack into the volume the server reads', async (t) => {
+  const [init] = pod.initContainers;
+  t.equal(init.image, server.image, 'same image');
+  t.same(init.command.slice(2), ['fetch']);
+  t.equal(init.command[0], 'node');
+  const cli = init.command[1] as string;
+  const pending = !exists('cli/main.ts');
+  t.ok(producedByBuild(cli), `${cli} is produced by the build`, { todo: pending ? 'the lumen-face CLI (cli/main.ts) comes from another branch' : false });
+  const cache = envOf(init).get('LUMEN_FACE_CACHE_DIR');
+  t.equal(cache, envOf(server).get('LUMEN_FACE_CACHE_DIR'));
+  const mountOf = (c: Doc) => c.volumeMounts.find((m: Doc) => m.mountPath === cache)?.name;
+  t.ok(mountOf(init), 'the init container mounts the cache');
+  t.equal(mountOf(init), mountOf(server), 'the server mounts the same volume');
+});
+
+t.test('the API key comes from a Secret, as a file', async (t) => {
+  const file = envOf(server).get('LUMEN_FACE_API_KEYS_FILE');
+  t.ok(file, 'LUMEN_FACE_API_KEYS_FILE is set');
+  const mount = server.volumeMounts.find((m: Doc) => file!.startsWith(`${m.mountPath}/`));
+  t.ok(mount?.readOnly, 'mounted read-only');
+  const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
+  t.ok(volume.secret?.secretName, 'from a Secret');
+  t.notOk(docs.some((d) => d.kind === 'Secret'), 'no key is committed');
+  for (const container of [...pod.initContainers, ...pod.containers]) {
+    const path = envOf(container).get('LUMEN_FACE_API_KEYS_FILE');
+    if (path) t.ok(container.volumeMounts.some((m: Doc) => path.startsWith(`${m.mountPath}/`)), `${container.name} mounts the key file it is told to read`);
+  }
+});
+
+t.test('scaling, disruption and draining', async (t) => {
+  const hpa = one('HorizontalPodAutoscaler');
+  t.same(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+  t.equal(hpa.spec.metrics[0].resource.name, 'cpu');
+  t.ok(hpa.spec.minReplicas >= 2, 'two pods, so one can drain');
+  const pdb = one('PodDisruptionBudget');
+  t.same(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
+  const pause = server.lifecycle.preStop.exec.command;
+  t.equal(pause[0], 'sleep');
+  t.ok(pod.terminationGracePeriodSeconds > Number(pause[1]), 'the grace period outlasts the preStop pause');
+  t.equal(server.securityContext.allowPrivilegeEscalation, false);
+  t.equal(pod.securityContext.runAsNonRoot, true);
+});
+
+t.test('compose.yaml: the CPU service, its port, cache volume and variables', async (t) => {
+  const compose: Doc = parseAllDocuments(read('compose.yaml'))[0].toJS();
+  const service = compose.services['lumen-face'];
+  t.equal(service.build, '.', 'built from the Dockerfile');
+  for (const name of Object.keys(service.environment)) t.ok(CONFIG_NAMES.has(name), name);
+  const [published] = service.ports as string[];
+  t.equal(published.split(':').at(-1), service.environment.LUMEN_FACE_PORT, 'the container port is LUMEN_FACE_PORT');
+  const [volume, target] = (service.volumes[0] as string).split(':');
+  t.ok(volume in compose.volumes, 'a named volume');
+  t.equal(target, '/cache', 'the image keeps its cache in /cache');
+  t.match(read('Dockerfile'), /LUMEN_FACE_CACHE_DIR=\/cache/);
+  // The commented variants name only known variables too.
+  for (const m of read('compose.yaml').matchAll(/^\s*#.*?\b((?:LUMEN_FACE)_[A-Z_]+):/gm)) t.ok(CONFIG_NAMES.has(m[1]), `commented ${m[1]}`);
+  for (const m of read('compose.yaml').matchAll(/dockerfile: (\S+) \}/g)) t.ok(exists(m[1]), `${m[1]} exists`);
+});
