@@ -1,34 +1,94 @@
 import { z } from 'zod';
+import type { BackendInfo } from '../src/backend.js';
+import { errorCodes } from '../src/errors.js';
 import { alignOptionSchema, detectOptionsSchema } from '../src/pipeline/options.js';
+import type { DetectedFace, EmbeddedBox, EmbeddedFace, ImageSize } from '../src/pipeline/pipeline.js';
+import type { Box, Landmarks, Point } from '../src/types.js';
 
-/** HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document. */
+/**
+ * HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document.
+ * Each shape a client meets twice has an `id`, which makes it a named component schema.
+ * Each is tied to the library's type with `satisfies`: a schema that stops matching what the
+ * library returns fails to compile (the handlers check the other direction when they return it).
+ */
 
-const errorShape = (status: number, code: string, message: string) =>
-  z.object({
-    statusCode: z.number().int().meta({ example: status }),
-    code: z.string().meta({ description: 'Stable machine-readable code.', example: code }),
-    error: z.string().meta({ description: 'HTTP status text.' }),
-    message: z.string().meta({ description: 'What went wrong, for humans.', example: message }),
-  });
+/** The library's shapes as JSON carries them: vectors are number arrays. */
+type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] : T[K] };
 
-const box = z
+const pixels = (description: string, example: number) => z.number().meta({ description, example });
+export const count = (description: string, example: number) => z.number().int().nonnegative().meta({ description, example });
+
+export const boxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
-  .meta({ description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.', example: [120.5, 80.25, 260, 250.75] });
-const point = z.tuple([z.number(), z.number()]);
-const landmarks = z
-  .array(point)
-  .length(5)
-  .meta({ description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.' });
-const embedding = z.array(z.number()).meta({ description: 'L2-normalised embedding; compare two with a dot product (cosine).' });
+  .meta({ id: 'Box', description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.', example: [465.15, 265.21, 573.32, 416.03] }) satisfies z.ZodType<Box>;
 
-export const imageSize = z.object({ width: z.number().int(), height: z.number().int() }).meta({ description: 'Upright image size in pixels.' });
+export const pointSchema = z
+  .tuple([z.number(), z.number()])
+  .meta({ id: 'Point', description: '[x, y] in pixels of the EXIF-upright image.', example: [491.62, 318.87] }) satisfies z.ZodType<Point>;
 
-export const modelSchema = z.object({
-  name: z.string(),
-  runtime: z.string(),
-  precision: z.string(),
-  dim: z.number().int(),
-});
+const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
+
+export const landmarksSchema = fivePoints()
+  .meta({
+    id: 'Landmarks',
+    description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.',
+    example: [[491.62, 318.87], [540.71, 331.94], [507.13, 360.78], [483.81, 366.92], [532.06, 378.2]],
+  }) satisfies z.ZodType<Landmarks>;
+
+export const embeddingSchema = z
+  .array(z.number())
+  .meta({ id: 'Embedding', description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine).' });
+
+export const imageSize = z
+  .object({ width: count('Width in pixels.', 1280), height: count('Height in pixels.', 886) })
+  .meta({ id: 'ImageSize', description: 'Size of the EXIF-upright image in pixels.' }) satisfies z.ZodType<ImageSize>;
+
+export const modelSchema = z
+  .object({
+    name: z.string().meta({ description: 'Model pack name.', example: 'scrfd_2.5g_mbf' }),
+    runtime: z.enum(['onnxrt', 'rknn']).meta({ description: 'Inference runtime.', example: 'onnxrt' }),
+    precision: z.enum(['fp16', 'int8', 'fp32']).meta({ description: 'Pack precision.', example: 'fp32' }),
+    dim: count('Embedding dimension.', 128),
+  })
+  .meta({ id: 'Model', description: 'The model pack the embeddings come from: compare only embeddings of one pack.' }) satisfies z.ZodType<
+  BackendInfo['model']
+>;
+
+const score = z.number().min(0).max(1).meta({ description: 'Detection score, 0 to 1.', example: 0.9101 });
+
+export const faceSchema = z
+  .object({ box: boxSchema, score, landmarks: landmarksSchema })
+  .meta({ id: 'Face', description: 'A detected face: its box, score and five landmarks.' }) satisfies z.ZodType<DetectedFace>;
+
+export const embeddedFaceSchema = faceSchema
+  .extend({ embedding: embeddingSchema })
+  .meta({ id: 'EmbeddedFace', description: 'A detected face with its embedding.' }) satisfies z.ZodType<Json<EmbeddedFace>>;
+
+export const embeddedBoxSchema = z
+  .object({
+    box: boxSchema,
+    aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
+    // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
+    landmarks: fivePoints().nullable().meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.' }),
+    embedding: embeddingSchema,
+  })
+  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
+  Json<EmbeddedBox>
+>;
+
+/**
+ * Pose and sharpness of a face. Not yet part of any response: the quality work adds it to `Face`
+ * as `quality: qualitySchema`, and the document then gains the `Quality` component.
+ */
+export const qualitySchema = z
+  .object({
+    yaw: z.number().meta({ description: 'Left-right head turn in degrees, estimated from the landmarks; 0 is frontal.', example: -4.2 }),
+    pitch: z.number().meta({ description: 'Up-down head tilt in degrees, estimated from the landmarks; 0 is level.', example: 3.1 }),
+    roll: z.number().meta({ description: 'In-plane rotation of the eye line in degrees; 0 is level.', example: 12.5 }),
+    sharpness: z.number().nonnegative().meta({ description: 'Variance of the Laplacian on the aligned gray crop, comparable across face sizes.', example: 312.4 }),
+    size: pixels('Shorter side of the box in pixels.', 108.1),
+  })
+  .meta({ id: 'Quality', description: 'Pose and sharpness, for dropping profile, blurry or tiny faces.' });
 
 const imageField = z.string().meta({ format: 'binary', description: 'The photo: JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.' });
 
@@ -36,10 +96,10 @@ export const imageUploadBody = z.object({ image: imageField }).meta({ descriptio
 
 export const embedUploadBody = z.object({
   image: imageField,
+  // No example: Swagger UI would prefill it, and a plain "Execute" would embed a corner crop.
   boxes: z.string().optional().meta({
     description:
-      'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Without it the whole image is embedded.',
-    example: '[[10,10,120,140]]',
+      'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Leave it out to embed the whole image.',
   }),
 });
 
@@ -47,42 +107,58 @@ export const embedUploadBody = z.object({
 export const detectQuery = detectOptionsSchema;
 export const embedQuery = alignOptionSchema;
 
-const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable() });
-
 export const detectResponse = z
-  .object({ image: imageSize, faces: z.array(detectedFace) })
-  .describe('The faces found, largest first.');
+  .object({ image: imageSize, faces: z.array(faceSchema).meta({ description: 'Largest first.' }) })
+  .meta({ id: 'DetectResponse', description: 'The faces found, largest first.' });
 
 export const facesResponse = z
-  .object({
-    model: modelSchema,
-    image: imageSize,
-    faces: z.array(detectedFace.extend({ embedding })),
-  })
-  .describe('Every face, largest first, with its embedding.');
+  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedFaceSchema).meta({ description: 'Largest first.' }) })
+  .meta({ id: 'FacesResponse', description: 'Every face, largest first, with its embedding.' });
 
-export const embedResponse = z.object({
-  model: modelSchema,
-  image: imageSize,
-  faces: z.array(
-    z.object({
-      box,
-      aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).' }),
-      landmarks: landmarks.nullable(),
-      embedding,
-    }),
-  ),
-}).describe('One embedding per box, in the order sent (or one for the whole image).');
+export const embedResponse = z
+  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedBoxSchema).meta({ description: 'In the order sent.' }) })
+  .meta({ id: 'EmbedResponse', description: 'One embedding per box, in the order sent (or one for the whole image).' });
+
+export const errorSchema = z
+  .object({
+    statusCode: z.number().int().min(400).max(599).meta({ description: 'The HTTP status, repeated.', example: 400 }),
+    code: z.enum(errorCodes).meta({ description: 'Stable machine-readable code (see the README for each).', example: 'INVALID_PARAMETER' }),
+    error: z.string().meta({ description: 'HTTP status text.', example: 'Bad Request' }),
+    message: z.string().meta({ description: 'What went wrong, for humans.', example: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1' }),
+  })
+  .meta({ id: 'Error', description: 'Every error response has this shape.' });
+
+/** An error response: the shared `Error` schema, described and exemplified for one status. */
+const errorResponse = (description: string, example: { code: (typeof errorCodes)[number]; error: string; message: string }, statusCode: number) => ({
+  description,
+  content: { 'application/json': { schema: errorSchema, example: { statusCode, ...example } } },
+});
 
 /** Every error response has the same shape; each status documents its typical cause. */
 export const errorResponses = {
-  400: errorShape(400, 'INVALID_PARAMETER', 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1')
-    .describe('Bad or missing input: no image part, bad boxes, a bad query parameter.'),
-  413: errorShape(413, 'IMAGE_TOO_LARGE', 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)')
-    .describe('The upload has too many bytes, or the image too many pixels.'),
-  415: errorShape(415, 'UNSUPPORTED_IMAGE', 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document')
-    .describe('Not multipart/form-data, or not a decodable image.'),
-  500: errorShape(500, 'INTERNAL_ERROR', 'internal error; quote request id req-1a when reporting it').describe('A bug on our side.'),
-  503: errorShape(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)')
-    .describe('The models are not loaded yet, or too many images are in progress (see Retry-After).'),
+  400: errorResponse('Bad or missing input: no image part, bad boxes, a bad query parameter.', {
+    code: 'INVALID_PARAMETER',
+    error: 'Bad Request',
+    message: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1',
+  }, 400),
+  413: errorResponse('The upload has too many bytes, or the image too many pixels.', {
+    code: 'IMAGE_TOO_LARGE',
+    error: 'Payload Too Large',
+    message: 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)',
+  }, 413),
+  415: errorResponse('Not multipart/form-data, or not a decodable image.', {
+    code: 'UNSUPPORTED_IMAGE',
+    error: 'Unsupported Media Type',
+    message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document',
+  }, 415),
+  500: errorResponse('A bug on our side.', {
+    code: 'INTERNAL_ERROR',
+    error: 'Internal Server Error',
+    message: 'internal error; quote request id req-1a when reporting it',
+  }, 500),
+  503: errorResponse('The models are not loaded yet, or too many images are in progress (see Retry-After).', {
+    code: 'NOT_READY',
+    error: 'Service Unavailable',
+    message: 'the models are still loading; retry shortly (see /readyz)',
+  }, 503),
 };

@@ -1,4 +1,4 @@
-import { type Config, loadConfig, type Env } from './config.js';
+import { type Config, loadConfig, type Env, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { createOnnxEngine } from './engines/onnxrt/engine.js';
@@ -9,12 +9,13 @@ import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
 import { silentLogger, type Logger } from './types.js';
 
+/** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
   service: { name: string; version: string };
   runtime: EngineInfo['runtime'];
   device: string;
   providers: string[];
-  model: { name: string; runtime: string; precision: string; dim: number };
+  model: { name: string; runtime: Runtime; precision: Precision; dim: number };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | 'dynamic' } };
   limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number };
