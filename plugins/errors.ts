@@ -58,7 +58,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       message = mapped.message ?? err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
-      code = err.code ?? 'BAD_REQUEST';
+      // Only codes of the table: the documents promise them, and the response schemas enforce them.
+      code = err.code in ERROR_CODES ? err.code : 'BAD_REQUEST';
     } else {
       status = 500;
       code = 'INTERNAL_ERROR';

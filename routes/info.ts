@@ -52,7 +52,9 @@ const infoRoute: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags: ['service'],
       summary: 'Service, runtime, model pack, inputs, limits and versions',
-      response: { 200: infoResponse, 503: errorResponses[503] },
+      // Takes no parameters; an unknown one is a 400, as on the image routes.
+      querystring: z.strictObject({}),
+      response: { 200: infoResponse, 400: errorResponses[400], 503: errorResponses[503] },
     },
   }, async () => app.faceBackend.get().info());
 };
