@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { DownloadUrl, EmptyFieldsLeftOut, FormFieldErrors } from '../openapi/swagger-ui.js';
 import { transform, transformObject } from '../openapi/transform.js';
 import { SERVICE } from '../src/version.js';
 
@@ -31,6 +32,6 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
     transform,
     transformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { plugins: [DownloadUrl, FormFieldErrors, EmptyFieldsLeftOut] } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 });

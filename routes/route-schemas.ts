@@ -37,7 +37,7 @@ export const landmarksSchema = fivePoints()
 
 export const embeddingSchema = z
   .array(z.number())
-  .meta({ id: 'Embedding', description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine).' });
+  .meta({ id: 'Embedding', example: [0.0123, -0.0456, 0.0789, 0.0012], description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine).' });
 
 export const imageSize = z
   .object({ width: count('Width in pixels.', 1280), height: count('Height in pixels.', 886) })
@@ -69,7 +69,9 @@ export const embeddedBoxSchema = z
     box: boxSchema,
     aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
     // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
-    landmarks: fivePoints().nullable().meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.' }),
+    landmarks: fivePoints()
+      .nullable()
+      .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
     embedding: embeddingSchema,
   })
   .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
@@ -96,8 +98,10 @@ export const imageUploadBody = z.object({ image: imageField }).meta({ descriptio
 
 export const embedUploadBody = z.object({
   image: imageField,
-  // No example: Swagger UI would prefill it, and a plain "Execute" would embed a corner crop.
+  // An empty example, or Swagger UI would prefill the field ("string", or a box) and a plain
+  // "Execute" would send it instead of embedding the whole image.
   boxes: z.string().optional().meta({
+    example: '',
     description:
       'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Leave it out to embed the whole image.',
   }),
