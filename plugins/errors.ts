@@ -64,7 +64,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       code = mapped.code;
       message = mapped.message ?? err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      code = CODE_BY_STATUS[err.statusCode] ?? 'BAD_REQUEST';
+      // Only codes of the table: the documents promise them, and the response schemas enforce them.
+      code = err.code in ERROR_CODES ? (err.code as ErrorCode) : (CODE_BY_STATUS[err.statusCode] ?? 'BAD_REQUEST');
       status = ERROR_CODES[code].status;
     } else {
       status = 500;

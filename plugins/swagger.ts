@@ -2,13 +2,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { DownloadUrl, EmptyFieldsLeftOut, FormFieldErrors } from '../openapi/swagger-ui.js';
+import { transform as documentOperation, transformObject } from '../openapi/transform.js';
 import { SERVICE } from '../src/version.js';
 import { isPublicRoute } from './auth.js';
 
 /** Probes and docs need no key: they say so with an empty security list. */
-const transform: typeof jsonSchemaTransform = (input) => {
-  const output = jsonSchemaTransform(input);
+const transform: typeof documentOperation = (input) => {
+  const output = documentOperation(input);
   return isPublicRoute(input.url) ? { ...output, schema: { ...output.schema, security: [] } } : output;
 };
 
@@ -22,7 +23,12 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
         description:
           'Face detection (SCRFD), 5-point alignment and embedding (ArcFace family). ' +
           'Coordinates are pixels of the EXIF-upright image. Embeddings are L2-normalised: compare two with a dot product.',
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
       },
+      servers: [
+        { url: '/', description: 'The server this document came from' },
+        { url: 'http://127.0.0.1:8000', description: 'A local `npm start`' },
+      ],
       tags: [
         { name: 'faces', description: 'Detect, align and embed' },
         { name: 'service', description: 'Health and information' },
@@ -36,8 +42,8 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
       security: [{ apiKey: [] }, { bearer: [] }],
     },
     transform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { plugins: [DownloadUrl, FormFieldErrors, EmptyFieldsLeftOut] } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 });

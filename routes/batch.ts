@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BatchSlots } from '../plugins/inflight.js';
-import { LumenError } from '../src/index.js';
+import { LumenError, type ErrorCode } from '../src/index.js';
 import { detectedFaceJson, embeddedFaceJson, multipartValidator } from './route-helpers.js';
 import { batchUploadBody, detectBatchResponse, detectQuery, errorResponses, facesBatchResponse } from './route-schemas.js';
 
@@ -12,7 +12,7 @@ import { batchUploadBody, detectBatchResponse, detectQuery, errorResponses, face
 export const BATCH_CONCURRENCY = 4;
 
 type ImageEntry<F> = { image: { width: number; height: number }; faces: F[] };
-type ErrorEntry = { error: { statusCode: number; code: string; message: string } };
+type ErrorEntry = { error: { statusCode: number; code: ErrorCode; message: string } };
 
 /** One image's failure as its entry: a LumenError as such, anything else as a logged 500. */
 function errorEntry(err: unknown, request: FastifyRequest): ErrorEntry {

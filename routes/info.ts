@@ -1,43 +1,65 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorResponses } from './route-schemas.js';
+import type { BackendInfo } from '../src/backend.js';
+import type { PackFileInfo } from '../src/models/types.js';
+import { count, errorResponses, modelSchema } from './route-schemas.js';
 
-const packFile = z.object({
-  role: z.enum(['detection', 'recognition']),
-  path: z.string(),
-  source: z.enum(['local', 'cache', 'remote']).meta({ description: 'Where the file was found: local directory, cache, or downloaded at start-up.' }),
-  url: z.string().optional(),
-  size: z.number().int(),
-  sha256: z.string(),
-});
+const packFile = z
+  .object({
+    role: z.enum(['detection', 'recognition']),
+    path: z.string().meta({ example: '/models/scrfd_2.5g_mbf/onnxrt/fp32/detection.onnx' }),
+    source: z.enum(['local', 'cache', 'remote']).meta({ description: 'Where the file was found: local directory, cache, or downloaded at start-up.' }),
+    url: z.string().optional().meta({ description: 'Where it was downloaded from (remote only).' }),
+    size: count('Bytes.', 3290207),
+    sha256: z.string().meta({ example: 'bc24bb349491481c3ca793cf89306723162c280cb284c5a5e49df3760bf5c2ce' }),
+  })
+  .meta({ id: 'PackFile', description: 'One model file of the pack.' }) satisfies z.ZodType<PackFileInfo>;
 
-const infoResponse = z.object({
-  service: z.object({ name: z.string(), version: z.string() }),
-  runtime: z.string(),
-  device: z.string(),
-  providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.' }),
-  model: z.object({ name: z.string(), runtime: z.string(), precision: z.string(), dim: z.number().int() }),
-  pack: z.object({
-    layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).' }),
-    notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.' }),
-  }),
-  files: z.object({ detection: packFile, recognition: packFile }),
-  inputs: z.object({
-    detection: z.object({ width: z.number().int(), height: z.number().int() }),
-    recognition: z.object({ width: z.number().int(), height: z.number().int(), batch: z.number().int().nullable().meta({ description: 'Images per run; null when the model takes any batch size.' }) }),
-  }),
-  limits: z.object({ maxUploadBytes: z.number().int(), maxPixels: z.number().int(), maxBoxes: z.number().int(), maxBatchSize: z.number().int(), maxFaces: z.number().int() }),
-  supportsImageBatch: z.boolean(),
-  versions: z.object({ node: z.string(), onnxruntime: z.string().nullable(), sharp: z.string().nullable() }),
-  engine: z.record(z.string(), z.unknown()).meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),
-}).describe('What is running and how it is configured.');
+const inputSize = (width: number, height: number) => z.object({ width: count('Pixels.', width), height: count('Pixels.', height) });
+
+const infoResponse = z
+  .object({
+    service: z.object({ name: z.string().meta({ example: 'lumen-face' }), version: z.string().meta({ example: '0.1.0' }) }),
+    runtime: z.enum(['onnxrt', 'rknn']),
+    device: z.string().meta({ example: 'cpu' }),
+    providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.', example: ['cpu'] }),
+    model: modelSchema,
+    pack: z.object({
+      layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).' }),
+      notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.' }),
+    }),
+    files: z.object({ detection: packFile, recognition: packFile }),
+    inputs: z.object({
+      detection: inputSize(640, 640),
+      recognition: inputSize(112, 112).extend({ batch: count('Images per run; null when the model takes any batch size.', 1).nullable() }),
+    }),
+    limits: z.object({
+      maxUploadBytes: count('LUMEN_FACE_MAX_UPLOAD_BYTES', 33554432),
+      maxPixels: count('LUMEN_FACE_MAX_PIXELS', 100000000),
+      maxBoxes: count('LUMEN_FACE_MAX_BOXES', 256),
+      maxBatchSize: count('LUMEN_FACE_MAX_BATCH_SIZE', 8),
+      maxFaces: count('LUMEN_FACE_MAX_FACES', 256),
+    }),
+    supportsImageBatch: z.boolean(),
+    versions: z.object({
+      node: z.string().meta({ example: '20.20.2' }),
+      onnxruntime: z.string().nullable().meta({ example: '1.30.0' }),
+      sharp: z.string().nullable().meta({ example: '0.35.5' }),
+    }),
+    engine: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),
+  })
+  .meta({ id: 'Info', description: 'What is running and how it is configured.' }) satisfies z.ZodType<BackendInfo>;
 
 const infoRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/info', {
     schema: {
       tags: ['service'],
       summary: 'Service, runtime, model pack, inputs, limits and versions',
-      response: { 200: infoResponse, 401: errorResponses[401], 421: errorResponses[421], 503: errorResponses[503] },
+      // Takes no parameters; an unknown one is a 400, as on the image routes.
+      querystring: z.strictObject({}),
+      response: { 200: infoResponse, 400: errorResponses[400], 401: errorResponses[401], 421: errorResponses[421], 503: errorResponses[503] },
     },
   }, async () => app.faceBackend.get().info());
 };

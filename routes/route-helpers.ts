@@ -51,8 +51,11 @@ const round = (x: number, decimals: number) => {
 
 /** Pixel coordinates with 2 decimals: a hundredth of a pixel is finer than any detector's error. */
 export const pixelBox = (box: Box): Box => box.map((x) => round(x, 2)) as Box;
-export const pixelLandmarks = (landmarks: Landmarks | null): Landmarks | null =>
-  landmarks && (landmarks.map(([x, y]) => [round(x, 2), round(y, 2)]) as Landmarks);
+export function pixelLandmarks(landmarks: Landmarks): Landmarks;
+export function pixelLandmarks(landmarks: Landmarks | null): Landmarks | null;
+export function pixelLandmarks(landmarks: Landmarks | null): Landmarks | null {
+  return landmarks && (landmarks.map(([x, y]) => [round(x, 2), round(y, 2)]) as Landmarks);
+}
 /** Scores with 4 decimals. */
 export const roundedScore = (score: number): number => round(score, 4);
 

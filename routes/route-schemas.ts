@@ -1,34 +1,92 @@
 import { z } from 'zod';
-import { alignOptionSchema, detectOptionsSchema } from '../src/index.js';
+import { alignOptionSchema, detectOptionsSchema, errorCodes } from '../src/index.js';
+import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
 
-/** HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document. */
+/**
+ * HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document.
+ * Each shape a client meets twice has an `id`, which makes it a named component schema.
+ * Each is tied to the library's type with `satisfies`: a schema that stops matching what the
+ * library returns fails to compile (the handlers check the other direction when they return it).
+ */
 
-const errorShape = (status: number, code: string, message: string) =>
-  z.object({
-    statusCode: z.number().int().meta({ example: status }),
-    code: z.string().meta({ description: 'Stable machine-readable code.', example: code }),
-    error: z.string().meta({ description: 'HTTP status text.' }),
-    message: z.string().meta({ description: 'What went wrong, for humans.', example: message }),
-  });
+/** The library's shapes as JSON carries them: vectors are number arrays. */
+type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] : T[K] };
 
-const box = z
+const pixels = (description: string, example: number) => z.number().meta({ description, example });
+export const count = (description: string, example: number) => z.number().int().nonnegative().meta({ description, example });
+
+export const boxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
-  .meta({ description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.', example: [120.5, 80.25, 260, 250.75] });
-const point = z.tuple([z.number(), z.number()]);
-const landmarks = z
-  .array(point)
-  .length(5)
-  .meta({ description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.' });
-const embedding = z.array(z.number()).meta({ description: 'L2-normalised embedding; compare two with a dot product (cosine).' });
+  .meta({ id: 'Box', description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.', example: [465.15, 265.21, 573.32, 416.03] }) satisfies z.ZodType<Box>;
 
-export const imageSize = z.object({ width: z.number().int(), height: z.number().int() }).meta({ description: 'Upright image size in pixels.' });
+export const pointSchema = z
+  .tuple([z.number(), z.number()])
+  .meta({ id: 'Point', description: '[x, y] in pixels of the EXIF-upright image.', example: [491.62, 318.87] }) satisfies z.ZodType<Point>;
 
-export const modelSchema = z.object({
-  name: z.string(),
-  runtime: z.string(),
-  precision: z.string(),
-  dim: z.number().int(),
-});
+const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
+
+export const landmarksSchema = fivePoints()
+  .meta({
+    id: 'Landmarks',
+    description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.',
+    example: [[491.62, 318.87], [540.71, 331.94], [507.13, 360.78], [483.81, 366.92], [532.06, 378.2]],
+  }) satisfies z.ZodType<Landmarks>;
+
+export const embeddingSchema = z
+  .array(z.number())
+  .meta({ id: 'Embedding', example: [0.0123, -0.0456, 0.0789, 0.0012], description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine).' });
+
+export const imageSize = z
+  .object({ width: count('Width in pixels.', 1280), height: count('Height in pixels.', 886) })
+  .meta({ id: 'ImageSize', description: 'Size of the EXIF-upright image in pixels.' }) satisfies z.ZodType<ImageSize>;
+
+export const modelSchema = z
+  .object({
+    name: z.string().meta({ description: 'Model pack name.', example: 'scrfd_2.5g_mbf' }),
+    runtime: z.enum(['onnxrt', 'rknn']).meta({ description: 'Inference runtime.', example: 'onnxrt' }),
+    precision: z.enum(['fp16', 'int8', 'fp32']).meta({ description: 'Pack precision.', example: 'fp32' }),
+    dim: count('Embedding dimension.', 128),
+  })
+  .meta({ id: 'Model', description: 'The model pack the embeddings come from: compare only embeddings of one pack.' }) satisfies z.ZodType<
+  BackendInfo['model']
+>;
+
+const angle = (description: string, example: number) =>
+  z.number().nullable().meta({ description: `${description}, in degrees, from the five landmarks; null when they give no pose.`, example });
+
+export const qualitySchema = z
+  .object({
+    yaw: angle("Left-right head turn, positive towards the image's right; 0 is frontal", -4.2),
+    pitch: angle('Up-down head tilt, positive up; 0 is level', 3.1),
+    roll: angle('In-plane rotation of the eye line, positive clockwise; 0 is level', 12.5),
+    sharpness: z.number().nonnegative().meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; comparable across face sizes, higher is sharper.', example: 312.4 }),
+    size: pixels('Shorter side of the box in pixels.', 108.1),
+  })
+  .meta({ id: 'Quality', description: 'Pose, sharpness and size, for dropping profile, blurry or tiny faces.' });
+
+const score = z.number().min(0).max(1).meta({ description: 'Detection score, 0 to 1.', example: 0.9101 });
+
+export const faceSchema = z
+  .object({ box: boxSchema, score, landmarks: landmarksSchema, quality: qualitySchema })
+  .meta({ id: 'Face', description: 'A detected face: its box, score, five landmarks and quality.' }) satisfies z.ZodType<QualifiedFace>;
+
+export const embeddedFaceSchema = faceSchema
+  .extend({ embedding: embeddingSchema })
+  .meta({ id: 'EmbeddedFace', description: 'A detected face with its embedding.' }) satisfies z.ZodType<Json<EmbeddedFace>>;
+
+export const embeddedBoxSchema = z
+  .object({
+    box: boxSchema,
+    aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
+    // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
+    landmarks: fivePoints()
+      .nullable()
+      .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
+    embedding: embeddingSchema,
+  })
+  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
+  Json<EmbeddedBox>
+>;
 
 const imageField = z.string().meta({ format: 'binary', description: 'The photo: JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.' });
 
@@ -36,10 +94,12 @@ export const imageUploadBody = z.object({ image: imageField }).meta({ descriptio
 
 export const embedUploadBody = z.object({
   image: imageField,
+  // An empty example, or Swagger UI would prefill the field ("string", or a box) and a plain
+  // "Execute" would send it instead of embedding the whole image.
   boxes: z.string().optional().meta({
+    example: '',
     description:
-      'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Without it the whole image is embedded.',
-    example: '[[10,10,120,140]]',
+      'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Leave it out to embed the whole image.',
   }),
 });
 
@@ -47,61 +107,75 @@ export const embedUploadBody = z.object({
 export const detectQuery = detectOptionsSchema;
 export const embedQuery = alignOptionSchema;
 
-const angle = (what: string) => z.number().nullable().meta({ description: `${what}, in degrees; null when the landmarks give no pose.` });
-export const qualitySchema = z
-  .object({
-    yaw: angle('Turn left/right from the five landmarks, positive towards the image\'s right'),
-    pitch: angle('Tilt up/down from the five landmarks, positive up'),
-    roll: angle('In-plane rotation of the eye line, positive clockwise'),
-    sharpness: z.number().meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; higher is sharper.', example: 412.37 }),
-    size: z.number().meta({ description: 'Shorter side of the box in pixels.', example: 108.1 }),
-  })
-  .meta({ description: 'Pose, sharpness and size, for dropping profile, blurry or tiny faces.' });
-
-const detectedFace = z.object({ box, score: z.number(), landmarks: landmarks.nullable(), quality: qualitySchema });
-
 export const detectResponse = z
-  .object({ model: modelSchema, image: imageSize, faces: z.array(detectedFace) })
-  .describe('The faces found, largest first.');
+  .object({ model: modelSchema, image: imageSize, faces: z.array(faceSchema).meta({ description: 'Largest first.' }) })
+  .meta({ id: 'DetectResponse', description: 'The faces found, largest first.' });
 
 export const facesResponse = z
-  .object({
-    model: modelSchema,
-    image: imageSize,
-    faces: z.array(detectedFace.extend({ embedding })),
-  })
-  .describe('Every face, largest first, with its embedding.');
+  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedFaceSchema).meta({ description: 'Largest first.' }) })
+  .meta({ id: 'FacesResponse', description: 'Every face, largest first, with its embedding.' });
 
-export const embedResponse = z.object({
-  model: modelSchema,
-  image: imageSize,
-  faces: z.array(
-    z.object({
-      box,
-      aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).' }),
-      landmarks: landmarks.nullable(),
-      embedding,
-    }),
-  ),
-}).describe('One embedding per box, in the order sent (or one for the whole image).');
+export const embedResponse = z
+  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedBoxSchema).meta({ description: 'In the order sent.' }) })
+  .meta({ id: 'EmbedResponse', description: 'One embedding per box, in the order sent (or one for the whole image).' });
+
+export const errorSchema = z
+  .object({
+    statusCode: z.number().int().min(400).max(599).meta({ description: 'The HTTP status, repeated.', example: 400 }),
+    code: z.enum(errorCodes).meta({ description: 'Stable machine-readable code (see the README for each).', example: 'INVALID_PARAMETER' }),
+    error: z.string().meta({ description: 'HTTP status text.', example: 'Bad Request' }),
+    message: z.string().meta({ description: 'What went wrong, for humans.', example: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1' }),
+  })
+  .meta({ id: 'Error', description: 'Every error response has this shape.' });
+
+/** An error response: the shared `Error` schema, described and exemplified for one status. */
+const errorResponse = (description: string, example: { code: (typeof errorCodes)[number]; error: string; message: string }, statusCode: number) => ({
+  description,
+  content: { 'application/json': { schema: errorSchema, example: { statusCode, ...example } } },
+});
 
 /** Every error response has the same shape; each status documents its typical cause. */
 export const errorResponses = {
-  400: errorShape(400, 'INVALID_PARAMETER', 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1')
-    .describe('Bad or missing input: no image part, bad boxes, a bad query parameter.'),
-  408: errorShape(408, 'REQUEST_TIMEOUT', 'the request sent nothing for 30 s (LUMEN_FACE_REQUEST_TIMEOUT)')
-    .describe('The upload stalled, or took longer than LUMEN_FACE_UPLOAD_TIMEOUT; the connection is closed.'),
-  413: errorShape(413, 'IMAGE_TOO_LARGE', 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)')
-    .describe('The upload has too many bytes, or the image too many pixels.'),
-  415: errorShape(415, 'UNSUPPORTED_IMAGE', 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document')
-    .describe('Not multipart/form-data, or not a decodable image.'),
-  500: errorShape(500, 'INTERNAL_ERROR', 'internal error; quote request id req-1a when reporting it').describe('A bug on our side.'),
-  503: errorShape(503, 'NOT_READY', 'the models are still loading; retry shortly (see /readyz)')
-    .describe('The models are not loaded yet, or too many images are in progress (see Retry-After).'),
-  401: errorShape(401, 'UNAUTHORIZED', 'the API key is not valid')
-    .describe('API keys are set and the request has no valid key (see WWW-Authenticate).'),
-  421: errorShape(421, 'MISDIRECTED_REQUEST', 'expected a Host in LUMEN_FACE_ALLOWED_HOSTS, received "evil.example"')
-    .describe('The Host header names no host in LUMEN_FACE_ALLOWED_HOSTS.'),
+  400: errorResponse('Bad or missing input: no image part, bad boxes, a bad query parameter.', {
+    code: 'INVALID_PARAMETER',
+    error: 'Bad Request',
+    message: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1',
+  }, 400),
+  401: errorResponse('API keys are set and the request has no valid key (see WWW-Authenticate).', {
+    code: 'UNAUTHORIZED',
+    error: 'Unauthorized',
+    message: 'the API key is not valid',
+  }, 401),
+  408: errorResponse('The upload stalled, or took longer than LUMEN_FACE_UPLOAD_TIMEOUT; the connection is closed.', {
+    code: 'REQUEST_TIMEOUT',
+    error: 'Request Timeout',
+    message: 'the request sent nothing for 30 s (LUMEN_FACE_REQUEST_TIMEOUT)',
+  }, 408),
+  413: errorResponse('The upload has too many bytes, or the image too many pixels.', {
+    code: 'IMAGE_TOO_LARGE',
+    error: 'Payload Too Large',
+    message: 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)',
+  }, 413),
+  415: errorResponse('Not multipart/form-data, or not a decodable image.', {
+    code: 'UNSUPPORTED_IMAGE',
+    error: 'Unsupported Media Type',
+    message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document',
+  }, 415),
+  421: errorResponse('The Host header names no host in LUMEN_FACE_ALLOWED_HOSTS.', {
+    code: 'MISDIRECTED_REQUEST',
+    error: 'Misdirected Request',
+    message: 'expected a Host in LUMEN_FACE_ALLOWED_HOSTS, received "evil.example"',
+  }, 421),
+  500: errorResponse('A bug on our side.', {
+    code: 'INTERNAL_ERROR',
+    error: 'Internal Server Error',
+    message: 'internal error; quote request id req-1a when reporting it',
+  }, 500),
+  503: errorResponse('The models are not loaded yet, or too many images are in progress (see Retry-After).', {
+    code: 'NOT_READY',
+    error: 'Service Unavailable',
+    message: 'the models are still loading; retry shortly (see /readyz)',
+  }, 503),
 };
 
 /** Batch routes: many image parts in, one entry per image out, in order. */
@@ -110,18 +184,19 @@ export const batchUploadBody = z.object({
 }).meta({ description: 'multipart/form-data' });
 
 const batchError = z.object({
-  error: z.object({ statusCode: z.number().int(), code: z.string(), message: z.string() })
+  error: errorSchema.pick({ statusCode: true, code: true, message: true })
     .meta({ description: 'Why this image failed; the other images are unaffected.' }),
 });
 
-const batchResponse = <F extends z.ZodType>(face: F, what: string) => z.object({
+const batchResponse = <F extends z.ZodType>(face: F, id: string, description: string) => z.object({
   model: modelSchema,
   results: z.array(z.union([z.object({ image: imageSize, faces: z.array(face) }), batchError]))
     .meta({ description: 'One entry per image part, in the order sent.' }),
-}).describe(what);
+}).meta({ id, description });
 
-export const facesBatchResponse = batchResponse(detectedFace.extend({ embedding }), 'For each image, in order: its faces with embeddings, or its error.');
-export const detectBatchResponse = batchResponse(detectedFace, 'For each image, in order: its faces, or its error.');
+export const facesBatchResponse = batchResponse(embeddedFaceSchema, 'FacesBatchResponse', 'For each image, in order: its faces with embeddings, or its error.');
+export const detectBatchResponse = batchResponse(faceSchema, 'DetectBatchResponse', 'For each image, in order: its faces, or its error.');
+
 /** /v1/verify: two photos as multipart, or two embeddings as JSON. */
 const embeddingInput = (name: string) =>
   z.array(z.number()).min(1).max(4096).meta({ description: `JSON body only: the ${name} embedding, from this model (same dimension).` });
@@ -146,12 +221,16 @@ export const verifyResponse = z
       description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
       example: 0.42,
     }),
-    faces: z.array(detectedFace.extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.' }) }))
+    faces: z.array(faceSchema.extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.' }) }))
       .meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
   })
-  .describe('Whether the two faces are the same person.');
+  .meta({ id: 'VerifyResponse', description: 'Whether the two faces are the same person.' });
 
 export const verifyErrorResponses = {
   ...errorResponses,
-  422: errorShape(422, 'NO_FACE', 'no face found in "image2"; each image must show at least one face').describe('One of the images shows no face.'),
+  422: errorResponse('One of the images shows no face.', {
+    code: 'NO_FACE',
+    error: 'Unprocessable Entity',
+    message: 'no face found in "image2"; each image must show at least one face',
+  }, 422),
 };

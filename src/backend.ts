@@ -1,4 +1,4 @@
-import { type Config, loadConfig, type Env } from './config.js';
+import { type Config, loadConfig, type Env, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { createOnnxEngine } from './engines/onnxrt/engine.js';
@@ -10,12 +10,13 @@ import { SERVICE, dependencyVersion } from './version.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 
+/** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
   service: { name: string; version: string };
   runtime: EngineInfo['runtime'];
   device: string;
   providers: string[];
-  model: { name: string; runtime: string; precision: string; dim: number };
+  model: { name: string; runtime: Runtime; precision: Precision; dim: number };
   /** The pack layout used, and what the layout says about its files. */
   pack: { layout: ResolvedPack['layout']; notes: string[] };
   files: { detection: PackFileInfo; recognition: PackFileInfo };

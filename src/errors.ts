@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   INVALID_MODEL_REQUEST: { status: 400, meaning: 'the requested model pack name, runtime or repository is not valid' },
   NOT_FOUND: { status: 404, meaning: 'no such route' },
   FIELD_TOO_LARGE: { status: 413, meaning: 'a form field is larger than its limit' },
-  IMAGE_TOO_LARGE: { status: 413, meaning: 'the image has more pixels than `LUMEN_FACE_MAX_IMAGE_PIXELS`' },
+  IMAGE_TOO_LARGE: { status: 413, meaning: 'the image has more pixels than `LUMEN_FACE_MAX_PIXELS`' },
   UPLOAD_TOO_LARGE: { status: 413, meaning: 'the upload is larger than `LUMEN_FACE_MAX_UPLOAD_BYTES`' },
   TOO_MANY_PARTS: { status: 413, meaning: 'the multipart body has too many parts' },
   NOT_MULTIPART: { status: 415, meaning: 'the request is not multipart/form-data' },

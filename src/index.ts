@@ -1,7 +1,7 @@
 export { createBackend, type FaceBackend, type BackendInfo, type CreateBackendOptions } from './backend.js';
 export { loadConfig, ConfigError, VARIABLES, type Config } from './config.js';
-export { LumenError } from './errors.js';
-export type { EmbedOptions, EmbeddedBox, EmbeddedFace, DetectedFace, QualifiedFace, PipelineResult } from './pipeline/pipeline.js';
+export { errorCodes, ERROR_CODES, LumenError, type ErrorCode } from './errors.js';
+export type { EmbedOptions, EmbeddedBox, EmbeddedFace, DetectedFace, ImageSize, QualifiedFace, PipelineResult } from './pipeline/pipeline.js';
 export type { DetectOptionsInput as DetectOptions } from './pipeline/options.js';
 export { parseBoxesJson, type BoxInput } from './pipeline/boxes.js';
 export { alignOptionSchema, detectOptionsSchema } from './pipeline/options.js';

@@ -7,6 +7,8 @@ export interface EngineInfo {
   providers: string[];
   /** Recognition input size the crops must have. */
   recognition: { width: number; height: number; dim: number; batch: 'dynamic' | number };
+  /** The detector's output count, which tells its SCRFD layout (keypoints or not). */
+  detection: { outputs: number };
   /** Runtime-specific details (SDK versions, core mask, thread counts...). */
   details: Record<string, unknown>;
 }

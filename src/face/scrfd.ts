@@ -40,6 +40,9 @@ export interface ScrfdLevel {
   anchors: number;
 }
 
+/** Output counts of the SCRFD layouts with five-point keypoints (3 or 5 strides). */
+export const SCRFD_KEYPOINT_OUTPUT_COUNTS: readonly number[] = [9, 15];
+
 type Role = 'score' | 'box' | 'kps';
 
 const ROLE_BY_WIDTH: Record<number, Role> = { 1: 'score', 4: 'box', 10: 'kps' };

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import pLimit from 'p-limit';
 import type { InferenceEngine } from '../engines/engine.js';
-import type { Detection } from '../face/scrfd.js';
+import { type Detection, SCRFD_KEYPOINT_OUTPUT_COUNTS } from '../face/scrfd.js';
+import { LumenError } from '../errors.js';
 import type { ImageLimits } from '../image/limits.js';
 import { type ImageInput, SourceImage } from '../image/source.js';
 import type { Box, Landmarks } from '../types.js';
@@ -32,7 +33,7 @@ export interface ImageSize {
 export interface DetectedFace {
   box: Box;
   score: number;
-  landmarks: Landmarks | null;
+  landmarks: Landmarks;
 }
 
 export interface QualifiedFace extends DetectedFace {
@@ -72,7 +73,13 @@ export class FacePipeline {
   constructor(
     readonly engine: InferenceEngine,
     readonly settings: PipelineSettings,
-  ) {}
+  ) {
+    // Alignment, and every face's landmarks in the answers, need the keypoint outputs.
+    const { outputs } = engine.info.detection;
+    if (!SCRFD_KEYPOINT_OUTPUT_COUNTS.includes(outputs)) {
+      throw new LumenError('MODEL_LOAD_FAILED', `the detection model must be an SCRFD with five-point keypoints (${SCRFD_KEYPOINT_OUTPUT_COUNTS.join(' or ')} outputs); received ${outputs} outputs`);
+    }
+  }
 
   async detect(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
@@ -157,6 +164,8 @@ export class FacePipeline {
 const cropRequest = (d: Detection): CropRequest => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box });
 
 function toDetectedFace(d: Detection): DetectedFace {
+  // The constructor refused detectors without keypoint outputs.
+  if (d.landmarks === null) throw new Error('an SCRFD detection without landmarks from a keypoint model');
   return { box: d.box, score: d.score, landmarks: d.landmarks };
 }
 

@@ -76,6 +76,7 @@ t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', as
     device: 'rknpu',
     providers: ['rknpu'],
     recognition: { width: 112, height: 112, dim: 512, batch: 1 },
+    detection: { outputs: 9 },
     details: {
       sdkApiVersion: '2.3.0 (fake rknn api)',
       sdkDriverVersion: '0.9.8-fake',

@@ -95,6 +95,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     device: opts.device,
     providers: description.providers,
     recognition: { width, height, dim, batch },
+    detection: { outputs: description.detection.outputs.length },
     details: {
       workers: opts.workers,
       intraOpThreads: opts.intraOpThreads,

@@ -199,6 +199,7 @@ async function assemble(
     device: opts.device,
     providers: ['rknpu'],
     recognition: { width, height, dim, batch: recPlan.batch },
+    detection: { outputs: det.outputs.length },
     details: {
       sdkApiVersion: det.sdkVersion.api,
       sdkDriverVersion: det.sdkVersion.driver,
