@@ -9,6 +9,8 @@
  *          upscaled to 4000x3000), median and p90 after warm-up, split by pipeline stage; one
  *          embed(image) call; RSS after the runs.
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
+ * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
+ *             `npm run bench -- throughput [--seconds 120]`.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -27,6 +29,7 @@ import {
   requirePack,
 } from '../helpers/fixtures.js';
 import { saturationBench } from './saturation.js';
+import { throughputBench } from './throughput.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
 const PRECISIONS = ['fp32', 'fp16'] as const;
@@ -148,9 +151,13 @@ async function latency(config: string, backend: FaceBackend, single: Buffer, big
 }
 
 async function main() {
+  if (process.argv[2] === 'throughput') {
+    process.stdout.write(`${(await throughputBench(process.argv.slice(3))).join('\n')}\n`);
+    return;
+  }
   const arg = (process.argv[2] ?? 'all') as Section;
   if (!SECTIONS.includes(arg) || process.argv.length > 3) {
-    process.stderr.write(`usage: node dist/test/bench/run.js [${SECTIONS.join('|')}]\n`);
+    process.stderr.write(`usage: node dist/test/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
     process.exit(2);
   }
   const doQuality = arg === 'quality' || arg === 'all';

@@ -1,0 +1,68 @@
+import ort from 'onnxruntime-node';
+import { alignedCrop, squareCrop } from '../../src/pipeline/crops.js';
+import { decodeScale } from '../../src/pipeline/decode-scale.js';
+import { l2Normalise } from '../../src/pipeline/recognizer.js';
+import { decodeScrfd } from '../../src/face/scrfd.js';
+import { letterbox } from '../../src/image/letterbox.js';
+import { SourceImage } from '../../src/image/source.js';
+import { DETECTION_NORM, RECOGNITION_NORM, rgbToNchw } from '../../src/engines/tensor-layout.js';
+import type { Landmarks, Tensor } from '../../src/types.js';
+import type { PhotoSet } from './photo-sets.js';
+
+/**
+ * CPU time per stage per image (user + system, all threads of this process), running the pipeline's
+ * own steps one after another on an idle machine. Model runs use one intra-op thread, so their CPU
+ * time is their work, not spinning. The stages follow the order of the work in /v1/faces.
+ */
+
+export const STAGES = ['open header', 'decode+letterbox', 'normalise det', 'detect model', 'scrfd decode', 'decode for crops',
+  'align', 'normalise rec', 'embed model', 'serialise'] as const;
+export type Stage = (typeof STAGES)[number];
+
+const LIMITS = { maxPixels: 200_000_000 };
+const CROP = { width: 112, height: 112 };
+
+export async function stageBreakdown(detectionPath: string, recognitionPath: string, set: PhotoSet, size: number): Promise<Record<Stage, number>> {
+  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
+  const detection = await ort.InferenceSession.create(detectionPath, options);
+  const recognition = await ort.InferenceSession.create(recognitionPath, options);
+  const totals = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const cpu = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
+    const before = process.cpuUsage();
+    const result = await work();
+    const used = process.cpuUsage(before);
+    totals[stage] += (used.user + used.system) / 1000;
+    return result;
+  };
+  for (const photo of set.photos) {
+    const source = await cpu('open header', () => SourceImage.open(photo.bytes, LIMITS));
+    const { image, scale } = await cpu('decode+letterbox', () => letterbox(source, size));
+    const detInput = await cpu('normalise det', () => rgbToNchw(image.data, 1, size, size, DETECTION_NORM.mean, DETECTION_NORM.std));
+    const results = await cpu('detect model', () => detection.run({ [detection.inputNames[0]]: new ort.Tensor('float32', detInput, [1, 3, size, size]) }));
+    const detections = await cpu('scrfd decode', () => decodeScrfd(
+      detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] })),
+      { inputWidth: size, inputHeight: size, scale, imageWidth: source.width, imageHeight: source.height, minScore: 0.5, nmsIou: 0.4 },
+    ));
+    if (detections.length === 0) continue;
+    const decoded = await cpu('decode for crops', () => source.decode(decodeScale(detections, CROP)));
+    const sx = decoded.width / source.width;
+    const sy = decoded.height / source.height;
+    const crops = await cpu('align', () => Promise.all(detections.map((d) => (d.landmarks
+      ? alignedCrop(decoded, d.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, CROP)
+      : squareCrop(decoded, [d.box[0] * sx, d.box[1] * sy, d.box[2] * sx, d.box[3] * sy], CROP)))));
+    const embeddings: Float32Array[] = [];
+    for (const crop of crops) {
+      const recInput = await cpu('normalise rec', () => rgbToNchw(crop, 1, 112, 112, RECOGNITION_NORM.mean, RECOGNITION_NORM.std));
+      const out = await cpu('embed model', () => recognition.run({ [recognition.inputNames[0]]: new ort.Tensor('float32', recInput, [1, 3, 112, 112]) }));
+      embeddings.push(l2Normalise(out[recognition.outputNames[0]].data as Float32Array));
+    }
+    // The same JSON the route sends: 9 significant digits per float32.
+    await cpu('serialise', () => JSON.stringify({
+      faces: detections.map((d, i) => ({ box: d.box, score: d.score, landmarks: d.landmarks, embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))) })),
+    }));
+  }
+  await detection.release();
+  await recognition.release();
+  const n = set.photos.length;
+  return Object.fromEntries(STAGES.map((s) => [s, totals[s] / n])) as Record<Stage, number>;
+}
