@@ -9,7 +9,7 @@ import { type PhotoSet, smallPhotos, twelveMegapixelPhotos } from './photo-sets.
 import { STAGES, type Stage, stageBreakdown } from './stage-breakdown.js';
 
 /**
- * `npm run bench -- throughput [--seconds N]`: issue 7's benchmark.
+ * `npm run bench -- throughput [--seconds N] [--only-small|--only-12mp] [--node-args "..."]`: issue 7's benchmark.
  * - starts the real server as `npm start` does (node dist/server.js) on the shared scrfd_2.5g_mbf fp32 pack,
  *   with the defaults plus whatever LUMEN_FACE_* / UV_THREADPOOL_SIZE variables the bench itself was given;
  * - per photo set (the shared ~1 MP photos, then 12 MP upscales of the group photos): the bare model limit
@@ -73,9 +73,9 @@ function serverEnv(port: number): NodeJS.ProcessEnv {
   };
 }
 
-async function startServer(): Promise<{ child: ChildProcess; base: string }> {
+async function startServer(nodeArgs: string[]): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port), stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port), stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
@@ -159,9 +159,12 @@ export async function throughputBench(args: string[]): Promise<string[]> {
   const recognitionPath = join(pack, 'recognition.onnx');
 
   log('throughput: preparing photo sets');
-  const sets = [smallPhotos(), await twelveMegapixelPhotos()];
+  const only = args.includes('--only-12mp') ? ['12 MP'] : args.includes('--only-small') ? ['small'] : ['small', '12 MP'];
+  const sets = [smallPhotos(), await twelveMegapixelPhotos()].filter((set) => only.includes(set.name));
   log('throughput: starting the server');
-  const { child, base } = await startServer();
+  // e.g. --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server's main thread.
+  const n = args.indexOf('--node-args');
+  const { child, base } = await startServer(n >= 0 ? args[n + 1].split(' ').filter(Boolean) : []);
   const pid = child.pid!;
   const results: SetResult[] = [];
   let info: Record<string, unknown> = {};
