@@ -110,6 +110,7 @@ async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Pr
       device: config.device,
       workers: config.workers,
       intraOpThreads: config.intraOpThreads,
+      inferenceNice: config.inferenceNice,
       detSize: config.detSize,
       recInputSize,
     },

@@ -246,6 +246,8 @@ export const VARIABLES = {
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
   logLevel: v(['LUMEN_FACE_LOG_LEVEL'], oneOf(LOG_LEVELS), 'info', () => 'info' as (typeof LOG_LEVELS)[number],
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
+  inferenceNice: v(['LUMEN_FACE_INFERENCE_NICE'], int(0, 19, 'an integer from 0 to 19'), '10', () => 10,
+    'How much lower than the event loop the ONNX Runtime threads run (added to the nice value; 0 = same priority), so /healthz and request parsing get a core at once.'),
 } as const;
 
 type Vars = typeof VARIABLES;

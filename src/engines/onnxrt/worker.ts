@@ -13,11 +13,12 @@ const setup = workerData as WorkerSetup;
  * (Linux threads inherit their creator's nice value), run at a lower priority than the main thread, so
  * /healthz and request parsing get a core at once even when every core is busy with models.
  */
-const INFERENCE_NICE = 10;
-try {
-  os.setPriority(Math.min(19, os.getPriority() + INFERENCE_NICE)); // no pid: this thread only, on Linux
-} catch {
-  /* not permitted or not supported here: run at normal priority */
+if (setup.inferenceNice > 0) {
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + setup.inferenceNice)); // no pid: this thread only, on Linux
+  } catch {
+    /* not supported here: run at normal priority */
+  }
 }
 
 let providers = setup.providers as ort.InferenceSession.ExecutionProviderConfig[];
