@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './src/config.js';
+import { lowerBackgroundThreads } from './thread-priority.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
 
@@ -30,7 +31,14 @@ try {
 }
 
 app.faceBackend.loaded.then(
-  () => app.log.info('ready'),
+  () => {
+    app.log.info('ready');
+    // The warm-up started the pools; a few later passes catch threads started by the first requests.
+    const lower = () => lowerBackgroundThreads(config.inferenceNice);
+    lower();
+    const timer = setInterval(lower, 5000);
+    timer.unref();
+  },
   async () => {
     app.log.fatal('exiting: the model pack could not be loaded (the error is logged above)');
     await app.close().catch(() => undefined);
