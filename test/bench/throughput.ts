@@ -34,6 +34,7 @@ interface Served {
   healthz: number[];
   healthzErrors: number;
   rssMb: number[];
+  cpuSeconds: number;
 }
 
 interface SetResult {
@@ -95,6 +96,12 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU seconds (user + system, all threads) the process has used; Linux counts them in 1/100 s ticks. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -118,10 +125,11 @@ function startProbe(base: string) {
 
 async function serve(base: string, pid: number, set: PhotoSet, seconds: number): Promise<Served> {
   const blobs = set.photos.map((p) => new Blob([p.bytes as BlobPart], { type: 'image/jpeg' }));
-  const served: Served = { images: 0, seconds: 0, errors: 0, latencies: [], timings: {}, healthz: [], healthzErrors: 0, rssMb: [] };
+  const served: Served = { images: 0, seconds: 0, errors: 0, latencies: [], timings: {}, healthz: [], healthzErrors: 0, rssMb: [], cpuSeconds: 0 };
   for (const s of TIMING_STAGES) served.timings[s] = [];
   const probe = startProbe(base);
   const rss = setInterval(() => served.rssMb.push(rssMb(pid)), 500);
+  const cpuBefore = cpuSeconds(pid);
   const start = performance.now();
   let next = 0;
   const client = async () => {
@@ -143,6 +151,7 @@ async function serve(base: string, pid: number, set: PhotoSet, seconds: number):
   };
   await Promise.all(Array.from({ length: CLIENTS }, client));
   served.seconds = (performance.now() - start) / 1000;
+  served.cpuSeconds = cpuSeconds(pid) - cpuBefore;
   clearInterval(rss);
   const probed = await probe.stop();
   served.healthz = probed.times;
@@ -236,6 +245,23 @@ function report(results: SetResult[], info: Record<string, unknown>, seconds: nu
   for (const r of results) {
     const total = STAGES.reduce((a, s) => a + r.breakdown[s], 0);
     out.push(`| ${r.set} (first ${r.breakdownPhotos}) | ${STAGES.map((s) => f1(r.breakdown[s])).join(' | ')} | ${f1(total)} |`);
+  }
+  out.push('');
+  out.push('CPU efficiency, which a busy shared machine distorts far less than img/s: the model CPU per image (detect model + embed model above)');
+  out.push('divided by the CPU the server process used per image served. On an idle machine whose cores are saturated, it approximates the ratio.');
+  out.push('');
+  for (const r of results) {
+    const served = (r.served.cpuSeconds * 1000) / r.served.images;
+    const model = r.breakdown['detect model'] + r.breakdown['embed model'];
+    out.push(`- ${r.set}: server ${f1(served)} CPU ms per image served, models ${f1(model)} ms: **${(model / served).toFixed(2)}**`);
+  }
+  out.push('');
+  out.push('Server RSS (MB) by tenth of each loaded run, maximum of the samples in that tenth (a plateau shows as flat late tenths):');
+  out.push('');
+  for (const r of results) {
+    const rss = r.served.rssMb;
+    const tenths = Array.from({ length: 10 }, (_, k) => rss.slice(Math.floor((k * rss.length) / 10), Math.floor(((k + 1) * rss.length) / 10)));
+    out.push(`- ${r.set}: ${tenths.map((t) => (t.length ? Math.max(...t).toFixed(0) : '-')).join(' ')}`);
   }
   return out;
 }
