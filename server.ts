@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { explainStartupError } from './cli/explain.js';
 import { loggerOptions } from './cli/logger.js';
 import { type Config, ConfigError, loadConfig } from './src/config.js';
+import { lowerBackgroundThreads } from './src/thread-priority.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
 
@@ -45,7 +46,14 @@ try {
 }
 
 app.faceBackend.loaded.then(
-  () => app.log.info('ready'),
+  () => {
+    app.log.info('ready');
+    // The warm-up started the pools; a few later passes catch threads started by the first requests.
+    const lower = () => lowerBackgroundThreads(config.inferenceNice);
+    lower();
+    const timer = setInterval(lower, 5000);
+    timer.unref();
+  },
   async (err: unknown) => {
     process.stderr.write(explainStartupError(err, config));
     app.log.fatal('exiting: the model pack could not be loaded (see the message on stderr)');

@@ -131,6 +131,7 @@ export async function createEngine(config: Config, pack: ResolvedPack, log: Logg
       device: config.device,
       workers: config.workers,
       intraOpThreads: config.intraOpThreads,
+      inferenceNice: config.inferenceNice,
       detSize: config.detSize,
       recInputSize,
     },

@@ -256,7 +256,18 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export type Extra = z.output<typeof extraSchema>;
 
 const cpuCount = () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-const defaultWorkers = () => Math.max(1, Math.floor(cpuCount() / 2));
+
+/**
+ * Thread topology, measured with `npm run bench -- throughput` (README, Performance): one single-threaded
+ * session pair per core beats one pair with as many intra-op threads, because a request's work is a chain
+ * of small runs (one detection, a few recognitions) that parallelise poorly inside one run, and a worker
+ * that is busy with its JavaScript share leaves its core to another worker instead of idling it.
+ * Beyond 4 workers each extra pair costs memory (a session pair per worker) for little gain, so larger
+ * machines give the remaining cores to intra-op threads.
+ */
+const MAX_DEFAULT_WORKERS = 4;
+const defaultWorkers = (cpus: number) => Math.max(1, Math.min(cpus, MAX_DEFAULT_WORKERS));
+const defaultIntraOpThreads = (cpus: number, workers: number) => Math.max(1, Math.floor(cpus / workers));
 
 interface Variable<T> {
   /** Names read, first wins; aliases come after the primary name. */
@@ -280,8 +291,7 @@ const v = <T>(
 export const VARIABLES = {
   runtime: v(['LUMEN_FACE_RUNTIME', 'LUMEN_FACE_BACKEND'], oneOf(RUNTIMES), 'onnxrt', () => 'onnxrt' as Runtime,
     'Inference runtime: `onnxrt` (ONNX Runtime) or `rknn` (Rockchip NPU). `LUMEN_FACE_BACKEND` is an alias.'),
-  device: v(['LUMEN_FACE_DEVICE'], device, 'cpu (rknpu when the runtime is rknn)',
-    (env) => ((env.LUMEN_FACE_RUNTIME ?? env.LUMEN_FACE_BACKEND)?.trim().toLowerCase() === 'rknn' ? 'rknpu' : 'cpu'),
+  device: v(['LUMEN_FACE_DEVICE'], device, 'cpu (rknpu when the runtime is rknn)', () => 'cpu' /* see deriveDefaults */,
     'Device hint: `cpu`, `cuda`, `cuda:N` (onnxrt) or `rknpu`, `rknpuN` (rknn).'),
   modelName: v(['LUMEN_FACE_MODEL_NAME'], packName, 'scrfd_10g_iresnet50',
     () => 'scrfd_10g_iresnet50', 'Model pack name.'),
@@ -322,10 +332,10 @@ export const VARIABLES = {
   maxBoxes: v(['LUMEN_FACE_MAX_BOXES'], int(1, 10000), '256', () => 256, 'Most boxes accepted in one /v1/embed request.'),
   maxInflight: v(['LUMEN_FACE_MAX_INFLIGHT'], int(1, 100000), '32', () => 32,
     'Most image requests handled at once; more get 503 with Retry-After, which bounds memory under a flood.'),
-  workers: v(['LUMEN_FACE_WORKERS'], int(1, 256), 'half the CPUs, at least 1', defaultWorkers,
+  workers: v(['LUMEN_FACE_WORKERS'], int(1, 256), 'the CPUs, at most 4', () => 1 /* see deriveDefaults */,
     'ONNX Runtime worker threads, each holding its own pair of sessions.'),
   intraOpThreads: v(['LUMEN_FACE_INTRA_OP_THREADS'], int(1, 256), 'CPUs / workers, at least 1',
-    () => Math.max(1, Math.floor(cpuCount() / defaultWorkers())),
+    () => 1 /* see deriveDefaults */,
     'ONNX Runtime intra-op threads per session.'),
   rknnLibrary: v(['LUMEN_FACE_RKNN_LIBRARY'], nonEmpty('a path to librknnrt.so'), 'librknnrt.so (default search path)',
     () => 'librknnrt.so', 'Path of Rockchip\'s `librknnrt.so`, loaded on first use of the rknn runtime.'),
@@ -356,6 +366,8 @@ export const VARIABLES = {
     'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
   allowedHosts: v(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, 'unset (any Host)', () => undefined as string[] | undefined,
     'Comma-separated host names (no port) the `Host` header must name; any other gets 421. `/healthz` and `/readyz` answer any Host.'),
+  inferenceNice: v(['LUMEN_FACE_INFERENCE_NICE'], int(0, 19, 'an integer from 0 to 19'), '10', () => 10,
+    'How much lower than the event loop the ONNX Runtime threads run (added to the nice value; 0 = same priority), so /healthz and request parsing get a core at once.'),
 } as const;
 
 type Vars = typeof VARIABLES;
@@ -375,15 +387,18 @@ const SECRETS = ['LUMEN_FACE_API_KEYS'];
 const truncated = (value: string) => (value.length > 200 ? `${value.slice(0, 200)}...` : value);
 const shown = (value: string) => JSON.stringify(truncated(value));
 
-export function loadConfig(env: Env = process.env): Config {
+/** `cpus` is for tests; it defaults to the CPUs this process may use. */
+export function loadConfig(env: Env = process.env, cpus = cpuCount()): Config {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
+  const given = new Set<keyof Config>();
   for (const [key, variable] of Object.entries(VARIABLES) as [keyof Config, Variable<unknown>][]) {
     const present = variable.names.filter((n) => env[n] !== undefined && env[n] !== '');
     if (present.length === 0) {
       out[key] = variable.fallback(env);
       continue;
     }
+    given.add(key);
     const values = present.map((name) => {
       const raw = env[name] as string;
       const result = variable.schema.safeParse(raw);
@@ -401,10 +416,19 @@ export function loadConfig(env: Env = process.env): Config {
     }
     out[key] = first.value;
   }
-  const config = out as Config;
-  if (problems.length === 0) problems.push(...crossCheck(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = deriveDefaults(out as Config, given, cpus);
+  problems.push(...crossCheck(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Defaults that depend on other variables, computed from the parsed values (not from raw text or other defaults). */
+function deriveDefaults(c: Config, given: ReadonlySet<keyof Config>, cpus: number): Config {
+  const device = given.has('device') ? c.device : c.runtime === 'rknn' ? 'rknpu' : 'cpu';
+  const workers = given.has('workers') ? c.workers : defaultWorkers(cpus);
+  const intraOpThreads = given.has('intraOpThreads') ? c.intraOpThreads : defaultIntraOpThreads(cpus, workers);
+  return { ...c, device, workers, intraOpThreads };
 }
 
 function crossCheck(c: Config): string[] {

@@ -39,8 +39,32 @@ t.test('defaults', async (t) => {
   t.equal(c.logLevel, 'info');
   t.equal(c.rknnLibrary, 'librknnrt.so');
   const cpus = os.availableParallelism();
-  t.equal(c.workers, Math.max(1, Math.floor(cpus / 2)));
+  t.equal(c.workers, Math.min(cpus, 4));
   t.equal(c.intraOpThreads, Math.max(1, Math.floor(cpus / c.workers)));
+});
+
+t.test('thread defaults follow the core count and the parsed worker count', async (t) => {
+  const threads = (env: Record<string, string>, cpus: number) => {
+    const c = loadConfig(env, cpus);
+    return [c.workers, c.intraOpThreads];
+  };
+  t.same(threads({}, 1), [1, 1]);
+  t.same(threads({}, 2), [2, 1], 'one single-threaded worker per core on small machines');
+  t.same(threads({}, 16), [4, 4], 'at most 4 workers; the other cores go to intra-op threads');
+  t.same(threads({ LUMEN_FACE_WORKERS: '1' }, 16), [1, 16], 'intra-op threads from the workers given, not the default');
+  t.same(threads({ LUMEN_FACE_WORKERS: ' 3 ' }, 16), [3, 5]);
+  t.same(threads({ LUMEN_FACE_WORKERS: '32' }, 16), [32, 1]);
+  t.same(threads({ LUMEN_FACE_INTRA_OP_THREADS: '3' }, 16), [4, 3], 'a given intra-op count is kept');
+  t.equal(loadConfig({}).inferenceNice, 10);
+  t.equal(loadConfig({ LUMEN_FACE_INFERENCE_NICE: '0' }).inferenceNice, 0);
+  t.match(problemsOf({ LUMEN_FACE_INFERENCE_NICE: '20' })[0], /LUMEN_FACE_INFERENCE_NICE="20" is invalid: expected an integer from 0 to 19/);
+});
+
+t.test('the device default follows the parsed runtime', async (t) => {
+  t.equal(loadConfig({ LUMEN_FACE_RUNTIME: ' RKNN ' }).device, 'rknpu');
+  t.equal(loadConfig({ LUMEN_FACE_RUNTIME: '', LUMEN_FACE_BACKEND: 'rknn' }).device, 'rknpu', 'an empty variable is unset, so the alias decides');
+  t.equal(loadConfig({ LUMEN_FACE_BACKEND: 'onnxrt' }).device, 'cpu');
+  t.equal(loadConfig({ LUMEN_FACE_RUNTIME: 'rknn', LUMEN_FACE_DEVICE: 'rknpu1' }).device, 'rknpu1', 'a given device is kept');
 });
 
 t.test('valid values', async (t) => {

@@ -16,6 +16,8 @@
  * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
  *          the crops (issue 7); not part of `all`.
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
+ * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
+ *             `npm run bench -- throughput [--seconds 120]`.
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -39,6 +41,7 @@ import { decodeShareBench } from './decode-share.js';
 import { embedMemoryBench } from './embed-memory.js';
 import { qualityDistBench } from './quality-dist.js';
 import { saturationBench } from './saturation.js';
+import { throughputBench } from './throughput.js';
 
 const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'] as const;
 const PRECISIONS = ['fp32', 'fp16'] as const;
@@ -160,9 +163,13 @@ async function latency(config: string, backend: FaceBackend, single: Buffer, big
 }
 
 async function main() {
+  if (process.argv[2] === 'throughput') {
+    process.stdout.write(`${(await throughputBench(process.argv.slice(3))).join('\n')}\n`);
+    return;
+  }
   const arg = (process.argv[2] ?? 'all') as Section;
   if (!SECTIONS.includes(arg) || process.argv.length > 3) {
-    process.stderr.write(`usage: node dist/test/bench/run.js [${SECTIONS.join('|')}]\n`);
+    process.stderr.write(`usage: node dist/test/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
     process.exit(2);
   }
   const doQuality = arg === 'quality' || arg === 'all';

@@ -11,6 +11,8 @@ export interface OnnxEngineOptions {
   device: string;
   workers: number;
   intraOpThreads: number;
+  /** Added to the nice value of each worker thread (and the intra-op threads it starts); 0 keeps it. */
+  inferenceNice?: number;
   /** Letterbox side used for the warm-up run. */
   detSize: number;
   recInputSize?: { height?: number; width?: number };
@@ -33,6 +35,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     recognitionPath: opts.recognitionPath,
     providers: providersFor(opts.device),
     intraOpThreads: opts.intraOpThreads,
+    inferenceNice: opts.inferenceNice ?? 0,
   };
   const pool = new Piscina<WorkerTask, unknown>({
     filename: new URL('./worker.js', import.meta.url).href,
@@ -99,6 +102,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     details: {
       workers: opts.workers,
       intraOpThreads: opts.intraOpThreads,
+      inferenceNice: opts.inferenceNice ?? 0,
       providerFallback: description.providerFallback ?? null,
       detectionIO: description.detection,
       recognitionIO: description.recognition,

@@ -6,6 +6,8 @@ export interface WorkerSetup {
   /** Execution providers to try in order, e.g. [{name: 'cuda', deviceId: 0}, 'cpu']. */
   providers: ({ name: string; deviceId?: number } | string)[];
   intraOpThreads: number;
+  /** Added to the worker thread's nice value before its sessions start their threads. */
+  inferenceNice: number;
 }
 
 export type WorkerTask =

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { PackedOutputs, TensorShape, WorkerDescription, WorkerSetup, WorkerTask } from './protocol.js';
@@ -8,6 +9,19 @@ import { rgbToNchw } from '../tensor-layout.js';
 /** Runs inside a worker thread: the sessions live here so inference never blocks the event loop. */
 
 const setup = workerData as WorkerSetup;
+
+/**
+ * Inference yields to the event loop: this thread, and the intra-op threads ONNX Runtime starts from it
+ * (Linux threads inherit their creator's nice value), run at a lower priority than the main thread, so
+ * /healthz and request parsing get a core at once even when every core is busy with models.
+ */
+if (setup.inferenceNice > 0) {
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + setup.inferenceNice)); // no pid: this thread only, on Linux
+  } catch {
+    /* not supported here: run at normal priority */
+  }
+}
 
 let providers = setup.providers as ort.InferenceSession.ExecutionProviderConfig[];
 let providerFallback: string | undefined;
@@ -31,6 +45,9 @@ async function createSessionWith(path: string, executionProviders: ort.Inference
     intraOpNumThreads: setup.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads would otherwise spin for a while after every run, taking the core the
+    // event loop, sharp or another worker needs; runs are back to back, so waking them costs little.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     // Fixed-shape SCRFD exports log harmless VerifyOutputSizes warnings on every run.
     logSeverityLevel: 3,
   });

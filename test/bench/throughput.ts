@@ -1,0 +1,267 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { MODELS_DIR, REPO_ROOT, percentile } from '../helpers/fixtures.js';
+import { bareLimit, bareModels, detectorInputs } from './bare-limit.js';
+import { type PhotoSet, smallPhotos, twelveMegapixelPhotos } from './photo-sets.js';
+import { STAGES, type Stage, stageBreakdown } from './stage-breakdown.js';
+
+/**
+ * `npm run bench -- throughput [--seconds N] [--only-small|--only-12mp] [--node-args "..."]`: issue 7's benchmark.
+ * - starts the real server as `npm start` does (node dist/server.js) on the shared scrfd_2.5g_mbf fp32 pack,
+ *   with the defaults plus whatever LUMEN_FACE_* / UV_THREADPOOL_SIZE variables the bench itself was given;
+ * - per photo set (the shared ~1 MP photos, then 12 MP upscales of the group photos): the bare model limit
+ *   (server idle), a per-stage CPU breakdown (server idle), then N seconds (default 25; 120 for the RSS
+ *   plateau run) of 4 concurrent clients on /v1/faces while a separate process probes /healthz every 50 ms.
+ */
+
+const MODEL = 'scrfd_2.5g_mbf';
+const PRECISION = 'fp32';
+const CLIENTS = 4;
+const DET_SIZE = 640;
+const BARE_SECONDS = 8;
+const BREAKDOWN_PHOTOS = 30;
+const TIMING_STAGES = ['decode', 'detect', 'align', 'embed'] as const;
+
+interface Served {
+  images: number;
+  seconds: number;
+  errors: number;
+  latencies: number[];
+  timings: Record<string, number[]>;
+  healthz: number[];
+  healthzErrors: number;
+  rssMb: number[];
+  cpuSeconds: number;
+}
+
+interface SetResult {
+  set: string;
+  photos: number;
+  facesPerPhoto: number;
+  bare: number;
+  served: Served;
+  breakdown: Record<Stage, number>;
+  breakdownPhotos: number;
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+function serverEnv(port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  // Tuning variables given to the bench pass through, so a run can compare a setting against the defaults.
+  for (const [k, val] of Object.entries(process.env)) if (k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE') env[k] = val;
+  return {
+    ...env,
+    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+    LUMEN_FACE_MODEL_NAME: MODEL,
+    LUMEN_FACE_PRECISION: PRECISION,
+    LUMEN_FACE_OFFLINE: '1',
+    LUMEN_FACE_PORT: String(port),
+    LUMEN_FACE_HOST: '127.0.0.1',
+  };
+}
+
+async function startServer(nodeArgs: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port), stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return { child, base };
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  child.kill('SIGTERM');
+  throw new Error('the server did not become ready within 60 s');
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system, all threads) the process has used; Linux counts them in 1/100 s ticks. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function postFaces(base: string, blob: Blob, name: string) {
+  const form = new FormData();
+  form.append('image', blob, name);
+  const res = await fetch(`${base}/v1/faces`, { method: 'POST', body: form });
+  const body = (await res.json()) as { faces?: unknown[] };
+  return { ok: res.status === 200, faces: body.faces?.length ?? 0, timing: res.headers.get('server-timing') ?? '' };
+}
+
+function startProbe(base: string) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'bench', 'healthz-probe.js'), base], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<{ times: number[]; errors: number }>((resolve) => child.on('close', () => resolve(JSON.parse(out || '{"times":[],"errors":-1}'))));
+  return { stop: () => (child.stdin.end(), done) };
+}
+
+async function serve(base: string, pid: number, set: PhotoSet, seconds: number): Promise<Served> {
+  const blobs = set.photos.map((p) => new Blob([p.bytes as BlobPart], { type: 'image/jpeg' }));
+  const served: Served = { images: 0, seconds: 0, errors: 0, latencies: [], timings: {}, healthz: [], healthzErrors: 0, rssMb: [], cpuSeconds: 0 };
+  for (const s of TIMING_STAGES) served.timings[s] = [];
+  const probe = startProbe(base);
+  const rss = setInterval(() => served.rssMb.push(rssMb(pid)), 500);
+  const cpuBefore = cpuSeconds(pid);
+  const start = performance.now();
+  let next = 0;
+  const client = async () => {
+    while (performance.now() - start < seconds * 1000) {
+      const i = next++ % set.photos.length;
+      const sent = performance.now();
+      try {
+        const r = await postFaces(base, blobs[i], set.photos[i].name);
+        if (!r.ok) served.errors++;
+        else {
+          served.images++;
+          served.latencies.push(performance.now() - sent);
+          for (const m of r.timing.matchAll(/(\w+);dur=([\d.]+)/g)) served.timings[m[1]]?.push(Number(m[2]));
+        }
+      } catch {
+        served.errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  served.seconds = (performance.now() - start) / 1000;
+  served.cpuSeconds = cpuSeconds(pid) - cpuBefore;
+  clearInterval(rss);
+  const probed = await probe.stop();
+  served.healthz = probed.times;
+  served.healthzErrors = probed.errors;
+  return served;
+}
+
+export async function throughputBench(args: string[]): Promise<string[]> {
+  const i = args.indexOf('--seconds');
+  const seconds = i >= 0 ? Number(args[i + 1]) : 25;
+  if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, received ${String(args[i + 1])}`);
+  const pack = join(MODELS_DIR, MODEL, 'onnxrt', PRECISION);
+  const detectionPath = join(pack, 'detection.onnx');
+  const recognitionPath = join(pack, 'recognition.onnx');
+
+  log('throughput: preparing photo sets');
+  const only = args.includes('--only-12mp') ? ['12 MP'] : args.includes('--only-small') ? ['small'] : ['small', '12 MP'];
+  const sets = [smallPhotos(), await twelveMegapixelPhotos()].filter((set) => only.includes(set.name));
+  log('throughput: starting the server');
+  // e.g. --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server's main thread.
+  const n = args.indexOf('--node-args');
+  const { child, base } = await startServer(n >= 0 ? args[n + 1].split(' ').filter(Boolean) : []);
+  const pid = child.pid!;
+  const results: SetResult[] = [];
+  let info: Record<string, unknown> = {};
+  try {
+    info = (await (await fetch(`${base}/v1/info`)).json()) as Record<string, unknown>;
+    const models = await bareModels(detectionPath, recognitionPath);
+    for (const set of sets) {
+      log(`throughput: ${set.name}: one pass to count faces`);
+      const faces: number[] = [];
+      for (const p of set.photos) {
+        const r = await postFaces(base, new Blob([p.bytes as BlobPart], { type: 'image/jpeg' }), p.name);
+        if (!r.ok) throw new Error(`${p.name}: /v1/faces failed`);
+        faces.push(r.faces);
+      }
+      log(`throughput: ${set.name}: bare model limit (server idle)`);
+      const bare = await bareLimit(models, await detectorInputs(set, DET_SIZE), faces, BARE_SECONDS);
+      log(`throughput: ${set.name}: per-stage CPU (server idle)`);
+      const sample = { name: set.name, photos: set.photos.slice(0, BREAKDOWN_PHOTOS) };
+      const breakdown = await stageBreakdown(detectionPath, recognitionPath, sample, DET_SIZE);
+      log(`throughput: ${set.name}: ${CLIENTS} clients for ${seconds} s`);
+      const served = await serve(base, pid, set, seconds);
+      results.push({
+        set: set.name, photos: set.photos.length, facesPerPhoto: faces.reduce((a, b) => a + b, 0) / faces.length,
+        bare, served, breakdown, breakdownPhotos: sample.photos.length,
+      });
+    }
+    await models.detection.release();
+    await models.recognition.release();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+  }
+  return report(results, info, seconds);
+}
+
+const f1 = (x: number) => x.toFixed(1);
+
+function report(results: SetResult[], info: Record<string, unknown>, seconds: number): string[] {
+  const engine = (info.engine ?? {}) as Record<string, unknown>;
+  const out = [
+    `## Throughput: ${MODEL} ${PRECISION}, ${CLIENTS} concurrent clients on /v1/faces for ${seconds} s per set, /healthz probed every 50 ms from a separate process`,
+    '',
+    `node ${process.versions.node}, ${os.availableParallelism()} CPUs, server: workers ${String(engine.workers)}, intra-op threads ${String(engine.intraOpThreads)}` +
+      `${Object.keys(process.env).filter((k) => k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE').map((k) => `, ${k}=${process.env[k]}`).join('')}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    '',
+    '| photos | faces/photo | served img/s | bare limit img/s | ratio | latency p50 / p99 ms | /healthz p50 / p99 / max ms | errors | RSS start / max / end MB |',
+    '|:--|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of results) {
+    const s = r.served;
+    const rate = s.images / s.seconds;
+    const h = [...s.healthz].sort((a, b) => a - b);
+    const rss = s.rssMb;
+    out.push(`| ${r.set} (${r.photos}) | ${r.facesPerPhoto.toFixed(2)} | ${f1(rate)} | ${f1(r.bare)} | **${(rate / r.bare).toFixed(2)}** | ` +
+      `${f1(percentile(s.latencies, 50))} / ${f1(percentile(s.latencies, 99))} | ${f1(percentile(h, 50))} / ${f1(percentile(h, 99))} / ${f1(h[h.length - 1] ?? NaN)} (${h.length}) | ` +
+      `${s.errors + (s.healthzErrors > 0 ? s.healthzErrors : 0)} | ${f1(rss[0])} / ${f1(Math.max(...rss))} / ${f1(rss[rss.length - 1])} |`);
+  }
+  out.push('');
+  out.push('Server-Timing medians while saturated (wall ms per request, includes waiting for a worker):');
+  out.push('');
+  out.push(`| photos | ${TIMING_STAGES.join(' | ')} |`);
+  out.push(`|:--|${TIMING_STAGES.map(() => '--:').join('|')}|`);
+  for (const r of results) out.push(`| ${r.set} | ${TIMING_STAGES.map((s) => f1(percentile(r.served.timings[s], 50))).join(' | ')} |`);
+  out.push('');
+  out.push('CPU ms per image by stage (process CPU time, stages run one after another on the idle machine; model runs on 1 intra-op thread):');
+  out.push('');
+  out.push(`| photos | ${STAGES.join(' | ')} | total |`);
+  out.push(`|:--|${STAGES.map(() => '--:').join('|')}|--:|`);
+  for (const r of results) {
+    const total = STAGES.reduce((a, s) => a + r.breakdown[s], 0);
+    out.push(`| ${r.set} (first ${r.breakdownPhotos}) | ${STAGES.map((s) => f1(r.breakdown[s])).join(' | ')} | ${f1(total)} |`);
+  }
+  out.push('');
+  out.push('CPU efficiency, which a busy shared machine distorts far less than img/s: the model CPU per image (detect model + embed model above)');
+  out.push('divided by the CPU the server process used per image served. On an idle machine whose cores are saturated, it approximates the ratio.');
+  out.push('');
+  for (const r of results) {
+    const served = (r.served.cpuSeconds * 1000) / r.served.images;
+    const model = r.breakdown['detect model'] + r.breakdown['embed model'];
+    out.push(`- ${r.set}: server ${f1(served)} CPU ms per image served, models ${f1(model)} ms: **${(model / served).toFixed(2)}**`);
+  }
+  out.push('');
+  out.push('Server RSS (MB) by tenth of each loaded run, maximum of the samples in that tenth (a plateau shows as flat late tenths):');
+  out.push('');
+  for (const r of results) {
+    const rss = r.served.rssMb;
+    const tenths = Array.from({ length: 10 }, (_, k) => rss.slice(Math.floor((k * rss.length) / 10), Math.floor(((k + 1) * rss.length) / 10)));
+    out.push(`- ${r.set}: ${tenths.map((t) => (t.length ? Math.max(...t).toFixed(0) : '-')).join(' ')}`);
+  }
+  return out;
+}
