@@ -177,8 +177,8 @@ const keyList = (entries: string[], where: string, ctx: z.RefinementCtx) => {
   const bad = keys.findIndex((k) => !API_KEY_PATTERN.test(k));
   if (keys.length === 0 || bad >= 0) {
     // Never echo a key: name only the position of the bad one.
-    const received = keys.length === 0 ? 'no key' : `a bad key at ${where} ${bad + 1}`;
-    ctx.addIssue({ code: 'custom', message: `${API_KEYS_EXPECTED}; received ${received}` });
+    const problem = keys.length === 0 ? 'there is no key' : `the key at ${where} ${bad + 1} is not`;
+    ctx.addIssue({ code: 'custom', message: `${API_KEYS_EXPECTED}, but ${problem}` });
     return z.NEVER;
   }
   return keys;
@@ -212,7 +212,7 @@ const origins = z.string().transform((s, ctx) => {
       /* reported below */
     }
     if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || origin.endsWith('/')) {
-      ctx.addIssue({ code: 'custom', message: `\`*\` or comma-separated origins such as https://photos.example.com; received ${JSON.stringify(origin)}` });
+      ctx.addIssue({ code: 'custom', message: `\`*\` or comma-separated origins such as https://photos.example.com, but ${JSON.stringify(origin)} is not one` });
       return z.NEVER;
     }
     out.push(url.origin);
@@ -232,7 +232,7 @@ const hostNames = z.string().transform((s, ctx) => {
     if (ipv6 && entry.includes(':')) out.push(`[${ipv6[1]}]`);
     else if (HOST_NAME.test(entry)) out.push(entry.replace(/\.$/, ''));
     else {
-      ctx.addIssue({ code: 'custom', message: `comma-separated host names without port, such as localhost,photos.lan; received ${JSON.stringify(entry)}` });
+      ctx.addIssue({ code: 'custom', message: `comma-separated host names without port, such as localhost,photos.lan, but ${JSON.stringify(entry)} is not one` });
       return z.NEVER;
     }
   }

@@ -26,13 +26,13 @@ t.test('landmarks travel with their box, as a copy', async (t) => {
 });
 
 t.test('each bad box is named by its index', async (t) => {
-  rejection(t, () => normaliseBoxes([[0, 0, 10, 10], [0, 0, 10]], 100, 100, 8), /^box 1 must be \[x1, y1, x2, y2\]/);
-  rejection(t, () => normaliseBoxes([[0, 0, 10, Number.NaN]], 100, 100, 8), /^box 0 must be/);
-  rejection(t, () => normaliseBoxes([{ box: '0,0,10,10' }], 100, 100, 8), /^box 0 must be/);
-  rejection(t, () => normaliseBoxes([null], 100, 100, 8), /^box 0 must be/);
-  rejection(t, () => normaliseBoxes([[10, 10, 5, 20]], 100, 100, 8), /^box 0 \[10,10,5,20\] must have x2 > x1 and y2 > y1/);
-  rejection(t, () => normaliseBoxes([[150, 150, 160, 160]], 100, 100, 8), /lies outside the 100x100 image/);
-  rejection(t, () => normaliseBoxes([{ box: [0, 0, 10, 10], landmarks: [[1, 2]] }], 100, 100, 8), /^box 0 landmarks must be five \[x, y\] points/);
+  rejection(t, () => normaliseBoxes([[0, 0, 10, 10], [0, 0, 10]], 100, 100, 8), /^box 1 is invalid: expected \[x1, y1, x2, y2\] \(4 finite numbers\) or \{"box": \[x1, y1, x2, y2\]\}; received \[0,0,10\]$/);
+  rejection(t, () => normaliseBoxes([[0, 0, 10, Number.NaN]], 100, 100, 8), /^box 0 is invalid: expected \[x1, y1, x2, y2\]/);
+  rejection(t, () => normaliseBoxes([{ box: '0,0,10,10' }], 100, 100, 8), /^box 0 is invalid: expected \[x1, y1, x2, y2\]/);
+  rejection(t, () => normaliseBoxes([null], 100, 100, 8), /^box 0 is invalid: expected \[x1, y1, x2, y2\]/);
+  rejection(t, () => normaliseBoxes([[10, 10, 5, 20]], 100, 100, 8), /^box 0 is invalid: expected x2 > x1 and y2 > y1; received \[10,10,5,20\]$/);
+  rejection(t, () => normaliseBoxes([[150, 150, 160, 160]], 100, 100, 8), /^box 0 is invalid: expected a box overlapping the 100x100 image; received \[150,150,160,160\]$/);
+  rejection(t, () => normaliseBoxes([{ box: [0, 0, 10, 10], landmarks: [[1, 2]] }], 100, 100, 8), /^box 0 landmarks is invalid: expected five \[x, y\] points/);
 });
 
 t.test('the box count is bounded before any box is read', async (t) => {
@@ -41,6 +41,6 @@ t.test('the box count is bounded before any box is read', async (t) => {
 
 t.test('the boxes field is a JSON array', async (t) => {
   t.same(parseBoxesJson('[[10,10,120,140]]'), [[10, 10, 120, 140]]);
-  rejection(t, () => parseBoxesJson('[[10,10'), /^boxes must be JSON such as \[\[10,10,120,140\]\]/);
-  rejection(t, () => parseBoxesJson('{"box":[1,2,3,4]}'), /^boxes must be a JSON array of boxes, received \{"box":\[1,2,3,4\]\}/);
+  rejection(t, () => parseBoxesJson('[[10,10'), /^boxes is invalid: expected JSON such as \[\[10,10,120,140\]\] \(.*\); received "\[\[10,10"$/);
+  rejection(t, () => parseBoxesJson('{"box":[1,2,3,4]}'), /^boxes is invalid: expected a JSON array of boxes; received \{"box":\[1,2,3,4\]\}$/);
 });
