@@ -45,13 +45,13 @@ t.test('degenerate landmarks are a 400 that says why', async (t) => {
 t.test('deeply nested boxes are a 400 with a short preview', async (t) => {
   const depth = 20_000;
   const arrays = await withBoxes(photo, '['.repeat(depth) + ']'.repeat(depth));
-  expectInvalidBoxes(t, arrays, /^box 0 must be \[x1, y1, x2, y2\] .*; received \[\[\[\[\.\.\.\]\]\]\]$/);
+  expectInvalidBoxes(t, arrays, /^box 0 is invalid: expected \[x1, y1, x2, y2\] .*; received \[\[\[\[\.\.\.\]\]\]\]$/);
   const objects = await withBoxes(photo, `[${'{"box":'.repeat(depth)}1${'}'.repeat(depth)}]`);
-  expectInvalidBoxes(t, objects, /^box 0 must be /);
+  expectInvalidBoxes(t, objects, /^box 0 is invalid: expected /);
   const inLandmarks = await withBoxes(photo, `[{"box":[10,10,120,140],"landmarks":${'['.repeat(depth)}${']'.repeat(depth)}}]`);
-  expectInvalidBoxes(t, inLandmarks, /^box 0 landmarks must be five/);
+  expectInvalidBoxes(t, inLandmarks, /^box 0 landmarks is invalid: expected five/);
   const notArray = await withBoxes(photo, `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`);
-  expectInvalidBoxes(t, notArray, /^boxes must be a JSON array of boxes, received \{"a":\[\[\[\.\.\.\]\]\]\}$/);
+  expectInvalidBoxes(t, notArray, /^boxes is invalid: expected a JSON array of boxes; received \{"a":\[\[\[\.\.\.\]\]\]\}$/);
   for (const res of [arrays, objects, inLandmarks, notArray]) t.ok(res.body.length < 400, `a short message (${res.body.length} bytes)`);
   t.equal((await post('/v1/embed', [imagePart(photo)])).statusCode, 200, 'the server keeps serving');
 });
