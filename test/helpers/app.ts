@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.js';
 import type { FaceBackend } from '../../src/backend.js';
 import { loadConfig } from '../../src/config.js';
@@ -57,3 +58,9 @@ export async function multipart(parts: Part[]): Promise<{ payload: Buffer; heade
 }
 
 export const imagePart = (bytes: Uint8Array, filename = 'photo.jpg', type = 'image/jpeg'): Part => ({ name: 'image', value: bytes, filename, type });
+
+/** POST a multipart body of `parts` to `url` through app.inject. */
+export async function postParts(app: { inject: FastifyInstance['inject'] }, url: string, parts: Part[]) {
+  const { payload, headers } = await multipart(parts);
+  return app.inject({ method: 'POST', url, payload, headers });
+}

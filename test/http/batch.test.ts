@@ -2,8 +2,8 @@ import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import type { FaceBackend } from '../../src/backend.js';
 import { backendFor, readFace } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp, type Part } from '../helpers/app.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { imagePart, multipart, testApp, type Part, postParts } from '../helpers/app.js';
+import { expectError } from '../helpers/asserts.js';
 
 /** Issue 11 §2: many photos per request, in order, one bad photo failing only itself, within the in-flight bound. */
 
@@ -31,18 +31,8 @@ const couple = readFace('groups/couple.jpg');
 const jolie = readFace('identities/Angelina_Jolie/01.jpg');
 const coffee = readFace('noface/coffee.png');
 
-async function postTo(app: Awaited<ReturnType<typeof testApp>>, url: string, parts: Part[]) {
-  const { payload, headers } = await multipart(parts);
-  return app.inject({ method: 'POST', url, payload, headers });
-}
+const postTo = postParts;
 
-function expectError(t: Asserts, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
-  t.equal(res.statusCode, status, `status ${status}`);
-  const body = res.json() as Record<string, unknown>;
-  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
-  t.equal(body.code, code);
-  t.match(body.message, message);
-}
 
 t.test('one entry per image, in order; a bad photo fails only itself', async (t) => {
   const app = await testApp(t, { backend });

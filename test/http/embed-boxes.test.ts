@@ -6,18 +6,15 @@
 import sharp from 'sharp';
 import t from 'tap';
 import { backendFor, cosine, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp } from '../helpers/app.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { imagePart, testApp, postParts, type Part } from '../helpers/app.js';
+import { expectError, type Asserts } from '../helpers/asserts.js';
 
 const backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
 t.teardown(() => backend.close());
 const app = await testApp(t, { backend });
 const photo = readFace('identities/Angelina_Jolie/01.jpg');
 
-async function post(url: string, parts: Parameters<typeof multipart>[0]) {
-  const { payload, headers } = await multipart(parts);
-  return app.inject({ method: 'POST', url, payload, headers });
-}
+const post = (url: string, parts: Part[]) => postParts(app, url, parts);
 
 const withBoxes = (bytes: Uint8Array, boxes: string) => post('/v1/embed', [imagePart(bytes), { name: 'boxes', value: boxes }]);
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { backendFor, readFace } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp } from '../helpers/app.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { imagePart, multipart, testApp, postParts, type Part } from '../helpers/app.js';
+import { expectError } from '../helpers/asserts.js';
 
 /** Every bad input gets a 4xx in the one error shape, and the server keeps serving. */
 
@@ -10,19 +10,8 @@ t.teardown(() => backend.close());
 const app = await testApp(t, { backend });
 const photo = readFace('identities/Angelina_Jolie/01.jpg');
 
-async function post(url: string, parts: Parameters<typeof multipart>[0]) {
-  const { payload, headers } = await multipart(parts);
-  return app.inject({ method: 'POST', url, payload, headers });
-}
+const post = (url: string, parts: Part[]) => postParts(app, url, parts);
 
-function expectError(t: Asserts, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
-  t.equal(res.statusCode, status, `status ${status}`);
-  const body = res.json() as Record<string, unknown>;
-  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
-  t.equal(body.statusCode, status);
-  t.equal(body.code, code);
-  t.match(body.message, message);
-}
 
 t.test('boxes', async (t) => {
   expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected x2 > x1 and y2 > y1; received \[10,10,5,50\]$/);

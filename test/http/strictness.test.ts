@@ -1,7 +1,7 @@
 import t from 'tap';
 import { backendFor, cosine, readFace } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp, type Part } from '../helpers/app.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { imagePart, testApp, type Part, postParts } from '../helpers/app.js';
+import { expectError, type Asserts } from '../helpers/asserts.js';
 
 /** Issue 11 §1: exact numbers, strict knobs and form fields, 405 for a wrong method. */
 
@@ -11,18 +11,8 @@ const app = await testApp(t, { backend });
 const group = readFace('groups/t1.jpg');
 const jolie = readFace('identities/Angelina_Jolie/01.jpg');
 
-async function post(url: string, parts: Part[]) {
-  const { payload, headers } = await multipart(parts);
-  return app.inject({ method: 'POST', url, payload, headers });
-}
+const post = (url: string, parts: Part[]) => postParts(app, url, parts);
 
-function expectError(t: Asserts, res: { statusCode: number; json(): unknown }, status: number, code: string, message: RegExp) {
-  t.equal(res.statusCode, status, `status ${status}`);
-  const body = res.json() as Record<string, unknown>;
-  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
-  t.equal(body.code, code);
-  t.match(body.message, message);
-}
 
 const decimals = (x: number) => (String(x).split('.')[1] ?? '').length;
 
