@@ -57,7 +57,7 @@ t.test('thread defaults follow the core count and the parsed worker count', asyn
   t.same(threads({ LUMEN_FACE_INTRA_OP_THREADS: '3' }, 16), [4, 3], 'a given intra-op count is kept');
   t.equal(loadConfig({}).inferenceNice, 10);
   t.equal(loadConfig({ LUMEN_FACE_INFERENCE_NICE: '0' }).inferenceNice, 0);
-  t.match(problemsOf({ LUMEN_FACE_INFERENCE_NICE: '20' })[0], /LUMEN_FACE_INFERENCE_NICE="20" is invalid: expected an integer from 0 to 19/);
+  t.match(problemsOf({ LUMEN_FACE_INFERENCE_NICE: '20' })[0], /LUMEN_FACE_INFERENCE_NICE is invalid: expected an integer from 0 to 19; received "20"/);
 });
 
 t.test('the device default follows the parsed runtime', async (t) => {

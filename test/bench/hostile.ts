@@ -79,7 +79,10 @@ async function shutdownWithStalledUpload(): Promise<string[]> {
   const [, port] = await until(/Server listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*"msg":"ready"/);
   const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(stallHead('/v1/faces')));
   socket.on('error', () => undefined);
-  await until(/"msg":"incoming request"/);
+  // Fastify's per-request lines are off (plugins/request-log.ts): wait until /metrics counts the upload
+  // in flight, besides the scrape itself.
+  const inFlight = async () => Number(/^lumen_face_http_requests_in_flight (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1]);
+  while ((await inFlight()) < 2) await sleep(50);
   const signalled = performance.now();
   child.kill('SIGTERM');
   const code = await exited;
