@@ -183,9 +183,14 @@ export const batchUploadBody = z.object({
   image: z.array(imageField).meta({ description: 'The photos, each a file part named `image` (or `file`), repeated.' }),
 }).meta({ description: 'multipart/form-data' });
 
+// Named: both batch routes answer it, and a client handles it in one place.
 const batchError = z.object({
   error: errorSchema.pick({ statusCode: true, code: true, message: true })
     .meta({ description: 'Why this image failed; the other images are unaffected.' }),
+}).meta({
+  id: 'BatchError',
+  description: 'The entry of an image that failed, in place of its faces.',
+  example: { error: { statusCode: 415, code: 'UNSUPPORTED_IMAGE', message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document' } },
 });
 
 const batchResponse = <F extends z.ZodType>(face: F, id: string, description: string) => z.object({
@@ -212,17 +217,20 @@ export const verifyBody = z
 
 export const verifyEmbeddingsBody = z.strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') });
 
+const verifyFaceSchema = faceSchema
+  .extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.', example: 'image1' }) })
+  .meta({ id: 'VerifyFace', description: 'The largest face of one of the two images, and which one.' });
+
 export const verifyResponse = z
   .object({
     model: modelSchema,
     similarity: z.number().meta({ description: 'Cosine similarity of the two embeddings, -1 to 1.', example: 0.6213 }),
-    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.' }),
+    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.', example: true }),
     threshold: z.number().nullable().meta({
       description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
       example: 0.42,
     }),
-    faces: z.array(faceSchema.extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.' }) }))
-      .meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
+    faces: z.array(verifyFaceSchema).meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
   })
   .meta({ id: 'VerifyResponse', description: 'Whether the two faces are the same person.' });
 

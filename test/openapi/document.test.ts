@@ -34,7 +34,7 @@ t.test('every operation has a unique operationId; every service operation docume
 });
 
 t.test('shared shapes are named component schemas', async (t) => {
-  for (const name of ['Box', 'Point', 'Landmarks', 'Quality', 'Face', 'EmbeddedFace', 'EmbeddedBox', 'Embedding', 'ImageSize', 'Model', 'Error', 'Info']) {
+  for (const name of ['Box', 'Point', 'Landmarks', 'Quality', 'Face', 'EmbeddedFace', 'EmbeddedBox', 'Embedding', 'ImageSize', 'Model', 'Error', 'Info', 'BatchError', 'VerifyFace']) {
     t.ok(schemas[name], name);
   }
   t.same(schemas.Box, { ...schemas.Box, type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 });

@@ -27,6 +27,9 @@ same<Same<Json<'postFaces', 200>, { model: Schemas['Model']; image: Schemas['Ima
 same<Same<Json<'postDetect', 200>, { model: Schemas['Model']; image: Schemas['ImageSize']; faces: Schemas['Face'][] }>>();
 same<Same<Json<'postEmbed', 200>, { model: Schemas['Model']; image: Schemas['ImageSize']; faces: Schemas['EmbeddedBox'][] }>>();
 same<Same<Json<'postFaces', 400>, Schemas['Error']>>();
+same<Same<Json<'postFacesBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['EmbeddedFace'][] } | Schemas['BatchError']>>();
+same<Same<Json<'postDetectBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['Face'][] } | Schemas['BatchError']>>();
+same<Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>>();
 same<Same<Json<'getInfo', 200>['model'], Schemas['Model']>>();
 
 export class LumenFaceError extends Error {
