@@ -204,18 +204,21 @@ export const detectBatchResponse = batchResponse(faceSchema, 'DetectBatchRespons
 
 /** /v1/verify: two photos as multipart, or two embeddings as JSON. */
 const embeddingInput = (name: string) =>
-  z.array(z.number()).min(1).max(4096).meta({ description: `JSON body only: the ${name} embedding, from this model (same dimension).` });
+  z.array(z.number()).min(1).max(4096).meta({ description: `The ${name} embedding, from this model (same dimension).` });
 
-export const verifyBody = z
+const verifyUploadBody = z
   .object({
-    image1: imageField.optional().meta({ format: 'binary', description: 'multipart only: the first photo; its largest face is compared.' }),
-    image2: imageField.optional().meta({ format: 'binary', description: 'multipart only: the second photo; its largest face is compared.' }),
-    embedding1: embeddingInput('first').optional(),
-    embedding2: embeddingInput('second').optional(),
+    image1: imageField.meta({ format: 'binary', description: 'The first photo; its largest face is compared.' }),
+    image2: imageField.meta({ format: 'binary', description: 'The second photo; its largest face is compared.' }),
   })
-  .meta({ description: 'Either multipart/form-data with the file parts image1 and image2, or application/json with embedding1 and embedding2.' });
+  .meta({ description: 'Two photos, as the file parts image1 and image2.' });
 
-export const verifyEmbeddingsBody = z.strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') });
+export const verifyEmbeddingsBody = z
+  .strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') })
+  .meta({ description: 'Two embeddings of this model.', example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] } });
+
+/** Each media type with its own fields, so a client sees which fields go with which. */
+export const verifyBody = { content: { 'multipart/form-data': { schema: verifyUploadBody }, 'application/json': { schema: verifyEmbeddingsBody } } };
 
 const verifyFaceSchema = faceSchema
   .extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.', example: 'image1' }) })

@@ -29,6 +29,9 @@ same<Same<Json<'postEmbed', 200>, { model: Schemas['Model']; image: Schemas['Ima
 same<Same<Json<'postFaces', 400>, Schemas['Error']>>();
 same<Same<Json<'postFacesBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['EmbeddedFace'][] } | Schemas['BatchError']>>();
 same<Same<Json<'postDetectBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['Face'][] } | Schemas['BatchError']>>();
+type VerifyBody = NonNullable<operations['postVerify']['requestBody']>['content'];
+same<Same<VerifyBody['application/json'], { embedding1: number[]; embedding2: number[] }>>();
+same<Same<keyof VerifyBody['multipart/form-data'], 'image1' | 'image2'>>();
 same<Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>>();
 same<Same<Json<'getInfo', 200>['model'], Schemas['Model']>>();
 
