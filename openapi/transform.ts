@@ -72,9 +72,26 @@ function keepResponseExamples(source: unknown, target: Json): void {
   }
 }
 
+/**
+ * A body with one zod schema per media type (`body: {content: {type: {schema}}}`): the zod transform
+ * takes only a single body schema, so each is converted here and handed to @fastify/swagger as content.
+ */
+function bodyPerMediaType(body: unknown): Json | undefined {
+  if (!isObject(body) || !isObject(body.content)) return undefined;
+  const content: Json = {};
+  for (const [type, media] of Object.entries(body.content)) {
+    if (!isObject(media) || !(media.schema instanceof z.ZodType)) return undefined;
+    content[type] = { schema: z.toJSONSchema(media.schema, { target: 'openapi-3.0', io: 'input' }) };
+  }
+  return { content };
+}
+
 export const transform: SwaggerTransform = (input) => {
-  const { schema, url } = jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]) as { schema: Json; url: string };
+  const ownBody = bodyPerMediaType((input.schema as Json | undefined)?.body);
+  const zodInput = ownBody ? { ...input, schema: { ...input.schema, body: undefined } } : input;
+  const { schema, url } = jsonSchemaTransform(zodInput as Parameters<typeof jsonSchemaTransform>[0]) as { schema: Json; url: string };
   if (schema.hide) return { schema, url };
+  if (ownBody) schema.body = ownBody;
   const methods = ([] as string[]).concat(input.route.method);
   schema.operationId ??= operationIdOf(methods[0], url);
   const responses = (input.schema as Json | undefined)?.response;

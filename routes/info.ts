@@ -25,8 +25,9 @@ const infoResponse = z
     providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.', example: ['cpu'] }),
     model: modelSchema,
     pack: z.object({
-      layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).' }),
-      notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.' }),
+      layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).', example: 'lumen' }),
+      // A lumen pack has nothing to say about its files.
+      notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.', example: [] }),
     }),
     files: z.object({ detection: packFile, recognition: packFile }),
     inputs: z.object({

@@ -183,9 +183,14 @@ export const batchUploadBody = z.object({
   image: z.array(imageField).meta({ description: 'The photos, each a file part named `image` (or `file`), repeated.' }),
 }).meta({ description: 'multipart/form-data' });
 
+// Named: both batch routes answer it, and a client handles it in one place.
 const batchError = z.object({
   error: errorSchema.pick({ statusCode: true, code: true, message: true })
     .meta({ description: 'Why this image failed; the other images are unaffected.' }),
+}).meta({
+  id: 'BatchError',
+  description: 'The entry of an image that failed, in place of its faces.',
+  example: { error: { statusCode: 415, code: 'UNSUPPORTED_IMAGE', message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document' } },
 });
 
 const batchResponse = <F extends z.ZodType>(face: F, id: string, description: string) => z.object({
@@ -199,30 +204,36 @@ export const detectBatchResponse = batchResponse(faceSchema, 'DetectBatchRespons
 
 /** /v1/verify: two photos as multipart, or two embeddings as JSON. */
 const embeddingInput = (name: string) =>
-  z.array(z.number()).min(1).max(4096).meta({ description: `JSON body only: the ${name} embedding, from this model (same dimension).` });
+  z.array(z.number()).min(1).max(4096).meta({ description: `The ${name} embedding, from this model (same dimension).` });
 
-export const verifyBody = z
+const verifyUploadBody = z
   .object({
-    image1: imageField.optional().meta({ format: 'binary', description: 'multipart only: the first photo; its largest face is compared.' }),
-    image2: imageField.optional().meta({ format: 'binary', description: 'multipart only: the second photo; its largest face is compared.' }),
-    embedding1: embeddingInput('first').optional(),
-    embedding2: embeddingInput('second').optional(),
+    image1: imageField.meta({ format: 'binary', description: 'The first photo; its largest face is compared.' }),
+    image2: imageField.meta({ format: 'binary', description: 'The second photo; its largest face is compared.' }),
   })
-  .meta({ description: 'Either multipart/form-data with the file parts image1 and image2, or application/json with embedding1 and embedding2.' });
+  .meta({ description: 'Two photos, as the file parts image1 and image2.' });
 
-export const verifyEmbeddingsBody = z.strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') });
+export const verifyEmbeddingsBody = z
+  .strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') })
+  .meta({ description: 'Two embeddings of this model.', example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] } });
+
+/** Each media type with its own fields, so a client sees which fields go with which. */
+export const verifyBody = { content: { 'multipart/form-data': { schema: verifyUploadBody }, 'application/json': { schema: verifyEmbeddingsBody } } };
+
+const verifyFaceSchema = faceSchema
+  .extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.', example: 'image1' }) })
+  .meta({ id: 'VerifyFace', description: 'The largest face of one of the two images, and which one.' });
 
 export const verifyResponse = z
   .object({
     model: modelSchema,
     similarity: z.number().meta({ description: 'Cosine similarity of the two embeddings, -1 to 1.', example: 0.6213 }),
-    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.' }),
+    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.', example: true }),
     threshold: z.number().nullable().meta({
       description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
       example: 0.42,
     }),
-    faces: z.array(faceSchema.extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.' }) }))
-      .meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
+    faces: z.array(verifyFaceSchema).meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
   })
   .meta({ id: 'VerifyResponse', description: 'Whether the two faces are the same person.' });
 

@@ -34,13 +34,14 @@ t.test('every operation has a unique operationId; every service operation docume
 });
 
 t.test('shared shapes are named component schemas', async (t) => {
-  for (const name of ['Box', 'Point', 'Landmarks', 'Face', 'EmbeddedFace', 'EmbeddedBox', 'Embedding', 'ImageSize', 'Model', 'Error', 'Info']) {
+  for (const name of ['Box', 'Point', 'Landmarks', 'Quality', 'Face', 'EmbeddedFace', 'EmbeddedBox', 'Embedding', 'ImageSize', 'Model', 'Error', 'Info', 'BatchError', 'VerifyFace']) {
     t.ok(schemas[name], name);
   }
   t.same(schemas.Box, { ...schemas.Box, type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 });
   t.same(schemas.Landmarks, { ...schemas.Landmarks, items: { $ref: '#/components/schemas/Point' }, minItems: 5, maxItems: 5 });
   t.same(schemas.Face.properties.landmarks, { $ref: '#/components/schemas/Landmarks' }, 'never null on /v1/faces and /v1/detect');
-  t.same(schemas.Face.required, ['box', 'score', 'landmarks']);
+  t.same(schemas.Face.properties.quality, { $ref: '#/components/schemas/Quality' }, 'every face carries the Quality component');
+  t.same(schemas.Face.required, ['box', 'score', 'landmarks', 'quality']);
 });
 
 t.test('no tuple as an anyOf of copies, no ±2^53 bounds, no safe-integer examples', async (t) => {

@@ -16,16 +16,23 @@ type Point = [number, number];
 same<Same<Schemas['Box'], [number, number, number, number]>>();
 same<Same<Schemas['Point'], Point>>();
 same<Same<Schemas['Landmarks'], [Point, Point, Point, Point, Point]>>();
-same<Same<Schemas['Face'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks'] }>>();
-same<Same<Schemas['EmbeddedFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; embedding: number[] }>>();
+same<Same<Schemas['Quality'], { yaw: number | null; pitch: number | null; roll: number | null; sharpness: number; size: number }>>();
+same<Same<Schemas['Face'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality'] }>>();
+same<Same<Schemas['EmbeddedFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; embedding: number[] }>>();
 same<Same<Schemas['EmbeddedFace']['landmarks'], [Point, Point, Point, Point, Point]>>();
 same<Same<Schemas['EmbeddedBox']['landmarks'], [Point, Point, Point, Point, Point] | null>>();
 same<Same<Schemas['Model']['runtime'], 'onnxrt' | 'rknn'>>();
 same<Same<Schemas['ImageSize'], { width: number; height: number }>>();
 same<Same<Json<'postFaces', 200>, { model: Schemas['Model']; image: Schemas['ImageSize']; faces: Schemas['EmbeddedFace'][] }>>();
-same<Same<Json<'postDetect', 200>, { image: Schemas['ImageSize']; faces: Schemas['Face'][] }>>();
+same<Same<Json<'postDetect', 200>, { model: Schemas['Model']; image: Schemas['ImageSize']; faces: Schemas['Face'][] }>>();
 same<Same<Json<'postEmbed', 200>, { model: Schemas['Model']; image: Schemas['ImageSize']; faces: Schemas['EmbeddedBox'][] }>>();
 same<Same<Json<'postFaces', 400>, Schemas['Error']>>();
+same<Same<Json<'postFacesBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['EmbeddedFace'][] } | Schemas['BatchError']>>();
+same<Same<Json<'postDetectBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['Face'][] } | Schemas['BatchError']>>();
+type VerifyBody = NonNullable<operations['postVerify']['requestBody']>['content'];
+same<Same<VerifyBody['application/json'], { embedding1: number[]; embedding2: number[] }>>();
+same<Same<keyof VerifyBody['multipart/form-data'], 'image1' | 'image2'>>();
+same<Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>>();
 same<Same<Json<'getInfo', 200>['model'], Schemas['Model']>>();
 
 export class LumenFaceError extends Error {
