@@ -270,17 +270,14 @@ t.test('malformed output sets throw a clear error', async (t) => {
   t.throws(() => groupScrfdOutputs([], 640, 640), /Got 0 outputs/);
 });
 
-t.test('decoding 16800 anchors with few above threshold is fast', async (t) => {
+t.test('16800 anchors with few above threshold: only those are decoded', async (t) => {
+  // Its speed is measured by `npm run bench -- throughput` (the SCRFD decode stage), not here.
   const syn = build(THREE_KPS, 640, 640, true);
   for (const l of syn.levels.values()) l.score.data.fill(0.3);
   put(syn, 16, 255, 0.875, [1.5, 2, 2.5, 3], KPS);
-  let ms = Infinity;
-  for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) decodeScrfd(syn.outputs, opts());
-    ms = Math.min(ms, (performance.now() - t0) / 20);
-  }
-  t.ok(ms < 2, `decode took ${ms.toFixed(3)} ms`);
+  const found = decodeScrfd(syn.outputs, opts());
+  t.equal(found.length, 1, 'the one anchor above min_score');
+  t.equal(found[0].score, 0.875);
 });
 
 t.test('min_score 0 over every anchor: NMS sees only the best MAX_NMS_CANDIDATES, and the best face survives', async (t) => {

@@ -118,7 +118,8 @@ t.test('source entirely outside gives black; non-invertible throws', async (t) =
   t.throws(() => warpAffine(img, [0, 0, 0, 0, 0, 0], 4, 4), /not invertible/);
 });
 
-t.test('112x112 alignment warp is fast', async (t) => {
+t.test('112x112 alignment warp of a large photo', async (t) => {
+  // Its speed is measured by `npm run bench -- throughput` (the align stage), not here.
   const img = randomImage(1280, 960, 5);
   const lm: Point[] = [
     [600, 400],
@@ -129,13 +130,8 @@ t.test('112x112 alignment warp is fast', async (t) => {
   ];
   const m = estimateSimilarity(lm, arcfaceTemplate(112, 112));
   const p = applyAffine(m, lm[2]);
-  t.ok(Math.abs(p[0] - 56) < 5 && Math.abs(p[1] - 72) < 5);
-  // best of 5 batches, so a busy machine does not make the check flaky
-  let ms = Infinity;
-  for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 100; i++) warpAffine(img, m, 112, 112);
-    ms = Math.min(ms, (performance.now() - t0) / 100);
-  }
-  t.ok(ms < 1, `warp took ${ms.toFixed(3)} ms`);
+  t.ok(Math.abs(p[0] - 56) < 5 && Math.abs(p[1] - 72) < 5, 'the nose lands near the template nose');
+  const crop = warpAffine(img, m, 112, 112);
+  t.equal(crop.length, 112 * 112 * 3);
+  t.ok(crop.some((v) => v !== 0), 'the crop comes from inside the photo, not the black border');
 });
