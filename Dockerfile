@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The CPU image: docker build -t lumen-face .
-# Variants: deploy/docker/Dockerfile.cuda (NVIDIA GPU) and deploy/docker/Dockerfile.rknn (Rockchip NPU, arm64).
+# Variants: deploy/docker/cuda.Dockerfile (NVIDIA GPU) and deploy/docker/rknn.Dockerfile (Rockchip NPU, arm64).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-import { PROBE_PATHS } from '../routes/health.js';
+import { isProbePath } from './probe-paths.js';
 
 /**
  * Routes anyone may call even when keys are set: the probes (load balancers and kubelets carry no key)
@@ -11,7 +11,7 @@ import { PROBE_PATHS } from '../routes/health.js';
  */
 export function isPublicRoute(route: string | undefined): boolean {
   if (route === undefined) return false;
-  return (PROBE_PATHS as readonly string[]).includes(route) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
+  return isProbePath(route) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-import { PROBE_PATHS } from '../routes/health.js';
+import { isProbePath } from './probe-paths.js';
 
 /** The host name of a `Host` header, lower case, without port or trailing dot (`[::1]:8000` gives `[::1]`). */
 export function hostName(host: string): string {
@@ -22,7 +22,7 @@ export default fp<{ allowedHosts: readonly string[] | undefined }>(async functio
   const allowed = opts.allowedHosts;
   if (!allowed) return;
   app.addHook('onRequest', async (request) => {
-    if ((PROBE_PATHS as readonly string[]).includes(request.routeOptions.url ?? '')) return;
+    if (isProbePath(request.routeOptions.url ?? '')) return;
     const name = hostName(request.host ?? '');
     if (allowed.includes(name)) return;
     const shown = name.length > 64 ? `${name.slice(0, 64)}...` : name;

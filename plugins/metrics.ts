@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PROBE_PATHS } from '../routes/health.js';
+import { isProbePath } from './probe-paths.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,7 +113,7 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     requests.inc({ method: request.method, route, status });
     duration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
     // A probe's 503 is its answer ("loading"), not a refused request.
-    const probe = (PROBE_PATHS as readonly string[]).includes(route);
+    const probe = isProbePath(route);
     if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: (request as WithErrorCode)[errorCodeKey] ?? 'unknown' });
     const stats = request.pipelineStats;
     if (stats) {

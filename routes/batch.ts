@@ -60,6 +60,8 @@ const common = {
   consumes: ['multipart/form-data'],
   querystring: detectQuery,
   body: batchUploadBody,
+  description: 'Upload up to LUMEN_FACE_MAX_IMAGES photos as repeated `image` file parts. The knobs apply to every image. ' +
+    'Each result is the image\'s faces, or its own error.',
 };
 
 const batchRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -67,8 +69,6 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       ...common,
       summary: 'Detect, align and embed every face of many photos',
-      description: 'Upload up to LUMEN_FACE_MAX_IMAGES photos as repeated `image` file parts. The knobs apply to every image. ' +
-        'Each result is the image\'s faces, or its own error.',
       response: { 200: facesBatchResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,
@@ -81,8 +81,6 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       ...common,
       summary: 'Find the faces of many photos: boxes, scores and landmarks',
-      description: 'Upload up to LUMEN_FACE_MAX_IMAGES photos as repeated `image` file parts. The knobs apply to every image. ' +
-        'Each result is the image\'s faces, or its own error.',
       response: { 200: detectBatchResponse, ...errorResponses },
     },
     validatorCompiler: multipartValidator,

@@ -1,9 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-/** Liveness and readiness: public even with API keys, any Host, logged only at debug. */
-export const PROBE_PATHS = ['/healthz', '/readyz'] as const;
-
 const healthRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/healthz', {
     // Probes hit these every few seconds: their requests are logged at debug, not info.

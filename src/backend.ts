@@ -46,7 +46,7 @@ export interface FaceBackend {
 }
 
 export interface CreateBackendOptions extends Partial<Config> {
-  /** Environment to read defaults from; process.env when omitted. */
+  /** Environment to read defaults from; the process environment (read by src/config.ts) when omitted. */
   env?: Env;
   /** A configuration parsed already (the server's); the environment is then not read again. */
   config?: Config;

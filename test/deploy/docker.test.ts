@@ -1,11 +1,11 @@
 import t from 'tap';
-import { PROBE_PATHS } from '../../routes/health.js';
+import { isProbePath } from '../../plugins/probe-paths.js';
 import { copyParts, envPairs, parseDockerfile, type Stage } from './dockerfile.js';
 import { buildRoots, CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, routeChecker } from './helpers.js';
 
 /** No Docker engine here: each Dockerfile is parsed and checked against the repository, routes and config. */
 
-const DOCKERFILES = ['Dockerfile', 'deploy/docker/Dockerfile.cuda', 'deploy/docker/Dockerfile.rknn'];
+const DOCKERFILES = ['Dockerfile', 'deploy/docker/cuda.Dockerfile', 'deploy/docker/rknn.Dockerfile'];
 const routes = await routeChecker();
 t.teardown(() => routes.close());
 
@@ -76,19 +76,19 @@ for (const file of DOCKERFILES) {
     const paths = [...health!.args.matchAll(/'(\/[a-z][\w/.-]*)'/g)].map((m) => m[1]);
     t.same(paths, ['/readyz'], 'the healthcheck asks /readyz');
     t.ok(routes.has('GET', paths[0]), `${paths[0]} is a route`);
-    t.ok((PROBE_PATHS as readonly string[]).includes(paths[0]), 'and answers without a key or an allowed Host');
+    t.ok(isProbePath(paths[0]), 'and answers without a key or an allowed Host');
     t.match(health!.args, /process\.env\.LUMEN_FACE_PORT\|\|8000/, 'on the configured port');
   });
 }
 
 t.test('the RKNN image carries the addon and the file that marks the package root', async (t) => {
-  const { stages } = parseDockerfile(read('deploy/docker/Dockerfile.rknn'));
+  const { stages } = parseDockerfile(read('deploy/docker/rknn.Dockerfile'));
   const final = stages[stages.length - 1];
   const copies = final.instructions.filter((i) => i.keyword === 'COPY').map(copyParts);
   t.ok(copies.some((c) => c.sources.includes('/app/native/build/Release/lumen_rknn.node')));
   t.ok(copies.some((c) => c.sources.includes('/app/native/binding.gyp')));
   t.ok(stages[0].instructions.some((i) => i.keyword === 'RUN' && /node native\/install\.mjs/.test(i.args)), 'the addon is compiled in the build stage');
-  t.match(read('deploy/docker/Dockerfile.rknn'), /FROM --platform=linux\/arm64/);
+  t.match(read('deploy/docker/rknn.Dockerfile'), /FROM --platform=linux\/arm64/);
 });
 
 t.test('the parser reads continuations, comments and both forms', async (t) => {

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # NVIDIA GPU image (ONNX Runtime's CUDA 12 execution provider), from the repository root:
-#   docker build -f deploy/docker/Dockerfile.cuda -t lumen-face:cuda .
+#   docker build -f deploy/docker/cuda.Dockerfile -t lumen-face:cuda .
 #   docker run --gpus all -p 8000:8000 -v lumen-face-cache:/cache lumen-face:cuda
 # The host needs the NVIDIA driver and the NVIDIA Container Toolkit.
 ARG NODE_IMAGE=node:20-bookworm-slim

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Rockchip NPU image (RK3588, RK3576, RK356x), arm64, from the repository root:
-#   docker buildx build --platform linux/arm64 -f deploy/docker/Dockerfile.rknn -t lumen-face:rknn .
+#   docker buildx build --platform linux/arm64 -f deploy/docker/rknn.Dockerfile -t lumen-face:rknn .
 #   docker run --device /dev/dri -v /usr/lib/librknnrt.so:/usr/lib/librknnrt.so:ro \
 #     -v /srv/models:/models:ro -e LUMEN_FACE_LOCAL_DIR=/models -p 8000:8000 lumen-face:rknn
 # librknnrt.so is Rockchip's and must match the board's NPU driver, so it is mounted from the host,

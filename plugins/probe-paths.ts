@@ -1,0 +1,4 @@
+/** Liveness and readiness: public even with API keys, answered for any Host, logged only at debug. */
+export const PROBE_PATHS = ['/healthz', '/readyz'] as const;
+
+export const isProbePath = (route: string): boolean => (PROBE_PATHS as readonly string[]).includes(route);
