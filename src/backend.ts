@@ -1,9 +1,9 @@
 import { type Config, loadConfig, type Env, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
-import { createOnnxEngine } from './engines/onnxrt/engine.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
-import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
+import { FacePipeline, type EmbedOptions, type PipelineSettings } from './pipeline/pipeline.js';
+import { PhotoPool } from './pipeline/photo-pool.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
@@ -59,25 +59,66 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
-  const { pack, value: engine } = await loadWithHealing(request, resolved, (p) => createEngine(config, p, log), log);
-  log.info({ runtime: engine.info.runtime, providers: engine.info.providers, recognition: engine.info.recognition }, 'models loaded');
-  const pipeline = new FacePipeline(engine, {
+  const { pack, value: runner } = await loadWithHealing(request, resolved, (p) => createRunner(config, p, log), log);
+  log.info({ runtime: runner.info.runtime, providers: runner.info.providers, recognition: runner.info.recognition }, 'models loaded');
+  const info = describe(config, pack, runner.info);
+  const threshold = matchThreshold(config.modelName, config.matchThreshold);
+  return {
+    embed: async (image, opts) => (await runner.embed(image, opts)).faces.map((f) => f.embedding),
+    embedDetailed: (image, opts) => runner.embed(image, opts),
+    detect: (image, opts) => runner.detect(image, opts),
+    faces: (image, opts) => runner.faces(image, opts),
+    verify: (image1, image2) => verifyImages(runner, image1, image2, threshold),
+    verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
+    info: () => info,
+    close: () => runner.close(),
+    stats: () => runner.stats?.(),
+  };
+}
+
+/** Runs the per-photo pipeline: photo workers for ONNX Runtime, or the pipeline over an RKNN engine. */
+export interface PhotoRunner extends Pick<FacePipeline, 'detect' | 'faces' | 'embed'> {
+  readonly info: EngineInfo;
+  close(): Promise<void>;
+  stats?(): EngineStats | undefined;
+}
+
+function pipelineSettings(config: Config): PipelineSettings {
+  return {
     detSize: config.detSize,
     maxBatchSize: config.maxBatchSize,
     maxBoxes: config.maxBoxes,
     maxFaces: config.maxFaces,
     limits: { maxPixels: config.maxPixels },
-  });
-  const info = describe(config, pack, engine);
-  const threshold = matchThreshold(config.modelName, config.matchThreshold);
+  };
+}
+
+async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
+  const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
+  if (config.runtime === 'onnxrt') {
+    const engine = {
+      detectionPath: pack.detection.path,
+      recognitionPath: pack.recognition.path,
+      device: config.device,
+      intraOpThreads: config.intraOpThreads,
+      detSize: config.detSize,
+      recInputSize,
+    };
+    const pool = await PhotoPool.start({ engine, pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
+    if (pool.info.details.providerFallback) {
+      log.error({ device: config.device, reason: pool.info.details.providerFallback },
+        `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
+          'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
+    }
+    return pool;
+  }
+  const engine = await createRknnEngine(config, pack, log);
+  const pipeline = new FacePipeline(engine, pipelineSettings(config));
   return {
-    embed: async (image, opts) => (await pipeline.embed(image, opts)).faces.map((f) => f.embedding),
-    embedDetailed: (image, opts) => pipeline.embed(image, opts),
+    info: engine.info,
     detect: (image, opts) => pipeline.detect(image, opts),
     faces: (image, opts) => pipeline.faces(image, opts),
-    verify: (image1, image2) => verifyImages(pipeline, image1, image2, threshold),
-    verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
-    info: () => info,
+    embed: (image, opts) => pipeline.embed(image, opts),
     close: () => engine.close(),
     stats: () => engine.stats?.(),
   };
@@ -102,50 +143,34 @@ export function packRequest(config: Config): PackRequest {
   };
 }
 
-export async function createEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
-  const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
-  if (config.runtime === 'rknn') {
-    const { createRknnEngine } = await import('./engines/rknn/engine.js');
-    return createRknnEngine(
-      {
-        detectionPath: pack.detection.path,
-        recognitionPath: pack.recognition.path,
-        device: config.device,
-        detSize: config.detSize,
-        recInputSize,
-        libraryPath: config.rknnLibrary,
-        coreMask: config.extra.rknn_core_mask,
-        contexts: config.extra.rknn_contexts ?? 1,
-        target: config.extra.rknn_target,
-        deviceId: config.extra.rknn_device_id,
-        perfDebug: config.extra.rknn_perf_debug ?? false,
-        normalisedInput: pack.rknnInput === 'normalised',
-      },
-      log,
-    );
-  }
-  return createOnnxEngine(
+async function createRknnEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
+  const { createRknnEngine: create } = await import('./engines/rknn/engine.js');
+  return create(
     {
       detectionPath: pack.detection.path,
       recognitionPath: pack.recognition.path,
       device: config.device,
-      workers: config.workers,
-      intraOpThreads: config.intraOpThreads,
-      inferenceNice: config.inferenceNice,
       detSize: config.detSize,
-      recInputSize,
+      recInputSize: { height: config.extra.rec_input_h, width: config.extra.rec_input_w },
+      libraryPath: config.rknnLibrary,
+      coreMask: config.extra.rknn_core_mask,
+      contexts: config.extra.rknn_contexts ?? 1,
+      target: config.extra.rknn_target,
+      deviceId: config.extra.rknn_device_id,
+      perfDebug: config.extra.rknn_perf_debug ?? false,
+      normalisedInput: pack.rknnInput === 'normalised',
     },
     log,
   );
 }
 
-function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): BackendInfo {
-  const { recognition } = engine.info;
+function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): BackendInfo {
+  const { recognition } = engine;
   return {
     service: SERVICE,
-    runtime: engine.info.runtime,
-    device: engine.info.device,
-    providers: engine.info.providers,
+    runtime: engine.runtime,
+    device: engine.device,
+    providers: engine.providers,
     model: { name: config.modelName, runtime: config.runtime, precision: config.precision, dim: recognition.dim },
     pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
@@ -156,6 +181,6 @@ function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): 
     limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces },
     supportsImageBatch: config.supportsImageBatch,
     versions: { node: process.versions.node, onnxruntime: dependencyVersion('onnxruntime-node'), sharp: dependencyVersion('sharp') },
-    engine: engine.info.details,
+    engine: engine.details,
   };
 }

@@ -13,6 +13,24 @@ export interface EngineInfo {
   details: Record<string, unknown>;
 }
 
+/** A model input or output as the graph declares it; null for a dynamic dimension. */
+export interface TensorMeta {
+  name: string;
+  dims: readonly (number | null)[];
+}
+
+/**
+ * One model on one runtime, as plain tensors: what the graph declares, and run(feeds), which
+ * returns every output in declared order. It knows nothing of faces; the model families in
+ * src/face say how to feed and read it.
+ */
+export interface TensorSession {
+  readonly inputs: readonly TensorMeta[];
+  readonly outputs: readonly TensorMeta[];
+  run(feeds: Record<string, Tensor>): Promise<Tensor[]>;
+  release(): Promise<void>;
+}
+
 /** How busy an engine's workers are, for monitoring. */
 export interface EngineStats {
   workers: number;

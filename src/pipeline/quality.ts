@@ -46,8 +46,8 @@ export async function measureQualities(detections: readonly Detection[], crops: 
 }
 
 /**
- * Variance of the 4-neighbour Laplacian over the inner face of the aligned gray crop (edges replicated),
- * computed by libvips: one pass for the Laplacian as float, one for its statistics.
+ * Variance of the 4-neighbour Laplacian over the inner face of the aligned gray crop (edges replicated):
+ * libvips makes the Laplacian as float; its 12,000 values are summed here, on the photo worker's thread.
  */
 export async function laplacianVariance(crop: Uint8Array, size: CropSize): Promise<number> {
   let pipeline = sharp(crop, { raw: { width: size.width, height: size.height, channels: 3 } });
@@ -62,8 +62,19 @@ export async function laplacianVariance(crop: Uint8Array, size: CropSize): Promi
     .toBuffer();
   const aligned = laplacian.byteOffset % 4 === 0 ? laplacian : new Uint8Array(laplacian);
   const values = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
-  const { channels } = await sharp(values, { raw: { width: SHARPNESS_REGION.width, height: SHARPNESS_REGION.height, channels: 1 } }).stats();
-  return channels[0].stdev ** 2;
+  return sampleVariance(values);
+}
+
+/** The variance libvips' stats() reports (its stdev squared: n - 1 in the denominator, double sums). */
+function sampleVariance(values: Float32Array): number {
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    sum2 += values[i] * values[i];
+  }
+  const n = values.length;
+  return Math.abs(sum2 - (sum * sum) / n) / (n - 1);
 }
 
 function qualityOf(d: Detection, sharpness: number): FaceQuality {

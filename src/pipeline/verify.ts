@@ -69,9 +69,9 @@ export function decide(similarity: number, threshold: number | null): Pick<Verif
  * Embed the largest face of each image and compare them. The images are processed one after the other,
  * so a verification holds one decoded photo at a time, like any other request.
  */
-export async function verifyImages(pipeline: FacePipeline, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<Verification> {
-  const first = (await pipeline.faces(image1, { max_faces: 1 })).faces[0];
-  const second = (await pipeline.faces(image2, { max_faces: 1 })).faces[0];
+export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<Verification> {
+  // Both photos at once: with a photo worker per core, verification takes the time of the slower one.
+  const [first, second] = (await Promise.all([pipeline.faces(image1, { max_faces: 1 }), pipeline.faces(image2, { max_faces: 1 })])).map((r) => r.faces[0]);
   const missing = [first ? null : '"image1"', second ? null : '"image2"'].filter((x) => x !== null);
   if (missing.length > 0) {
     throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);

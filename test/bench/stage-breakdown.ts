@@ -3,6 +3,7 @@ import { cropFaces, LevelDecoder } from '../../src/pipeline/crop-plan.js';
 import { emptyTimings } from '../../src/pipeline/timings.js';
 import { ARCFACE_NORM } from '../../src/face/arcface.js';
 import { l2Normalise } from '../../src/pipeline/recognizer.js';
+import { measureQualities } from '../../src/pipeline/quality.js';
 import { decodeScrfd, SCRFD_NORM } from '../../src/face/scrfd.js';
 import { letterbox } from '../../src/image/letterbox.js';
 import { SourceImage } from '../../src/image/source.js';
@@ -18,7 +19,7 @@ import type { PhotoSet } from './photo-sets.js';
 
 /** The crops' decode and their alignment are one step of the pipeline's decode ladder (src/pipeline/crop-plan.ts). */
 export const STAGES = ['open header', 'decode+letterbox', 'normalise det', 'detect model', 'scrfd decode', 'decode+align crops',
-  'normalise rec', 'embed model', 'serialise'] as const;
+  'normalise rec', 'embed model', 'quality', 'serialise'] as const;
 export type Stage = (typeof STAGES)[number];
 
 const LIMITS = { maxPixels: 200_000_000 };
@@ -59,6 +60,7 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
       const out = await cpu('embed model', () => recognition.run({ [recognition.inputNames[0]]: new ort.Tensor('float32', recInput, [1, 3, 112, 112]) }));
       embeddings.push(l2Normalise(out[recognition.outputNames[0]].data as Float32Array));
     }
+    await cpu('quality', () => measureQualities(detections, crops, CROP));
     // The same JSON the route sends: 9 significant digits per float32.
     await cpu('serialise', () => JSON.stringify({
       faces: detections.map((d, i) => ({ box: d.box, score: d.score, landmarks: d.landmarks, embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))) })),

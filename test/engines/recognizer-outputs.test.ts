@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/engines/onnxrt/engine.js';
+import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
 import { embeddingOutputIndex } from '../../src/face/arcface.js';
 import { silentLogger } from '../../src/types.js';
 import { cosine, requirePack } from '../helpers/fixtures.js';

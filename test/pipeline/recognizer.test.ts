@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/engines/onnxrt/engine.js';
+import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
 import type { InferenceEngine } from '../../src/engines/engine.js';
 import { embedCrops, l2Normalise } from '../../src/pipeline/recognizer.js';
 import { silentLogger } from '../../src/types.js';
@@ -10,7 +10,7 @@ const pack = requirePack('scrfd_500m_mbf', 'fp32');
 let engine: InferenceEngine;
 t.before(async () => {
   engine = await createOnnxEngine(
-    { detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', workers: 1, intraOpThreads: 1, detSize: 640 },
+    { detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
     silentLogger,
   );
 });

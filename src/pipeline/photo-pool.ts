@@ -1,0 +1,88 @@
+import { Piscina } from 'piscina';
+import type { EngineInfo, EngineStats } from '../engines/engine.js';
+import { LumenError } from '../errors.js';
+import { isRgbImage, type ImageInput } from '../image/source.js';
+import type { DetectOptionsInput } from './options.js';
+import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, QualifiedFace } from './pipeline.js';
+import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
+
+/**
+ * Photos in flight per worker: while one waits for a model run or sharp, the next is decoding, so a
+ * core never idles between photos; two bound the pixels a worker holds.
+ */
+const PHOTOS_PER_WORKER = 2;
+
+/** The per-photo pipeline on a pool of photo workers, one per core (see photo-worker.ts). */
+export class PhotoPool {
+  private constructor(
+    private readonly pool: Piscina<PhotoTask, PhotoReply<unknown>>,
+    readonly info: EngineInfo,
+  ) {}
+
+  static async start(setup: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
+    const pool = new Piscina<PhotoTask, PhotoReply<unknown>>({
+      filename: new URL('./photo-worker.js', import.meta.url).href,
+      minThreads: workers,
+      maxThreads: workers,
+      concurrentTasksPerWorker: PHOTOS_PER_WORKER,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: setup,
+    });
+    // A worker that dies outside a task (its sessions failed to open) rejects the task it was given;
+    // piscina also emits 'error', which must never become an uncaught exception.
+    pool.on('error', () => {});
+    try {
+      // One task per worker, so every worker has opened and warmed its sessions before we report ready.
+      const infos = await Promise.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
+      const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
+      return new PhotoPool(pool, info);
+    } catch (err) {
+      await pool.destroy();
+      if (err instanceof LumenError) throw err;
+      throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
+    return this.run({ op: 'detect', input, options });
+  }
+
+  faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
+    return this.run({ op: 'faces', input, options });
+  }
+
+  embed(input: ImageInput, options: EmbedOptions = {}): Promise<PipelineResult<EmbeddedBox>> {
+    return this.run({ op: 'embed', input, options });
+  }
+
+  stats(): EngineStats {
+    return { workers: this.pool.threads.length, utilization: this.pool.utilization, queued: this.pool.queueSize };
+  }
+
+  close(): Promise<void> {
+    return this.pool.destroy();
+  }
+
+  private async run<T>(task: Exclude<PhotoTask, { op: 'info' }>): Promise<T> {
+    const { input, transferList } = sendable(task.input);
+    return unwrap<T>(await this.pool.run({ ...task, input } as PhotoTask, { transferList }));
+  }
+}
+
+function unwrap<T>(reply: PhotoReply<unknown>): T {
+  if (reply.ok) return reply.value as T;
+  if (reply.code) throw new LumenError(reply.code, reply.message);
+  const err = new Error(reply.message);
+  if (reply.stack) err.stack = reply.stack;
+  throw err;
+}
+
+/**
+ * The photo moves to the worker as a copy the worker owns: a caller's buffer is never detached (a
+ * library user may reuse it), and the copy, a few milliseconds for the largest upload, is cheaper
+ * than serialising it.
+ */
+function sendable(input: ImageInput): { input: ImageInput; transferList: ArrayBuffer[] } {
+  const data = new Uint8Array(isRgbImage(input) ? input.data : input);
+  return { input: isRgbImage(input) ? { ...input, data } : data, transferList: [data.buffer] };
+}

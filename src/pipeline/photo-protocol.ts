@@ -1,0 +1,25 @@
+import type { EngineInfo } from '../engines/engine.js';
+import type { ErrorCode } from '../errors.js';
+import type { ImageInput } from '../image/source.js';
+import type { OnnxEngineOptions } from './onnx-engine.js';
+import type { DetectOptionsInput } from './options.js';
+import type { EmbedOptions, PipelineSettings } from './pipeline.js';
+
+/** Messages between the photo pool (main thread) and its photo workers. */
+
+export interface PhotoWorkerSetup {
+  engine: OnnxEngineOptions;
+  pipeline: PipelineSettings;
+  /** Added to the worker thread's nice value before its sessions start their threads. */
+  inferenceNice: number;
+}
+
+export type PhotoTask =
+  | { op: 'info' }
+  | { op: 'detect' | 'faces'; input: ImageInput; options: DetectOptionsInput }
+  | { op: 'embed'; input: ImageInput; options: EmbedOptions };
+
+/** Errors cross the thread as data, so their code survives (a structured clone keeps only the message). */
+export type PhotoReply<T> = { ok: true; value: T } | { ok: false; code: ErrorCode | null; message: string; stack?: string };
+
+export type { EngineInfo };
