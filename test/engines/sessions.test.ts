@@ -20,7 +20,7 @@ t.test('a session declares its tensors and runs feeds to every output, in declar
   const outputs = await detection.run({ [detection.inputs[0].name]: { data: new Float32Array(3 * 320 * 320), dims: [1, 3, 320, 320] } });
   t.equal(outputs.length, 9);
   t.same(outputs.map((o) => o.dims[1]), [1, 1, 1, 4, 4, 4, 10, 10, 10], 'score, box and keypoint widths in the order the graph declares them');
-  t.same(outputs.slice(0, 3).map((o) => o.dims[0]), [800, 200, 50], 'anchors per stride at 320x320');
+  t.same(outputs.slice(0, 3).map((o) => o.dims[0]), [3200, 800, 200], 'two anchors per cell at strides 8, 16 and 32 of 320x320');
 });
 
 /** A session that records what it is fed, around a real recognizer, to see the engine's batching. */

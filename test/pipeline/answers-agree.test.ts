@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { backendFor, cosine, FACES_DIR, mapLimit } from '../helpers/fixtures.js';
+import { backendFor, cosine, FACES_DIR, mapLimit, REPO_ROOT } from '../helpers/fixtures.js';
 
 /**
  * The one-decode pipeline on photo workers gives the answers the earlier pipeline gave (commit
@@ -21,7 +21,7 @@ interface Answer {
   }[];
 }
 
-const before = JSON.parse(readFileSync(new URL('./fixtures/answers-c4e7a2d.json', import.meta.url), 'utf8')) as Record<string, Answer>;
+const before = JSON.parse(readFileSync(join(REPO_ROOT, 'test/pipeline/fixtures/answers-c4e7a2d.json'), 'utf8')) as Record<string, Answer>;
 const decode = (b64: string) => {
   const bytes = Buffer.from(b64, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
