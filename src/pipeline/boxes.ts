@@ -19,18 +19,41 @@ const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Num
 
 /** Validate and clamp caller boxes; every message names the box's index. */
 export function normaliseBoxes(inputs: readonly unknown[], width: number, height: number, maxBoxes: number): FaceRegion[] {
-  if (inputs.length > maxBoxes) {
-    throw invalid(`${inputs.length} boxes were sent; the limit is ${maxBoxes} (LUMEN_FACE_MAX_BOXES)`);
-  }
+  checkCount(inputs, maxBoxes);
   return inputs.map((input, index) => normaliseBox(input, index, width, height));
 }
 
-function normaliseBox(input: unknown, index: number, width: number, height: number): FaceRegion {
+/**
+ * Caller boxes as plain copies of their numbers, checked for shape only (the image size is not known
+ * yet): what crosses to a photo worker, so no value a client built, however deep, is ever cloned.
+ */
+export function plainBoxes(inputs: readonly unknown[], maxBoxes: number): BoxInput[] {
+  checkCount(inputs, maxBoxes);
+  return inputs.map((input, index): BoxInput => {
+    const box = boxNumbers(input, index);
+    if (Array.isArray(input)) return box;
+    const landmarks = (input as { landmarks?: unknown }).landmarks;
+    return landmarks === undefined || landmarks === null ? { box } : { box, landmarks: landmarkPoints(landmarks, index) };
+  });
+}
+
+function checkCount(inputs: readonly unknown[], maxBoxes: number) {
+  if (inputs.length > maxBoxes) {
+    throw invalid(`${inputs.length} boxes were sent; the limit is ${maxBoxes} (LUMEN_FACE_MAX_BOXES)`);
+  }
+}
+
+function boxNumbers(input: unknown, index: number): Box {
   const raw = Array.isArray(input) ? input : (input as { box?: unknown } | null)?.box;
   if (!Array.isArray(raw) || raw.length !== 4 || !raw.every(isFiniteNumber)) {
     throw invalid(invalidText(`box ${index}`, BOX_SHAPE, input));
   }
-  const [x1, y1, x2, y2] = raw as Box;
+  return [...raw] as Box;
+}
+
+function normaliseBox(input: unknown, index: number, width: number, height: number): FaceRegion {
+  const raw = boxNumbers(input, index);
+  const [x1, y1, x2, y2] = raw;
   if (!(x2 > x1 && y2 > y1)) throw invalid(invalidText(`box ${index}`, 'x2 > x1 and y2 > y1', raw));
   const box: Box = [Math.max(0, x1), Math.max(0, y1), Math.min(width, x2), Math.min(height, y2)];
   if (!(box[2] > box[0] && box[3] > box[1])) {
@@ -44,7 +67,7 @@ function normaliseBox(input: unknown, index: number, width: number, height: numb
 /** Landmarks closer together than this (RMS distance to their centre, in pixels) describe no face. */
 const MIN_LANDMARK_SPREAD = 1;
 
-function normaliseLandmarks(value: unknown, index: number, width: number, height: number): Landmarks {
+function landmarkPoints(value: unknown, index: number): Landmarks {
   const ok =
     Array.isArray(value) &&
     value.length === 5 &&
@@ -52,7 +75,11 @@ function normaliseLandmarks(value: unknown, index: number, width: number, height
   if (!ok) {
     throw invalid(invalidText(`box ${index} landmarks`, LANDMARKS_SHAPE, value));
   }
-  const points = (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+  return (value as Point[]).map(([x, y]) => [x, y]) as Landmarks;
+}
+
+function normaliseLandmarks(value: unknown, index: number, width: number, height: number): Landmarks {
+  const points = landmarkPoints(value, index);
   // A face can reach past the image edge, but not by more than the image's own size.
   if (!points.every(([x, y]) => x >= -width && x <= 2 * width && y >= -height && y <= 2 * height)) {
     throw invalid(`box ${index} landmarks must lie within the ${width}x${height} image, give or take its own size; received ${preview(value)}`);

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import type { EngineInfo, EngineStats } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
+import { plainBoxes } from './boxes.js';
 import type { DetectOptionsInput } from './options.js';
 import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, QualifiedFace } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
@@ -17,6 +18,7 @@ export class PhotoPool {
   private constructor(
     private readonly pool: Piscina<PhotoTask, PhotoReply<unknown>>,
     readonly info: EngineInfo,
+    private readonly maxBoxes: number,
   ) {}
 
   static async start(setup: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
@@ -35,7 +37,7 @@ export class PhotoPool {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await Promise.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, info);
+      return new PhotoPool(pool, info, setup.pipeline.maxBoxes);
     } catch (err) {
       await pool.destroy();
       if (err instanceof LumenError) throw err;
@@ -51,8 +53,9 @@ export class PhotoPool {
     return this.run({ op: 'faces', input, options });
   }
 
-  embed(input: ImageInput, options: EmbedOptions = {}): Promise<PipelineResult<EmbeddedBox>> {
-    return this.run({ op: 'embed', input, options });
+  async embed(input: ImageInput, options: EmbedOptions = {}): Promise<PipelineResult<EmbeddedBox>> {
+    const boxes = options.boxes == null ? options.boxes : plainBoxes(options.boxes, this.maxBoxes);
+    return this.run({ op: 'embed', input, options: { ...options, boxes } });
   }
 
   stats(): EngineStats {
