@@ -2,6 +2,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
+import { handOver } from '../src/pipeline/photo-pool.js';
 
 export interface Upload {
   image: Buffer;
@@ -102,7 +103,7 @@ async function collectParts(request: FastifyRequest, allowedFields: readonly str
   for await (const part of request.parts()) {
     if (part.type === 'file') {
       checkFilePart(part);
-      image = await part.toBuffer();
+      image = handOver(await part.toBuffer());
     } else {
       checkField(part, allowedFields, fields);
       if (part.valueTruncated) {
@@ -142,7 +143,7 @@ async function collectImages(
         }
         chunks.push(chunk);
       }
-      onImage(Buffer.concat(chunks), count++);
+      onImage(handOver(Buffer.concat(chunks)), count++);
     }
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_FILES_LIMIT') throw tooMany();

@@ -9,12 +9,6 @@ export interface Letterboxed {
 }
 
 /**
- * Photos up to this size keep their full-size decode when the letterbox needs every pixel anyway, so
- * the face crops reuse it; larger ones stream through sharp, so memory stays bounded (a 100 MP PNG).
- */
-const KEEP_FULL_DECODE_PIXELS = 24_000_000;
-
-/**
  * Letterbox the upright image into a size x size square (InsightFace convention).
  * sharp resizes natively and uses JPEG shrink-on-load, so a 12 MP photo is never fully decoded for detection.
  */
@@ -27,7 +21,7 @@ export async function letterbox(source: SourceImage, size: number, options: { up
       : height > width
         ? [Math.max(1, Math.floor((size * width) / height)), size]
         : [size, Math.max(1, Math.floor((size * height) / width))];
-  if (source.wouldDecodeFull(newWidth, newHeight) && width * height <= KEEP_FULL_DECODE_PIXELS) await source.decode(0);
+  if (source.keepsFullDecode(newWidth, newHeight)) await source.decode(0);
   const pipeline = source
     .resizedPipeline(newWidth, newHeight)
     .extend({ right: size - newWidth, bottom: size - newHeight, background: { r: 0, g: 0, b: 0 } });

@@ -4,6 +4,13 @@ import type { RgbImage } from '../types.js';
 import type { ImageLimits } from './limits.js';
 import { describeBytes } from './sniff.js';
 
+/**
+ * Photos up to this size keep their full-size decode when a resize needs every pixel anyway, so the
+ * letterbox and the crops share it. Larger ones stream through sharp for each resize, as libvips never
+ * holds all their pixels at once: memory stays bounded (a 100 MP PNG would otherwise hold 300 MB).
+ */
+const KEEP_FULL_DECODE_PIXELS = 16_000_000;
+
 /** Encoded bytes (JPEG, PNG, ...) or raw RGB pixels. */
 export type ImageInput = Uint8Array | RgbImage;
 
@@ -96,8 +103,13 @@ export class SourceImage {
   async decode(level = 0): Promise<RgbImage> {
     if (level === 0) return this.fullDecode();
     const { width, height } = levelSize(this.width, this.height, level);
-    if (this.wouldDecodeFull(width, height)) await this.fullDecode();
+    if (this.keepsFullDecode(width, height)) await this.fullDecode();
     return toRgb(this.resizedPipeline(width, height), `${this.format.toUpperCase()} image`);
+  }
+
+  /** Whether a resize to width x height should decode the whole photo once and keep it for the next. */
+  keepsFullDecode(width: number, height: number): boolean {
+    return this.wouldDecodeFull(width, height) && (this.full !== undefined || this.width * this.height <= KEEP_FULL_DECODE_PIXELS);
   }
 
   /** Whether a resize to width x height starts from the kept full-size decode. */
