@@ -27,7 +27,9 @@ export function importsOf(source: string): ImportRef[] {
 /** Where a relative import lands, as a path from the repository root ('plugins/errors.js', ...). */
 const target = (file: string, specifier: string) => relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier)).split(sep).join('/');
 
-const HTTP_SIDE = /^(plugins|routes|cli)\/|^(app|server)\.(js|ts)$/;
+const HTTP_SIDE = /^(plugins|routes|cli|server)\/|^(app|server)\.(js|ts)$/;
+/** The server's side: it is started by `cli serve`, so it never reaches back into cli/. */
+const SERVER_SIDE = /^(plugins|routes|server|openapi)\/|^(app|server)\.ts$/;
 const FASTIFY_PACKAGE = /^(fastify|fastify-.*|@fastify\/.*)$/;
 const READS_ENV = /\bprocess\.env\b/;
 
@@ -41,12 +43,15 @@ export function layeringViolations(file: string, source: string): string[] {
     if (inSrc && relativeImport && HTTP_SIDE.test(target(file, ref.specifier))) problems.push(`${file} imports ${ref.specifier}`);
     const withinFace = relativeImport && target(file, ref.specifier).startsWith('src/face/');
     if (inFace && !ref.typeOnly && !withinFace) problems.push(`${file} imports ${ref.specifier} for more than its types`);
+    if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/')) problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
   }
   if (file !== 'src/config.ts' && READS_ENV.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
     problems.push(`${file} reads process.env (only src/config.ts may)`);
   }
   return problems;
 }
+
+const SOURCE_ROOTS = ['src', 'server', 'plugins', 'routes', 'cli', 'openapi'];
 
 /** The shipped TypeScript: everything but the tests, which set up environments for child processes. */
 function productSources(): string[] {
@@ -55,7 +60,7 @@ function productSources(): string[] {
     for (const name of readdirSync(join(REPO_ROOT, dir))) {
       const path = dir ? `${dir}/${name}` : name;
       if (statSync(join(REPO_ROOT, path)).isDirectory()) {
-        if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(path.split('/')[0])) walk(path);
+        if (SOURCE_ROOTS.includes(path.split('/')[0])) walk(path);
       } else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) {
         files.push(path);
       }
@@ -64,7 +69,7 @@ function productSources(): string[] {
   for (const name of readdirSync(REPO_ROOT)) {
     const stat = statSync(join(REPO_ROOT, name));
     if (stat.isDirectory()) {
-      if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(name)) walk(name);
+      if (SOURCE_ROOTS.includes(name)) walk(name);
     } else if (name.endsWith('.ts')) {
       files.push(name);
     }
@@ -90,11 +95,18 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('routes/a.ts', 'const port = process.env.PORT;'), ['routes/a.ts reads process.env (only src/config.ts may)']);
   t.same(layeringViolations('src/config.ts', 'export const env = process.env;'), []);
   t.same(layeringViolations('src/a.ts', '/** defaults to process.env */\nexport {};'), [], 'a comment is not a read');
+  t.same(layeringViolations('server/start.ts', "import { logFormat } from '../cli/output.js';"), [
+    'server/start.ts imports ../cli/output.js (the server never imports cli/)',
+  ]);
+  t.same(layeringViolations('server.ts', "await import('./cli/main.js');"), ['server.ts imports ./cli/main.js (the server never imports cli/)']);
+  t.same(layeringViolations('app.ts', "import type { X } from './cli/args.js';"), ['app.ts imports ./cli/args.js (the server never imports cli/)']);
+  t.same(layeringViolations('cli/main.ts', "import { startServer } from '../server/start.js';"), [], 'cli serve imports the server');
+  t.same(layeringViolations('src/a.ts', "import { loggerOptions } from '../server/logger.js';"), ['src/a.ts imports ../server/logger.js']);
 });
 
 t.test('the sources follow the layering rules', async (t) => {
   const files = productSources();
-  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
+  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.includes('server/start.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
   const problems = files.flatMap((file) => layeringViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
   t.same(problems, [], 'no violations');
 });

@@ -1,0 +1,54 @@
+import { buildApp } from '../app.js';
+import { type Config, ConfigError, loadConfig } from '../src/config.js';
+import { lowerBackgroundThreads } from '../src/thread-priority.js';
+import { explainStartupError } from './explain.js';
+import { loggerOptions } from './logger.js';
+import { exitAfterLoadFailure, handleSignals } from './shutdown.js';
+
+/**
+ * `npm start` and `lumen-face serve`: read the environment, listen, load the models, and exit
+ * non-zero if they cannot load. Resolves with the app once it listens.
+ */
+export async function startServer() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`lumen-face: ${err.message}\n`);
+    process.exit(2);
+  }
+
+  const app = await buildApp({ config, logger: loggerOptions(config) });
+  handleSignals(app, config);
+
+  try {
+    await app.listen({
+      host: config.host,
+      port: config.port,
+      // Listening comes first so /healthz and /readyz answer during a download: say so.
+      listenTextResolver: (address) => app.faceBackend.state.status === 'ready'
+        ? `Server listening at ${address}`
+        : `Server listening at ${address}; still loading the model pack (GET /readyz answers 200 once it is ready)`,
+    });
+  } catch (err) {
+    app.log.fatal({ err }, 'could not listen');
+    process.exit(1);
+  }
+
+  app.faceBackend.loaded.then(
+    () => {
+      app.log.info('ready');
+      // The warm-up started the pools; a few later passes catch threads started by the first requests.
+      const lower = () => lowerBackgroundThreads(config.inferenceNice);
+      lower();
+      const timer = setInterval(lower, 5000);
+      timer.unref();
+    },
+    async (err: unknown) => {
+      process.stderr.write(explainStartupError(err, config));
+      await exitAfterLoadFailure(app);
+    },
+  );
+  return app;
+}
