@@ -55,6 +55,20 @@ export function layeringViolations(file: string, source: string): string[] {
 
 const SOURCE_ROOTS = ['src', 'server', 'plugins', 'routes', 'cli', 'openapi'];
 
+/** Lists written once: spelled out in their home only, imported everywhere else. */
+const LISTS_HOME = 'src/models/names.ts';
+const LISTS: [string, RegExp][] = [
+  ['the runtime list', /['"]onnxrt['"]\s*[,|]\s*['"]rknn['"]|['"]rknn['"]\s*[,|]\s*['"]onnxrt['"]/],
+  ['the precision list', /['"]fp16['"]\s*[,|]\s*['"]int8['"]/],
+  ['the pack layout list', /['"]lumen['"]\s*[,|]\s*['"]immich['"]/],
+  ['the pack-name rule', /\[A-Za-z0-9\]\[A-Za-z0-9\._-\]\*/],
+];
+
+export function rewrittenLists(file: string, source: string): string[] {
+  if (file === LISTS_HOME) return [];
+  return LISTS.filter(([, pattern]) => pattern.test(source)).map(([name]) => `${file} spells ${name} (import it from ${LISTS_HOME})`);
+}
+
 /** The shipped TypeScript: everything but the tests, which set up environments for child processes. */
 function productSources(): string[] {
   const files: string[] = [];
@@ -105,6 +119,22 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('app.ts', "import type { X } from './cli/args.js';"), ['app.ts imports ./cli/args.js (the server never imports cli/)']);
   t.same(layeringViolations('cli/main.ts', "import { startServer } from '../server/start.js';"), [], 'cli serve imports the server');
   t.same(layeringViolations('src/a.ts', "import { loggerOptions } from '../server/logger.js';"), ['src/a.ts imports ../server/logger.js']);
+});
+
+t.test('the list checker catches a list written again', async (t) => {
+  t.same(rewrittenLists('routes/a.ts', "runtime: z.enum(['onnxrt', 'rknn'])"), ['routes/a.ts spells the runtime list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/engines/a.ts', "runtime: 'onnxrt' | 'rknn';"), ['src/engines/a.ts spells the runtime list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', "const P = ['fp16', 'int8', 'fp32'];"), ['src/a.ts spells the precision list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', "z.enum(['lumen', 'immich', 'insightface'])"), ['src/a.ts spells the pack layout list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', 'const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;'), ['src/a.ts spells the pack-name rule (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/models/names.ts', "export const RUNTIMES = ['onnxrt', 'rknn'] as const;"), []);
+  t.same(rewrittenLists('src/a.ts', "if (runtime === 'rknn') return 'rknpu';"), [], 'one runtime named alone is not the list');
+});
+
+t.test('the lists are imported, not written again', async (t) => {
+  const sources = productSources();
+  t.ok(sources.includes(LISTS_HOME));
+  t.same(sources.flatMap((file) => rewrittenLists(file, readFileSync(join(REPO_ROOT, file), 'utf8'))), []);
 });
 
 t.test('the sources follow the layering rules', async (t) => {

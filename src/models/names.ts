@@ -19,4 +19,7 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** What a pack name (or any path segment of a pack) may be, in words, for messages. */
 export const PACK_NAME_EXPECTED = 'a pack name of letters, digits, ".", "_" and "-" (no "/" and no ".."), such as scrfd_2.5g_mbf or buffalo_l';
 
+/** What any other segment of a pack's path (a precision, a folder) may be, in words, for messages. */
+export const SEGMENT_EXPECTED = 'a name of letters, digits, ".", "_" and "-", starting with a letter or digit, without ".."';
+
 export const isSafeSegment = (s: string): boolean => SEGMENT.test(s) && !s.includes('..');
