@@ -11,7 +11,7 @@ import batchRoutes from './routes/batch.js';
 import metricsRoute from './routes/metrics.js';
 import verifyRoute from './routes/verify.js';
 import authPlugin from './plugins/auth.js';
-import backendPlugin from './plugins/backend.js';
+import faceBackendPlugin from './plugins/face-backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
@@ -69,7 +69,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
-  await app.register(backendPlugin, { config, backend: options.backend });
+  await app.register(faceBackendPlugin, { config, backend: options.backend });
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
 
