@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import t from 'tap';
-import { REPO_ROOT } from './helpers/fixtures.js';
+import { REPO_ROOT } from './helpers/paths.js';
 
 /** The layering rules of ARCHITECTURE.md, checked on the TypeScript sources (not the compiled output). */
 
