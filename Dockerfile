@@ -11,6 +11,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json app.ts server.ts ./
 COPY cli ./cli
+COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes

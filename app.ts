@@ -11,7 +11,7 @@ import batchRoutes from './routes/batch.js';
 import metricsRoute from './routes/metrics.js';
 import verifyRoute from './routes/verify.js';
 import authPlugin from './plugins/auth.js';
-import backendPlugin from './plugins/backend.js';
+import faceBackendPlugin from './plugins/face-backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
@@ -24,6 +24,7 @@ import multipartPlugin from './plugins/multipart.js';
 import requestLogPlugin from './plugins/request-log.js';
 import { genReqId } from './plugins/request-id.js';
 import swaggerPlugin from './plugins/swagger.js';
+import { withRedaction } from './server/logger.js';
 
 export interface AppOptions {
   config: Config;
@@ -32,16 +33,14 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** Keys and cookies never reach the log, even if a line someday includes the request headers. */
-const REDACTED = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]', 'headers.cookie'];
-
 /** External plugins, then app plugins, then routes (the fastify/demo order). */
 export async function buildApp(options: AppOptions) {
   const { config } = options;
   const requestMs = config.requestTimeout * 1000;
   const uploadMs = config.uploadTimeout * 1000;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
+    // Whoever chose the logger options, the key and cookie redaction is merged in.
+    logger: withRedaction(options.logger ?? { level: config.logLevel }),
     // plugins/request-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
@@ -70,7 +69,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
-  await app.register(backendPlugin, { config, backend: options.backend });
+  await app.register(faceBackendPlugin, { config, backend: options.backend });
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
 

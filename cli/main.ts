@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import { explainStartupError } from '../server/explain.js';
 import { ConfigError, loadConfigWith } from '../src/config.js';
 import { UsageError, parseFlags } from './args.js';
 import { checkCommand } from './check.js';
-import { explainStartupError } from './explain.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 
@@ -29,7 +29,8 @@ async function serve(args: string[]): Promise<number | undefined> {
     process.stdout.write(`${SERVE_HELP}\n`);
     return 0;
   }
-  await import('../server.js');
+  const { startServer } = await import('../server/start.js');
+  await startServer();
   return undefined; // the server decides when the process ends
 }
 
@@ -68,7 +69,7 @@ try {
     } catch {
       config = undefined;
     }
-    process.stderr.write(explainStartupError(err, config));
+    process.stderr.write(explainStartupError(err, config, process.argv[2]));
     process.exitCode = 1;
   }
 }

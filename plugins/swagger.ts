@@ -2,8 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { DownloadUrl, EmptyFieldsLeftOut, FormFieldErrors } from '../openapi/swagger-ui.js';
-import { transform as documentOperation, transformObject } from '../openapi/transform.js';
+import { DownloadUrl, EmptyFieldsLeftOut, FormFieldErrors } from './swagger/ui-plugins.js';
+import { transform as documentOperation, transformObject } from './swagger/transform.js';
 import { SERVICE } from '../src/version.js';
 import { isPublicRoute } from './auth.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BatchSlots } from '../plugins/inflight.js';
+import { BatchSlots } from '../plugins/batch-slots.js';
 import { LumenError, type ErrorCode } from '../src/index.js';
 import { detectedFaceJson, embeddedFaceJson, multipartValidator } from './route-helpers.js';
 import { batchUploadBody, detectBatchResponse, detectQuery, errorResponses, facesBatchResponse } from './route-schemas.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BackendInfo } from '../src/backend.js';
-import type { PackFileInfo } from '../src/models/types.js';
+import { PACK_LAYOUTS, type PackFileInfo, RUNTIMES } from '../src/models/index.js';
 import { count, errorResponses, modelSchema } from './route-schemas.js';
 
 const packFile = z
@@ -20,12 +20,12 @@ const inputSize = (width: number, height: number) => z.object({ width: count('Pi
 const infoResponse = z
   .object({
     service: z.object({ name: z.string().meta({ example: 'lumen-face' }), version: z.string().meta({ example: '0.1.0' }) }),
-    runtime: z.enum(['onnxrt', 'rknn']),
+    runtime: z.enum(RUNTIMES),
     device: z.string().meta({ example: 'cpu' }),
     providers: z.array(z.string()).meta({ description: 'Execution providers actually in use.', example: ['cpu'] }),
     model: modelSchema,
     pack: z.object({
-      layout: z.enum(['lumen', 'immich', 'insightface']).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).', example: 'lumen' }),
+      layout: z.enum(PACK_LAYOUTS).meta({ description: 'The pack layout used (LUMEN_FACE_PACK_LAYOUT, or what auto recognised).', example: 'lumen' }),
       // A lumen pack has nothing to say about its files.
       notes: z.array(z.string()).meta({ description: 'What the layout says about the files: the SoC folder of immich RKNN files, the role of each insightface graph.', example: [] }),
     }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alignOptionSchema, detectOptionsSchema, errorCodes } from '../src/index.js';
+import { alignOptionSchema, detectOptionsSchema, errorCodes, PRECISIONS, RUNTIMES } from '../src/index.js';
 import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
 
 /**
@@ -43,8 +43,8 @@ export const imageSize = z
 export const modelSchema = z
   .object({
     name: z.string().meta({ description: 'Model pack name.', example: 'scrfd_2.5g_mbf' }),
-    runtime: z.enum(['onnxrt', 'rknn']).meta({ description: 'Inference runtime.', example: 'onnxrt' }),
-    precision: z.enum(['fp16', 'int8', 'fp32']).meta({ description: 'Pack precision.', example: 'fp32' }),
+    runtime: z.enum(RUNTIMES).meta({ description: 'Inference runtime.', example: 'onnxrt' }),
+    precision: z.enum(PRECISIONS).meta({ description: 'Pack precision.', example: 'fp32' }),
     dim: count('Embedding dimension.', 128),
   })
   .meta({ id: 'Model', description: 'The model pack the embeddings come from: compare only embeddings of one pack.' }) satisfies z.ZodType<

@@ -1,4 +1,4 @@
-import { type Config, loadConfig, type Env, type Precision, type Runtime } from './config.js';
+import { type Config, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
@@ -45,6 +45,10 @@ export interface FaceBackend {
   stats?(): EngineStats | undefined;
 }
 
+/**
+ * Settings by their configuration key (`workers`, `extra`, ...), read by the same parsers as the
+ * LUMEN_FACE_* variables: an invalid one rejects with INVALID_OPTION, phrased as every validation is.
+ */
 export interface CreateBackendOptions extends Partial<Config> {
   /** Environment to read defaults from; the process environment (read by src/config.ts) when omitted. */
   env?: Env;
@@ -55,7 +59,9 @@ export interface CreateBackendOptions extends Partial<Config> {
 
 export async function createBackend(options: CreateBackendOptions = {}): Promise<FaceBackend> {
   const { env, config: parsed, log = silentLogger, ...overrides } = options;
-  const config: Config = { ...(parsed ?? loadConfig(env)), ...overrides };
+  const given = parseOptions(overrides);
+  // Without a parsed configuration, the options count as given, so the defaults derived from them follow.
+  const config: Config = parsed ? { ...parsed, ...given } : loadConfig(env, undefined, given);
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');

@@ -3,6 +3,7 @@ export { loadConfig, ConfigError, VARIABLES, type Config } from './config.js';
 export { errorCodes, ERROR_CODES, LumenError, type ErrorCode } from './errors.js';
 export type { EmbedOptions, EmbeddedBox, EmbeddedFace, DetectedFace, ImageSize, QualifiedFace, PipelineResult } from './pipeline/pipeline.js';
 export type { DetectOptionsInput as DetectOptions } from './pipeline/options.js';
+export { PACK_LAYOUTS, PRECISIONS, RUNTIMES, type PackLayout, type Precision, type Runtime } from './models/names.js';
 export { parseBoxesJson, type BoxInput } from './pipeline/boxes.js';
 export { alignOptionSchema, detectOptionsSchema } from './pipeline/options.js';
 export type { StageTimings } from './pipeline/timings.js';

@@ -59,3 +59,24 @@ export function parseBoolean(text: string): boolean | undefined {
   if (FALSE_WORDS.includes(word)) return false;
   return undefined;
 }
+
+/**
+ * The one grammar for numbers written as text (environment variables, query knobs, text options):
+ * decimal digits only, so `0x1e`, `1e3`, `Infinity` and a blank are refused wherever a number is read.
+ */
+export const INTEGER_TEXT = /^\+?\d+$/;
+export const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** An integer from text in the one grammar (surrounding spaces allowed), or undefined. */
+export function integerFromText(text: string): number | undefined {
+  const t = text.trim();
+  const n = INTEGER_TEXT.test(t) ? Number(t) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A decimal number from text in the one grammar (surrounding spaces allowed), or undefined. */
+export function decimalFromText(text: string): number | undefined {
+  const t = text.trim();
+  const n = DECIMAL_TEXT.test(t) ? Number(t) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}

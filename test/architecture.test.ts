@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import t from 'tap';
-import { REPO_ROOT } from './helpers/fixtures.js';
+import { REPO_ROOT } from './helpers/paths.js';
 
 /** The layering rules of ARCHITECTURE.md, checked on the TypeScript sources (not the compiled output). */
 
@@ -27,9 +27,13 @@ export function importsOf(source: string): ImportRef[] {
 /** Where a relative import lands, as a path from the repository root ('plugins/errors.js', ...). */
 const target = (file: string, specifier: string) => relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier)).split(sep).join('/');
 
-const HTTP_SIDE = /^(plugins|routes|cli)\/|^(app|server)\.(js|ts)$/;
+const HTTP_SIDE = /^(plugins|routes|cli|server)\/|^(app|server)\.(js|ts)$/;
+/** The server's side: it is started by `cli serve`, so it never reaches back into cli/. */
+const SERVER_SIDE = /^(plugins|routes|server|openapi)\/|^(app|server)\.ts$/;
 const FASTIFY_PACKAGE = /^(fastify|fastify-.*|@fastify\/.*)$/;
 const READS_ENV = /\bprocess\.env\b/;
+/** The configuration loader (src/config.ts re-exports it). */
+const ENV_READER = 'src/config/load.ts';
 
 export function layeringViolations(file: string, source: string): string[] {
   const problems: string[] = [];
@@ -41,11 +45,28 @@ export function layeringViolations(file: string, source: string): string[] {
     if (inSrc && relativeImport && HTTP_SIDE.test(target(file, ref.specifier))) problems.push(`${file} imports ${ref.specifier}`);
     const withinFace = relativeImport && target(file, ref.specifier).startsWith('src/face/');
     if (inFace && !ref.typeOnly && !withinFace) problems.push(`${file} imports ${ref.specifier} for more than its types`);
+    if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/')) problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
   }
-  if (file !== 'src/config.ts' && READS_ENV.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
-    problems.push(`${file} reads process.env (only src/config.ts may)`);
+  if (file !== ENV_READER && READS_ENV.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
+    problems.push(`${file} reads process.env (only ${ENV_READER} may)`);
   }
   return problems;
+}
+
+const SOURCE_ROOTS = ['src', 'server', 'plugins', 'routes', 'cli', 'openapi'];
+
+/** Lists written once: spelled out in their home only, imported everywhere else. */
+const LISTS_HOME = 'src/models/names.ts';
+const LISTS: [string, RegExp][] = [
+  ['the runtime list', /['"]onnxrt['"]\s*[,|]\s*['"]rknn['"]|['"]rknn['"]\s*[,|]\s*['"]onnxrt['"]/],
+  ['the precision list', /['"]fp16['"]\s*[,|]\s*['"]int8['"]/],
+  ['the pack layout list', /['"]lumen['"]\s*[,|]\s*['"]immich['"]/],
+  ['the pack-name rule', /\[A-Za-z0-9\]\[A-Za-z0-9\._-\]\*/],
+];
+
+export function rewrittenLists(file: string, source: string): string[] {
+  if (file === LISTS_HOME) return [];
+  return LISTS.filter(([, pattern]) => pattern.test(source)).map(([name]) => `${file} spells ${name} (import it from ${LISTS_HOME})`);
 }
 
 /** The shipped TypeScript: everything but the tests, which set up environments for child processes. */
@@ -55,7 +76,7 @@ function productSources(): string[] {
     for (const name of readdirSync(join(REPO_ROOT, dir))) {
       const path = dir ? `${dir}/${name}` : name;
       if (statSync(join(REPO_ROOT, path)).isDirectory()) {
-        if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(path.split('/')[0])) walk(path);
+        if (SOURCE_ROOTS.includes(path.split('/')[0])) walk(path);
       } else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) {
         files.push(path);
       }
@@ -64,7 +85,7 @@ function productSources(): string[] {
   for (const name of readdirSync(REPO_ROOT)) {
     const stat = statSync(join(REPO_ROOT, name));
     if (stat.isDirectory()) {
-      if (['src', 'plugins', 'routes', 'cli', 'openapi'].includes(name)) walk(name);
+      if (SOURCE_ROOTS.includes(name)) walk(name);
     } else if (name.endsWith('.ts')) {
       files.push(name);
     }
@@ -87,14 +108,38 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('src/face/a.ts', "import { clamp } from '../image/limits.js';"), [
     'src/face/a.ts imports ../image/limits.js for more than its types',
   ]);
-  t.same(layeringViolations('routes/a.ts', 'const port = process.env.PORT;'), ['routes/a.ts reads process.env (only src/config.ts may)']);
-  t.same(layeringViolations('src/config.ts', 'export const env = process.env;'), []);
+  t.same(layeringViolations('routes/a.ts', 'const port = process.env.PORT;'), ['routes/a.ts reads process.env (only src/config/load.ts may)']);
+  t.same(layeringViolations('src/config/load.ts', 'export const env = process.env;'), []);
+  t.same(layeringViolations('src/config/table.ts', 'export const env = process.env;'), ['src/config/table.ts reads process.env (only src/config/load.ts may)']);
   t.same(layeringViolations('src/a.ts', '/** defaults to process.env */\nexport {};'), [], 'a comment is not a read');
+  t.same(layeringViolations('server/start.ts', "import { logFormat } from '../cli/output.js';"), [
+    'server/start.ts imports ../cli/output.js (the server never imports cli/)',
+  ]);
+  t.same(layeringViolations('server.ts', "await import('./cli/main.js');"), ['server.ts imports ./cli/main.js (the server never imports cli/)']);
+  t.same(layeringViolations('app.ts', "import type { X } from './cli/args.js';"), ['app.ts imports ./cli/args.js (the server never imports cli/)']);
+  t.same(layeringViolations('cli/main.ts', "import { startServer } from '../server/start.js';"), [], 'cli serve imports the server');
+  t.same(layeringViolations('src/a.ts', "import { loggerOptions } from '../server/logger.js';"), ['src/a.ts imports ../server/logger.js']);
+});
+
+t.test('the list checker catches a list written again', async (t) => {
+  t.same(rewrittenLists('routes/a.ts', "runtime: z.enum(['onnxrt', 'rknn'])"), ['routes/a.ts spells the runtime list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/engines/a.ts', "runtime: 'onnxrt' | 'rknn';"), ['src/engines/a.ts spells the runtime list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', "const P = ['fp16', 'int8', 'fp32'];"), ['src/a.ts spells the precision list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', "z.enum(['lumen', 'immich', 'insightface'])"), ['src/a.ts spells the pack layout list (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', 'const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;'), ['src/a.ts spells the pack-name rule (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/models/names.ts', "export const RUNTIMES = ['onnxrt', 'rknn'] as const;"), []);
+  t.same(rewrittenLists('src/a.ts', "if (runtime === 'rknn') return 'rknpu';"), [], 'one runtime named alone is not the list');
+});
+
+t.test('the lists are imported, not written again', async (t) => {
+  const sources = productSources();
+  t.ok(sources.includes(LISTS_HOME));
+  t.same(sources.flatMap((file) => rewrittenLists(file, readFileSync(join(REPO_ROOT, file), 'utf8'))), []);
 });
 
 t.test('the sources follow the layering rules', async (t) => {
   const files = productSources();
-  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
+  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.includes('server/start.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
   const problems = files.flatMap((file) => layeringViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
   t.same(problems, [], 'no violations');
 });

@@ -16,6 +16,7 @@ RUN npm ci --ignore-scripts
 RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
 COPY tsconfig.json app.ts server.ts ./
 COPY cli ./cli
+COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes

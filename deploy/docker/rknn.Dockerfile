@@ -17,6 +17,7 @@ COPY native ./native
 RUN node native/install.mjs && test -f native/build/Release/lumen_rknn.node
 COPY tsconfig.json app.ts server.ts ./
 COPY cli ./cli
+COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes

@@ -1,7 +1,8 @@
+import type { Runtime } from '../models/names.js';
 import type { RgbImage, Tensor } from '../types.js';
 
 export interface EngineInfo {
-  runtime: 'onnxrt' | 'rknn';
+  runtime: Runtime;
   device: string;
   /** onnxrt: execution providers actually in use. rknn: ['rknpu']. */
   providers: string[];

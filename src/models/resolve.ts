@@ -16,9 +16,8 @@ import { acquireLock, DEFAULT_STALE_MS } from './lock.js';
 import { hashFile } from './sha256.js';
 import type { PackLayout, PackRequest, ResolvedPack } from './types.js';
 import { isHfRepo } from './url.js';
+import { isSafeSegment, RUNTIMES, SEGMENT_EXPECTED } from './names.js';
 
-// Names become path segments: nothing that could climb out of the cache or local directory.
-export const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // What Hugging Face answers for a missing file, or a missing/private repository.
 const NOT_FOUND_STATUSES = new Set([401, 403, 404, 410]);
 
@@ -26,14 +25,12 @@ function invalid(name: string, expected: string, received: unknown): LumenError 
   return new LumenError('INVALID_MODEL_REQUEST', invalidText(name, expected, received));
 }
 
-const NAME = 'a name of letters, digits, ".", "_" and "-", starting with a letter or digit';
-
-export const isSafeSegment = (s: string) => SEGMENT.test(s) && !s.includes('..');
 
 function validate(req: PackRequest): void {
-  if (!isSafeSegment(req.model)) throw invalid('model name', `${NAME}, without ".."`, req.model);
-  if (!(req.runtime in EXT)) throw invalid('runtime', `one of ${Object.keys(EXT).join(', ')}`, req.runtime);
-  if (!isSafeSegment(req.precision)) throw invalid('precision', `${NAME}, without ".."`, req.precision);
+  // Names become path segments: nothing that could climb out of the cache or local directory.
+  if (!isSafeSegment(req.model)) throw invalid('model name', SEGMENT_EXPECTED, req.model);
+  if (!RUNTIMES.includes(req.runtime)) throw invalid('runtime', `one of ${RUNTIMES.join(', ')}`, req.runtime);
+  if (!isSafeSegment(req.precision)) throw invalid('precision', SEGMENT_EXPECTED, req.precision);
   if (!req.cacheDir) throw invalid('cache directory', 'a directory path', req.cacheDir);
   if (!(req.timeoutMs > 0)) throw invalid('download timeout', 'a positive number of milliseconds', req.timeoutMs);
 }

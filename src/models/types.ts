@@ -8,13 +8,13 @@ export interface PackFileInfo {
   sha256: string;
 }
 
-/** How a pack's files are named: the seed's, immich's Hugging Face repositories, or an insightface folder. */
-export type PackLayout = 'lumen' | 'immich' | 'insightface';
-export const PACK_LAYOUTS = ['lumen', 'immich', 'insightface'] as const;
+import type { PackLayout, Runtime } from './names.js';
+
+export { PACK_LAYOUTS, type PackLayout } from './names.js';
 
 export interface PackRequest {
   model: string;
-  runtime: 'onnxrt' | 'rknn';
+  runtime: Runtime;
   precision: string;
   /** `auto` (the default) recognises a local folder by its files, the immich-app organisation as immich, else lumen. */
   layout?: PackLayout | 'auto';

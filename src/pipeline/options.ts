@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LumenError } from '../errors.js';
-import { BOOLEAN_WORDS, invalid, parseBoolean } from '../validation.js';
+import { BOOLEAN_WORDS, DECIMAL_TEXT, INTEGER_TEXT, invalid, parseBoolean } from '../validation.js';
 
 /**
  * Detection knobs. The same schema validates HTTP query strings (read from text by readKnobs),
@@ -62,8 +62,6 @@ export function expectedText(schema: z.ZodType): string {
   return bounds.length ? `${what}, ${bounds.join(' and ')}` : what;
 }
 
-const INTEGER_TEXT = /^\+?\d+$/;
-const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 /** A knob's typed value from its text, or undefined when the text is not of its kind. */
 function fromText(schema: z.ZodType, text: string): unknown {

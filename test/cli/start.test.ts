@@ -22,7 +22,7 @@ t.test('a pack that cannot be reached: a human message on stderr, JSON on stdout
   const run = await runNode(SERVER, [], { LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_REPO_BASE: 'http://127.0.0.1:9/org', LUMEN_FACE_PORT: '0' });
   t.not(run.code, 0);
   const lines = run.stderr.split('\n');
-  t.equal(lines[0], 'lumen-face could not start: the model pack could not be loaded.');
+  t.equal(lines[0], 'lumen-face could not start: the model pack could not be downloaded.');
   t.match(run.stderr, /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
   t.equal(run.stderr.match(/ECONNREFUSED/g)?.length, 1, 'the network error once');
   t.match(run.stderr, 'set LUMEN_FACE_LOCAL_DIR to a folder with the pack');

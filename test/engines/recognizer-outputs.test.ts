@@ -6,7 +6,7 @@ import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
 import { embeddingOutputIndex } from '../../src/face/arcface.js';
 import { silentLogger } from '../../src/types.js';
 import { cosine, requirePack } from '../helpers/fixtures.js';
-import { tempDir } from '../native/helpers.js';
+import { tempDir } from '../helpers/temp.js';
 import { withExtraOutputs } from '../helpers/onnx-extend.js';
 
 const pack = requirePack('scrfd_500m_mbf', 'fp32');

@@ -7,20 +7,17 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { boxArea, iou } from '../../src/face/geometry.js';
 import { createBackend, type Box, type FaceBackend } from '../../src/index.js';
+import { sharedDir } from './paths.js';
 
 /** The library's own geometry, re-exported for the tests. */
 export { boxArea, iou };
 
-/** Repository root: this file runs compiled as dist/test/helpers/fixtures.js. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** `<repo>/../shared/<name>`: the shared models and photos sit next to the checkout. */
-const sharedDir = (name: string): string => resolve(REPO_ROOT, '..', 'shared', name);
+/** Static tests import REPO_ROOT from ./paths.js, which checks nothing; this module insists the shared data exists. */
+export { REPO_ROOT } from './paths.js';
 
 function requireDir(path: string, what: string, variable: string): string {
   let ok = false;

@@ -4,7 +4,6 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { PackRequest } from '../../src/models/index.js';
-import type { Logger } from '../../src/types.js';
 
 export interface Teardown {
   teardown(fn: () => unknown): void;
@@ -101,14 +100,5 @@ export function request(over: Partial<PackRequest> & Pick<PackRequest, 'cacheDir
   };
 }
 
-export interface LogLine {
-  level: string;
-  obj: Record<string, unknown>;
-  msg?: string;
-}
-
-export function captureLogger(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
-  return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-}
+/** The one capturing logger, re-exported for the model tests. */
+export { captureLogger, type LogLine } from '../helpers/logger.js';

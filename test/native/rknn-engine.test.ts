@@ -210,10 +210,10 @@ t.test('core masks: skipped on RK356x, set on every context of RK3588', async (t
   const trace = fresh('trace');
   // soc=rk3568 makes the fake refuse masks, as RK356x does.
   const rk356x = pack({ detection: { extra: { soc: 'rk3568', trace } }, recognition: { extra: { soc: 'rk3568', trace } } });
-  const log = captureLogger();
+  const { log, lines: logged } = captureLogger();
   const skipped = await createRknnEngine(options(rk356x, { coreMask: 3, contexts: 2, compatiblePath: compatible('rockchip,rk3568') }), log);
   t.equal(skipped.info.details.coreMask, 'auto');
-  t.ok(log.entries.some((e) => /rknn_core_mask ignored/.test(e.msg ?? '')), 'logged');
+  t.ok(logged.some((e) => /rknn_core_mask ignored/.test(e.msg ?? '')), 'logged');
   await skipped.close();
   t.notOk(readFakeTrace(trace).some((c) => c.fn === 'rknn_set_core_mask'));
 
@@ -237,7 +237,7 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
     detection: { extra: { perfUs: 777 } },
     recognition: { dim: 128, extra: { delayMs: 20, perfUs: 555, trace } },
   });
-  const log = captureLogger();
+  const { log, lines: logged } = captureLogger();
   const engine = await createRknnEngine(options(paths, { contexts: 3, perfDebug: true, deviceId: '0123456789' }), log);
   t.equal(engine.info.details.contexts, 3);
   t.equal(engine.info.details.perfDebug, true);
@@ -247,18 +247,18 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
   await engine.detect({ data: new Uint8Array(640 * 640 * 3), width: 640, height: 640 });
   await engine.close();
 
-  const perf = log.entries.filter((e) => e.msg === 'rknn run');
+  const perf = logged.filter((e) => e.msg === 'rknn run');
   t.ok(perf.some((e) => e.obj.model === 'detection' && e.obj.npuTimeUs === 777), 'detection NPU time');
   t.equal(perf.filter((e) => e.obj.model === 'recognition' && e.obj.npuTimeUs === 555).length, 7, 'warm-up + 6 crops');
-  t.ok(log.entries.some((e) => e.obj.deviceId === '0123456789' && /ignored on the board/.test(e.msg ?? '')), 'rknn_device_id is logged as ignored');
+  t.ok(logged.some((e) => e.obj.deviceId === '0123456789' && /ignored on the board/.test(e.msg ?? '')), 'rknn_device_id is logged as ignored');
   const parallel = Math.max(...readFakeTrace(trace).map((c) => Number(/parallel=(\d+)/.exec(c.line)?.[1] ?? 0)));
   t.equal(parallel, 3, 'three recognition runs at once');
 
-  const quiet = captureLogger();
+  const { log: quiet, lines: quietLines } = captureLogger();
   const plain = await createRknnEngine(options(paths), quiet);
   await plain.embed(crop(1), 1);
   await plain.close();
-  t.notOk(quiet.entries.some((e) => e.msg === 'rknn run'), 'no perf lines without rknn_perf_debug');
+  t.notOk(quietLines.some((e) => e.msg === 'rknn run'), 'no perf lines without rknn_perf_debug');
 });
 
 t.test('sizes are checked at load', async (t) => {

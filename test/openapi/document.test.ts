@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { errorTable } from '../../openapi/error-table.js';
-import { operationIdOf } from '../../openapi/transform.js';
+import { operationIdOf } from '../../plugins/swagger/transform.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
 /** The committed document (a test in test/http/routes.test.ts keeps it equal to the live one). */

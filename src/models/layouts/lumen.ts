@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { RUNTIMES } from '../names.js';
 import type { PackRequest } from '../types.js';
 import { packFileUrl } from '../url.js';
 import { ROLES, type FileSpec } from './spec.js';
@@ -21,4 +22,4 @@ export function lumenFiles(req: PackRequest): FileSpec[] {
 }
 
 /** A folder that holds `{runtime}/` (or any runtime) under the pack name is in this layout. */
-export const LUMEN_MARKERS = ['onnxrt', 'rknn'];
+export const LUMEN_MARKERS: readonly string[] = RUNTIMES;

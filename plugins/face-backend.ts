@@ -23,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-export interface BackendPluginOptions {
+export interface FaceBackendPluginOptions {
   config: Config;
   /** A backend created elsewhere (tests share one); it is not closed with the app. */
   backend?: FaceBackend;
@@ -33,7 +33,7 @@ export interface BackendPluginOptions {
  * Loads the model pack in the background so /healthz and /readyz answer while it loads,
  * and closes it with the app.
  */
-export default fp<BackendPluginOptions>(async function backendPlugin(app: FastifyInstance, opts) {
+export default fp<FaceBackendPluginOptions>(async function faceBackendPlugin(app: FastifyInstance, opts) {
   let state: BackendState = { status: 'loading' };
   const loaded = opts.backend
     ? Promise.resolve(opts.backend)
