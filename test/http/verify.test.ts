@@ -136,7 +136,8 @@ t.test('bad embeddings get a clear 400', async (t) => {
 });
 
 t.test('LUMEN_FACE_MATCH_THRESHOLD overrides the measured threshold', async (t) => {
-  const strict = await backendFor('scrfd_2.5g_mbf', 'fp32', { ...TEST_ENGINE, LUMEN_FACE_MATCH_THRESHOLD: '0.95' });
+  // One worker: this backend answers one request, so a second session pair would only cost load time.
+  const strict = await backendFor('scrfd_2.5g_mbf', 'fp32', { ...TEST_ENGINE, LUMEN_FACE_WORKERS: '1', LUMEN_FACE_MATCH_THRESHOLD: '0.95' });
   t.teardown(() => strict.close());
   const strictApp = await testApp(t, { backend: strict });
   const [a, i, b, j] = SAME[0];
