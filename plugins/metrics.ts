@@ -50,6 +50,7 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
   new Gauge({
     name: 'lumen_face_workers', help: 'Inference worker threads (onnxrt).', registers,
     collect() {
+      this.reset();
       const stats = engineStats();
       if (stats) this.set(stats.workers);
     },
@@ -57,6 +58,7 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
   new Gauge({
     name: 'lumen_face_worker_utilization', help: 'Share of the workers\' capacity spent running models since start, 0 to 1 (piscina\'s estimate).', registers,
     collect() {
+      this.reset();
       const stats = engineStats();
       if (stats) this.set(stats.utilization);
     },
@@ -64,8 +66,31 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
   new Gauge({
     name: 'lumen_face_worker_queue_size', help: 'Model runs waiting for a free worker.', registers,
     collect() {
+      this.reset();
       const stats = engineStats();
       if (stats) this.set(stats.queued);
+    },
+  });
+
+  const loadState = () => {
+    const { state } = app.faceBackend;
+    return state.status === 'ready' ? state.backend.loadState?.() : undefined;
+  };
+  new Gauge({
+    name: 'lumen_face_models_loaded', help: '1 while the models are in memory, 0 after LUMEN_FACE_MODEL_TTL freed them (the next request loads them again).', registers,
+    collect() {
+      const state = loadState();
+      if (state) this.set(state.loaded ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'lumen_face_model_loads_total', help: 'Times the models were loaded since start: 1, plus one per reload after an idle unload.', registers,
+    collect() {
+      const state = loadState();
+      if (state) {
+        this.reset();
+        this.inc(state.loads);
+      }
     },
   });
 

@@ -4,6 +4,8 @@ import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
 import { FacePipeline, type EmbedOptions, type PipelineSettings } from './pipeline/pipeline.js';
 import { PhotoPool } from './pipeline/photo-pool.js';
+import { IdleUnloadingRunner } from './pipeline/idle-unload.js';
+import type { LoadState, PhotoRunner } from './pipeline/runner.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
@@ -43,6 +45,8 @@ export interface FaceBackend {
   close(): Promise<void>;
   /** How busy the inference workers are, when the engine has a pool of them. */
   stats?(): EngineStats | undefined;
+  /** Whether the models are in memory (LUMEN_FACE_MODEL_TTL frees them when idle) and how often they loaded. */
+  loadState?(): LoadState;
 }
 
 /**
@@ -65,8 +69,9 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
-  const { pack, value: runner } = await loadWithHealing(request, resolved, (p) => createRunner(config, p, log), log);
-  log.info({ runtime: runner.info.runtime, providers: runner.info.providers, recognition: runner.info.recognition }, 'models loaded');
+  const { pack, value: loaded } = await loadWithHealing(request, resolved, (p) => createRunner(config, p, log), log);
+  log.info({ runtime: loaded.info.runtime, providers: loaded.info.providers, recognition: loaded.info.recognition }, 'models loaded');
+  const runner = config.modelTtl > 0 ? new IdleUnloadingRunner(loaded, () => createRunner(config, pack, log), config.modelTtl * 1000, log) : loaded;
   const info = describe(config, pack, runner.info);
   const threshold = matchThreshold(config.modelName, config.matchThreshold);
   return {
@@ -79,14 +84,8 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
     info: () => info,
     close: () => runner.close(),
     stats: () => runner.stats?.(),
+    loadState: () => (runner instanceof IdleUnloadingRunner ? runner.loadState() : { loaded: true, loads: 1 }),
   };
-}
-
-/** Runs the per-photo pipeline: photo workers for ONNX Runtime, or the pipeline over an RKNN engine. */
-export interface PhotoRunner extends Pick<FacePipeline, 'detect' | 'faces' | 'embed'> {
-  readonly info: EngineInfo;
-  close(): Promise<void>;
-  stats?(): EngineStats | undefined;
 }
 
 function pipelineSettings(config: Config): PipelineSettings {

@@ -150,6 +150,8 @@ export const VARIABLES = {
     'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
   allowedHosts: row(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, unset<string[]>('any Host'),
     'Comma-separated host names (no port) the `Host` header must name; any other gets 421. `/healthz` and `/readyz` answer any Host.'),
+  modelTtl: row(['LUMEN_FACE_MODEL_TTL'], int(0, 604800, 'a whole number of seconds from 0 to 604800'), value(0, 'never'),
+    'Seconds without a request after which the models and their worker threads are freed; the next request loads them again and waits for it. `/readyz` stays 200 while unloaded. 0 keeps them loaded.'),
   inferenceNice: row(['LUMEN_FACE_INFERENCE_NICE'], int(0, 19, 'an integer from 0 to 19'), value(10),
     'How much lower than the event loop the ONNX Runtime threads run (added to the nice value; 0 = same priority), so /healthz and request parsing get a core at once.'),
 } as const;
