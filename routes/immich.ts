@@ -139,7 +139,7 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: ['immich'],
       summary: 'immich ML greeting',
       description: 'What immich ML answers at its root.',
-      response: { 200: z.object({ message: z.literal('Immich ML') }) },
+      response: { 200: z.object({ message: z.literal('Immich ML') }).describe('The greeting.'), ...errorResponses },
     },
   }, async () => ({ message: 'Immich ML' as const }));
 
