@@ -257,3 +257,27 @@ t.test('API keys: immich routes follow LUMEN_FACE_IMMICH', async (t) => {
   checkError(t, await predict(off, immichForm(faceEntries(), { image: jolie })), 404, 'NOT_FOUND');
   t.equal((await fetch(`${off}/ping`)).status, 404);
 });
+
+t.test('the immich variables: defaults and refusals', async (t) => {
+  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const defaults = loadConfig({});
+  t.equal(defaults.immich, 'on');
+  t.equal(defaults.immichUpstream, undefined);
+  t.equal(defaults.immichUpstreamTimeout, 120);
+  t.equal(defaults.immichUpstreamMaxBytes, 8 * 1024 * 1024);
+  t.equal(loadConfig({ LUMEN_FACE_IMMICH_UPSTREAM: 'http://immich-machine-learning:3003/' }).immichUpstream, 'http://immich-machine-learning:3003');
+  t.equal(loadConfig({ LUMEN_FACE_IMMICH: 'PUBLIC' }).immich, 'public');
+  t.throws(() => loadConfig({ LUMEN_FACE_IMMICH: 'yes' }), ConfigError);
+  t.throws(() => loadConfig({ LUMEN_FACE_IMMICH_UPSTREAM: 'ftp://ml:3003' }), /LUMEN_FACE_IMMICH_UPSTREAM/);
+  t.throws(() => loadConfig({ LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '0' }), /LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT/);
+  t.throws(() => loadConfig({ LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES: '-1' }), /LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES/);
+});
+
+t.test('a face request while the models load gets 503, and /ping says so', async (t) => {
+  // A pack that is not on disk, offline: loading fails, so the routes answer NOT_READY, never 200.
+  const failing = await listen(await testApp(t, { env: { LUMEN_FACE_MODEL_NAME: 'buffalo_l', LUMEN_FACE_PACK_LAYOUT: 'immich' } }));
+  const ping = await fetch(`${failing}/ping`);
+  t.equal(ping.status, 503);
+  t.equal((await ping.json()).code, 'NOT_READY');
+  checkError(t, await predict(failing, immichForm(faceEntries('buffalo_l'), { image: jolie })), 503, 'NOT_READY');
+});
