@@ -19,7 +19,7 @@ export interface UpstreamAnswer {
 declare module 'fastify' {
   interface FastifyInstance {
     /** Forwards a `/predict` form to LUMEN_FACE_IMMICH_UPSTREAM; undefined when none is configured. */
-    immichUpstream: ((form: PredictForm) => Promise<UpstreamAnswer>) | undefined;
+    immichUpstream: ((form: PredictForm, clientGone?: AbortSignal) => Promise<UpstreamAnswer>) | undefined;
   }
 }
 
@@ -71,9 +71,11 @@ async function readBounded(response: Response, maxBytes: number, where: string):
 
 export function upstreamForwarder(opts: UpstreamOptions & { url: string }) {
   const target = `${opts.url}/predict`;
-  return async function forward(form: PredictForm): Promise<UpstreamAnswer> {
+  return async function forward(form: PredictForm, clientGone?: AbortSignal): Promise<UpstreamAnswer> {
     // One deadline for connecting, the answer's headers and its body.
-    const signal = AbortSignal.timeout(opts.timeoutSeconds * 1000);
+    const deadline = AbortSignal.timeout(opts.timeoutSeconds * 1000);
+    // A client that has gone frees its slot and the upstream's work at once, not at the deadline.
+    const signal = clientGone ? AbortSignal.any([deadline, clientGone]) : deadline;
     try {
       const response = await fetch(target, { method: 'POST', body: formOf(form), signal, headers: { [FORWARDED_HEADER]: '1' }, redirect: 'manual' });
       const body = await readBounded(response, opts.maxBytes, `the immich ML server at ${opts.url}`);
@@ -83,7 +85,8 @@ export function upstreamForwarder(opts: UpstreamOptions & { url: string }) {
       return { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body };
     } catch (err) {
       if (err instanceof LumenError) throw err;
-      if (signal.aborted) {
+      if (clientGone?.aborted) throw new LumenError('UPSTREAM_FAILED', 'the client went away; the forwarded request was cancelled', { cause: err });
+      if (deadline.aborted) {
         throw new LumenError('UPSTREAM_TIMEOUT', `the immich ML server at ${opts.url} did not answer within ${opts.timeoutSeconds} s (LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT)`);
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

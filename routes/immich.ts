@@ -187,7 +187,17 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
         if (request.headers[FORWARDED_HEADER] !== undefined) {
           throw new LumenError('UPSTREAM_FAILED', 'this request was already forwarded by lumen-face: LUMEN_FACE_IMMICH_UPSTREAM points back at a lumen-face service');
         }
-        const answer = await app.immichUpstream(form);
+        const gone = new AbortController();
+        const onClose = () => {
+          if (!reply.raw.writableEnded) gone.abort();
+        };
+        reply.raw.once('close', onClose);
+        let answer;
+        try {
+          answer = await app.immichUpstream(form, gone.signal);
+        } finally {
+          reply.raw.off('close', onClose);
+        }
         return reply.status(answer.status).type(answer.contentType).send(answer.body as never); // the upstream's bytes, not serialised again
       }
       if (task === 'mixed') {

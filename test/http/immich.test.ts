@@ -3,7 +3,7 @@
  * (Node's global FormData, the image a Blob with no file name), and a stand-in immich ML server on
  * 127.0.0.1 for the forwarded tasks.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
@@ -153,6 +153,7 @@ async function standIn(t: Test) {
   const received: Received[] = [];
   const hanging: ServerResponse[] = [];
   let mode: Mode = 'answer';
+  let closedWhileHanging = 0;
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -165,7 +166,10 @@ async function standIn(t: Test) {
       text: (form.get('text') as string | null) ?? undefined,
       forwarded: req.headers['x-lumen-face-forwarded'] as string | undefined,
     });
-    if (mode === 'hang') return void hanging.push(res);
+    if (mode === 'hang') {
+      res.once('close', () => closedWhileHanging++);
+      return void hanging.push(res);
+    }
     if (mode === 'fail') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"detail":"Internal Server Error"}');
     if (mode === 'reject') return void res.writeHead(422, { 'content-type': 'application/json' }).end('{"detail":"Invalid request format."}');
     if (mode === 'huge') return void res.writeHead(200, { 'content-type': 'application/json' }).end(`{"clip":"${'1'.repeat(64 * 1024)}"}`);
@@ -182,6 +186,7 @@ async function standIn(t: Test) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     setMode: (m: Mode) => (mode = m),
+    closedWhileHanging: () => closedWhileHanging,
   };
 }
 
@@ -280,4 +285,30 @@ t.test('a face request while the models load gets 503, and /ping says so', async
   t.equal(ping.status, 503);
   t.equal((await ping.json()).code, 'NOT_READY');
   checkError(t, await predict(failing, immichForm(faceEntries('buffalo_l'), { image: jolie })), 503, 'NOT_READY');
+});
+
+const until = async (what: string, ok: () => boolean) => {
+  // Bounded by tap's test timeout; the condition, not the time, is what is checked.
+  while (!ok()) await new Promise((resolve) => setTimeout(resolve, 10));
+  return what;
+};
+
+t.test('a client that goes away cancels its forwarded request at once, many times', async (t) => {
+  const upstream = await standIn(t);
+  upstream.setMode('hang');
+  const forwarding = await listen(await testApp(t, { backend, env: { LUMEN_FACE_IMMICH_UPSTREAM: upstream.url, LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '600', LUMEN_FACE_MAX_INFLIGHT: '2' } }));
+  const request = new Request(`${forwarding}/predict`, { method: 'POST', body: immichForm(clipTextEntries, { text: 'x' }) });
+  const body = Buffer.from(await request.arrayBuffer());
+  for (let i = 0; i < 10; i++) {
+    const client = httpRequest(`${forwarding}/predict`, { method: 'POST', headers: { 'content-type': request.headers.get('content-type') as string, 'content-length': body.length } });
+    client.on('error', () => undefined);
+    client.end(body);
+    await until('the upstream has it', () => upstream.received.length === i + 1);
+    client.destroy();
+    await until('the upstream connection is closed', () => upstream.closedWhileHanging() === i + 1);
+  }
+  t.equal(upstream.closedWhileHanging(), 10, 'every forwarded request was cancelled long before its 600 s timeout');
+  upstream.setMode('answer');
+  const after = await predict(forwarding, immichForm(clipTextEntries, { text: 'x' }));
+  t.equal(after.status, 200, 'the slots came back (LUMEN_FACE_MAX_INFLIGHT=2 after 10 cancelled requests)');
 });
