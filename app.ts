@@ -6,6 +6,7 @@ import detectRoute from './routes/detect.js';
 import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
 import healthRoute from './routes/health.js';
+import immichRoutes from './routes/immich.js';
 import infoRoute from './routes/info.js';
 import batchRoutes from './routes/batch.js';
 import metricsRoute from './routes/metrics.js';
@@ -17,12 +18,14 @@ import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import hostsPlugin from './plugins/hosts.js';
+import immichUpstreamPlugin from './plugins/immich-upstream.js';
 import inflightPlugin from './plugins/inflight.js';
 import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import metricsPlugin from './plugins/metrics.js';
 import multipartPlugin from './plugins/multipart.js';
 import requestLogPlugin from './plugins/request-log.js';
 import { genReqId } from './plugins/request-id.js';
+import { IMMICH_ROUTES } from './plugins/probe-paths.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { withRedaction } from './server/logger.js';
 
@@ -67,7 +70,11 @@ export async function buildApp(options: AppOptions) {
   await app.register(methodNotAllowedPlugin);
   await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
   await app.register(corsPlugin, { origins: config.corsOrigins });
-  await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
+  await app.register(authPlugin, {
+    keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])],
+    // immich sends no key: its routes are opened only when the operator says so (LUMEN_FACE_IMMICH=public).
+    publicRoutes: config.immich === 'public' ? IMMICH_ROUTES : [],
+  });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(faceBackendPlugin, { config, backend: options.backend });
   await app.register(requestLogPlugin);
@@ -81,6 +88,10 @@ export async function buildApp(options: AppOptions) {
   await app.register(batchRoutes);
   await app.register(verifyRoute);
   await app.register(metricsRoute);
+  if (config.immich !== 'off') {
+    await app.register(immichUpstreamPlugin, { url: config.immichUpstream, timeoutSeconds: config.immichUpstreamTimeout, maxBytes: config.immichUpstreamMaxBytes });
+    await app.register(immichRoutes);
+  }
   // Keep last: it answers 405 for the other methods of every route registered above.
   app.refuseOtherMethods();
   return app;

@@ -41,11 +41,14 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 const CHALLENGE = 'Bearer realm="lumen-face"';
 
 /** With keys configured, every route but the public ones answers 401 to a request without a valid key. */
-export default fp<{ keys: readonly string[] }>(async function authPlugin(app: FastifyInstance, opts) {
+export default fp<{ keys: readonly string[]; publicRoutes?: readonly string[] }>(async function authPlugin(app: FastifyInstance, opts) {
   if (opts.keys.length === 0) return;
   const isKey = keyMatcher(opts.keys);
+  const opened = opts.publicRoutes ?? [];
+  if (opened.length > 0) app.log.warn({ routes: opened }, 'these routes answer without an API key (LUMEN_FACE_IMMICH=public); every other route needs one');
   app.addHook('onRequest', async (request, reply) => {
-    if (isPublicRoute(request.routeOptions.url)) return;
+    const route = request.routeOptions.url;
+    if (isPublicRoute(route) || (route !== undefined && opened.includes(route))) return;
     const key = presentedKey(request);
     if (key !== undefined && isKey(key)) return;
     if (key === undefined) {

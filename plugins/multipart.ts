@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Read the multipart body: exactly one file part named "image" (or "file"), plus the allowed text fields. */
     readUpload(allowedFields: readonly string[]): Promise<Upload>;
+    /** As readUpload, but the "image" part may be absent (immich's /predict: a CLIP text request has none). */
+    readForm(allowedFields: readonly string[]): Promise<Partial<Upload> & Pick<Upload, 'fields'>>;
     /**
      * Read up to `maxImages` file parts named "image" (or "file"), with at most LUMEN_FACE_MAX_UPLOAD_BYTES
      * for the whole body, handing each one over as soon as it has arrived. Resolves with the count.
@@ -43,6 +45,10 @@ export default fp<{ maxUploadBytes: number }>(async function multipartPlugin(app
 
   app.decorateRequest('readUpload', async function readUpload(this: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
     return parsing(this, () => collect(this, allowedFields));
+  });
+
+  app.decorateRequest('readForm', async function readForm(this: FastifyRequest, allowedFields: readonly string[]) {
+    return parsing(this, () => collect(this, allowedFields, false));
   });
 
   app.decorateRequest('readImages', async function readImages(this: FastifyRequest, maxImages: number, onImage: (bytes: Buffer, index: number) => void): Promise<number> {
@@ -86,9 +92,11 @@ function checkFilePart(part: MultipartFile): void {
   }
 }
 
-async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
+async function collect(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload>;
+async function collect(request: FastifyRequest, allowedFields: readonly string[], imageRequired: false): Promise<Partial<Upload> & Pick<Upload, 'fields'>>;
+async function collect(request: FastifyRequest, allowedFields: readonly string[], imageRequired = true): Promise<Partial<Upload> & Pick<Upload, 'fields'>> {
   try {
-    return await collectParts(request, allowedFields);
+    return await collectParts(request, allowedFields, imageRequired);
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_FILES_LIMIT') {
       throw new LumenError('TOO_MANY_FILES', 'send exactly one file part, named "image" (or "file"); for many photos use the /batch routes');
@@ -97,7 +105,7 @@ async function collect(request: FastifyRequest, allowedFields: readonly string[]
   }
 }
 
-async function collectParts(request: FastifyRequest, allowedFields: readonly string[]): Promise<Upload> {
+async function collectParts(request: FastifyRequest, allowedFields: readonly string[], imageRequired: boolean): Promise<Partial<Upload> & Pick<Upload, 'fields'>> {
   let image: Buffer | undefined;
   const fields: Record<string, string> = {};
   for await (const part of request.parts()) {
@@ -112,6 +120,7 @@ async function collectParts(request: FastifyRequest, allowedFields: readonly str
       fields[part.fieldname] = String(part.value);
     }
   }
+  if (!image && !imageRequired) return { fields };
   if (!image) throw new LumenError('MISSING_IMAGE', 'the multipart body has no "image" file part (curl -F image=@photo.jpg)');
   if (image.length === 0) throw new LumenError('EMPTY_IMAGE', 'the "image" part is empty');
   return { image, fields };

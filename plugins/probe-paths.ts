@@ -2,3 +2,6 @@
 export const PROBE_PATHS = ['/healthz', '/readyz'] as const;
 
 export const isProbePath = (route: string): boolean => (PROBE_PATHS as readonly string[]).includes(route);
+
+/** immich's machine-learning routes (routes/immich.ts), public only with LUMEN_FACE_IMMICH=public. */
+export const IMMICH_ROUTES: readonly string[] = ['/', '/ping', '/predict'];

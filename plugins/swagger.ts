@@ -32,6 +32,7 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
       tags: [
         { name: 'faces', description: 'Detect, align and embed' },
         { name: 'service', description: 'Health and information' },
+        { name: 'immich', description: "immich's machine-learning protocol, so immich can use lumen-face as an ML URL (docs/immich.md)" },
       ],
       components: {
         securitySchemes: {

@@ -44,6 +44,11 @@ export const ERROR_CODES = {
   INVALID_EMBEDDING: { status: 400, meaning: 'an embedding sent to `/v1/verify` has the wrong length or is all zeros' },
   UNAUTHORIZED: { status: 401, meaning: 'API keys are set and the request has no valid `x-api-key` or `Authorization: Bearer` key' },
   MISDIRECTED_REQUEST: { status: 421, meaning: 'the `Host` header names no host in `LUMEN_FACE_ALLOWED_HOSTS`' },
+  INVALID_ENTRIES: { status: 422, meaning: 'the `entries` field of immich\'s `/predict` is not JSON tasks with a `modelName` each, or a face option is out of range' },
+  MODEL_MISMATCH: { status: 422, meaning: 'immich asked `/predict` for another face model than the loaded pack; the message names both' },
+  TASK_NOT_SERVED: { status: 422, meaning: 'a `/predict` task other than faces, with no `LUMEN_FACE_IMMICH_UPSTREAM` to forward it to, or faces mixed with other tasks' },
+  UPSTREAM_FAILED: { status: 502, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` could not be reached, failed, or answered too much' },
+  UPSTREAM_TIMEOUT: { status: 504, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` did not answer within `LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

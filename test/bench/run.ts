@@ -16,6 +16,8 @@
  * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
  *          the crops (issue 7); not part of `all`.
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
+ * immich: images/s through immich's /predict against /v1/faces on the same photos, one client (see immich.ts);
+ *         not part of `all`.
  * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
  *             `npm run bench -- throughput [--seconds 120]`.
  */
@@ -36,6 +38,7 @@ import {
   requirePack,
 } from '../helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
+import { immichBench } from './immich.js';
 import { batchBench } from './batch.js';
 import { decodeShareBench } from './decode-share.js';
 import { embedMemoryBench } from './embed-memory.js';
@@ -49,7 +52,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -178,6 +181,10 @@ async function main() {
   const doBatch = arg === 'batch' || arg === 'all';
   if (arg === 'decode-share') {
     process.stdout.write(`${(await decodeShareBench()).join('\n')}\n`);
+    return;
+  }
+  if (arg === 'immich') {
+    process.stdout.write(`${(await immichBench()).join('\n')}\n`);
     return;
   }
   if (arg === 'embed-memory') {
