@@ -18,6 +18,8 @@
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  * immich: images/s through immich's /predict against /v1/faces on the same photos, one client (see immich.ts);
  *         not part of `all`.
+ * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
+ *       not part of `all`.
  * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
  *             `npm run bench -- throughput [--seconds 120]`.
  */
@@ -39,6 +41,7 @@ import {
 } from '../helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
 import { immichBench } from './immich.js';
+import { idleBench } from './idle.js';
 import { batchBench } from './batch.js';
 import { decodeShareBench } from './decode-share.js';
 import { embedMemoryBench } from './embed-memory.js';
@@ -52,7 +55,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'idle', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -181,6 +184,10 @@ async function main() {
   const doBatch = arg === 'batch' || arg === 'all';
   if (arg === 'decode-share') {
     process.stdout.write(`${(await decodeShareBench()).join('\n')}\n`);
+    return;
+  }
+  if (arg === 'idle') {
+    process.stdout.write(`${(await idleBench()).join('\n')}\n`);
     return;
   }
   if (arg === 'immich') {
