@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { testEnv } from '../helpers/app.js';
-import { readFace, REPO_ROOT } from '../helpers/fixtures.js';
+import { testEnv } from '../test/helpers/app.js';
+import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
 
 /**
  * `npm run bench -- idle`: what LUMEN_FACE_MODEL_TTL saves. The real server (`node dist/server.js`) with

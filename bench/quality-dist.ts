@@ -8,8 +8,8 @@
  * (sharp's Gaussian blur in pixels of the 112-pixel template) ties sharpness values to visible blur.
  */
 import sharp from 'sharp';
-import type { FaceQuality } from '../../src/face/quality.js';
-import { backendFor, cosine, identityPhotos, loadLabels, mean, percentile, readFace } from '../helpers/fixtures.js';
+import type { FaceQuality } from '../src/face/quality.js';
+import { backendFor, cosine, identityPhotos, loadLabels, mean, percentile, readFace } from '../test/helpers/fixtures.js';
 
 const PERCENTILES = [5, 25, 50, 75, 95];
 const BLUR_SIGMAS = [0, 1, 1.5, 2, 3];

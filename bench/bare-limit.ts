@@ -1,8 +1,8 @@
 import ort from 'onnxruntime-node';
-import { letterbox } from '../../src/image/letterbox.js';
-import { SourceImage } from '../../src/image/source.js';
-import { SCRFD_NORM } from '../../src/face/scrfd.js';
-import { rgbToNchw } from '../../src/engines/tensor-layout.js';
+import { letterbox } from '../src/image/letterbox.js';
+import { SourceImage } from '../src/image/source.js';
+import { SCRFD_NORM } from '../src/face/scrfd.js';
+import { rgbToNchw } from '../src/engines/tensor-layout.js';
 import type { PhotoSet } from './photo-sets.js';
 
 /**

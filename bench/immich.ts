@@ -1,7 +1,7 @@
-import { buildApp } from '../../app.js';
-import { loadConfig } from '../../src/config.js';
-import { testEnv } from '../helpers/app.js';
-import { identityPhotos, readFace } from '../helpers/fixtures.js';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../src/config.js';
+import { testEnv } from '../test/helpers/app.js';
+import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
 
 /**
  * Images/s for the same photos through immich's POST /predict (sent as immich's server sends it) and

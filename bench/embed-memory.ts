@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { testEnv } from '../helpers/app.js';
-import { readFace, REPO_ROOT } from '../helpers/fixtures.js';
+import { testEnv } from '../test/helpers/app.js';
+import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
 
 const MB = 1024 * 1024;
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { buildApp } from '../../app.js';
-import { loadConfig } from '../../src/config.js';
-import { testEnv } from '../helpers/app.js';
-import { MODELS_DIR, readFace } from '../helpers/fixtures.js';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../src/config.js';
+import { testEnv } from '../test/helpers/app.js';
+import { MODELS_DIR, readFace } from '../test/helpers/fixtures.js';
 
 /**
  * Hostile clients with the default settings, over real sockets:
@@ -61,7 +61,7 @@ async function slotRecovery(): Promise<string[]> {
 }
 
 async function shutdownWithStalledUpload(): Promise<string[]> {
-  const server = new URL('../../server.js', import.meta.url).pathname;
+  const server = new URL('../server.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [server], {
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LUMEN_FACE_LOCAL_DIR: MODELS_DIR,

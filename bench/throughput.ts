@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { MODELS_DIR, REPO_ROOT, percentile } from '../helpers/fixtures.js';
+import { MODELS_DIR, REPO_ROOT, percentile } from '../test/helpers/fixtures.js';
 import { bareLimit, bareModels, detectorInputs } from './bare-limit.js';
 import { type PhotoSet, smallPhotos, twelveMegapixelPhotos } from './photo-sets.js';
 import { STAGES, type Stage, stageBreakdown } from './stage-breakdown.js';
@@ -120,7 +120,7 @@ async function postFaces(base: string, blob: Blob, name: string) {
 }
 
 function startProbe(base: string) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'bench', 'healthz-probe.js'), base], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'healthz-probe.js'), base], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<{ times: number[]; errors: number }>((resolve) => child.on('close', () => resolve(JSON.parse(out || '{"times":[],"errors":-1}'))));

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp } from '../../app.js';
-import { loadConfig } from '../../src/config.js';
-import { testEnv } from '../helpers/app.js';
-import { FACES_DIR, percentile } from '../helpers/fixtures.js';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../src/config.js';
+import { testEnv } from '../test/helpers/app.js';
+import { FACES_DIR, percentile } from '../test/helpers/fixtures.js';
 
 /**
  * /healthz latency over a real socket while the service is saturated with /v1/faces requests,

@@ -3,7 +3,7 @@ import http from 'node:http';
 /**
  * Probes GET /healthz every 50 ms from its own process, so the prober never waits for the bench's
  * event loop. Runs until stdin closes or SIGTERM, then prints {times, errors} as JSON on stdout.
- * Usage: node dist/test/bench/healthz-probe.js http://127.0.0.1:PORT
+ * Usage: node dist/bench/healthz-probe.js http://127.0.0.1:PORT
  */
 
 const url = new URL('/healthz', process.argv[2]);

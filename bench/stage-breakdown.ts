@@ -1,14 +1,14 @@
 import ort from 'onnxruntime-node';
-import { cropFaces, LevelDecoder } from '../../src/pipeline/crop-plan.js';
-import { emptyTimings } from '../../src/pipeline/timings.js';
-import { ARCFACE_NORM } from '../../src/face/arcface.js';
-import { l2Normalise } from '../../src/pipeline/recognizer.js';
-import { measureQualities } from '../../src/pipeline/quality.js';
-import { decodeScrfd, SCRFD_NORM } from '../../src/face/scrfd.js';
-import { letterbox } from '../../src/image/letterbox.js';
-import { SourceImage } from '../../src/image/source.js';
-import { rgbToNchw } from '../../src/engines/tensor-layout.js';
-import type { Tensor } from '../../src/types.js';
+import { cropFaces, LevelDecoder } from '../src/pipeline/crop-plan.js';
+import { emptyTimings } from '../src/pipeline/timings.js';
+import { ARCFACE_NORM } from '../src/face/arcface.js';
+import { l2Normalise } from '../src/pipeline/recognizer.js';
+import { measureQualities } from '../src/pipeline/quality.js';
+import { decodeScrfd, SCRFD_NORM } from '../src/face/scrfd.js';
+import { letterbox } from '../src/image/letterbox.js';
+import { SourceImage } from '../src/image/source.js';
+import { rgbToNchw } from '../src/engines/tensor-layout.js';
+import type { Tensor } from '../src/types.js';
 import type { PhotoSet } from './photo-sets.js';
 
 /**

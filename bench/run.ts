@@ -9,7 +9,7 @@
  *          upscaled to 4000x3000), median and p90 after warm-up, split by pipeline stage; one
  *          embed(image) call; RSS after the runs.
  * saturation: /healthz latency over a real socket, idle and while 8 /v1/faces requests run at once.
- * hostile: slot recovery under 32 silent uploads, shutdown with a stalled upload, the faces cap (test/bench/hostile.ts).
+ * hostile: slot recovery under 32 silent uploads, shutdown with a stalled upload, the faces cap (bench/hostile.ts).
  * batch: images/s for 32 photos in one /v1/faces/batch request against 32 single requests, 4 at a time.
  * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
  *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
@@ -25,7 +25,7 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import type { FaceBackend } from '../../src/index.js';
+import type { FaceBackend } from '../src/index.js';
 import {
   backendFor,
   bestThreshold,
@@ -38,7 +38,7 @@ import {
   rank1,
   readFace,
   requirePack,
-} from '../helpers/fixtures.js';
+} from '../test/helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
 import { immichBench } from './immich.js';
 import { idleBench } from './idle.js';
@@ -175,7 +175,7 @@ async function main() {
   }
   const arg = (process.argv[2] ?? 'all') as Section;
   if (!SECTIONS.includes(arg) || process.argv.length > 3) {
-    process.stderr.write(`usage: node dist/test/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
+    process.stderr.write(`usage: node dist/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
     process.exit(2);
   }
   const doQuality = arg === 'quality' || arg === 'all';

@@ -1,7 +1,7 @@
-import { buildApp } from '../../app.js';
-import { loadConfig } from '../../src/config.js';
-import { testEnv } from '../helpers/app.js';
-import { identityPhotos, readFace } from '../helpers/fixtures.js';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../src/config.js';
+import { testEnv } from '../test/helpers/app.js';
+import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
 
 /**
  * Images/s for the same 32 photos sent as one /v1/faces/batch request, and as 32 single /v1/faces

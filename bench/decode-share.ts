@@ -6,11 +6,11 @@
  * from memory, serving the crops of faces whose level is that one.
  */
 import sharp from 'sharp';
-import { letterbox } from '../../src/image/letterbox.js';
-import { levelSize, SourceImage, toRgb } from '../../src/image/source.js';
-import { landmarksLevel } from '../../src/pipeline/decode-scale.js';
-import type { Landmarks } from '../../src/types.js';
-import { backendFor, percentile, readFace } from '../helpers/fixtures.js';
+import { letterbox } from '../src/image/letterbox.js';
+import { levelSize, SourceImage, toRgb } from '../src/image/source.js';
+import { landmarksLevel } from '../src/pipeline/decode-scale.js';
+import type { Landmarks } from '../src/types.js';
+import { backendFor, percentile, readFace } from '../test/helpers/fixtures.js';
 
 const RUNS = 9;
 const limits = { maxPixels: 1e8 };
