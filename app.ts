@@ -20,7 +20,7 @@ import hostsPlugin from './plugins/hosts.js';
 import inflightPlugin from './plugins/inflight.js';
 import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import metricsPlugin from './plugins/metrics.js';
-import bodyPlugin from './plugins/body.js';
+import bodyPlugin, { urlFetchOptions } from './plugins/body.js';
 import requestLogPlugin from './plugins/request-log.js';
 import { genReqId } from './plugins/request-id.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -62,7 +62,7 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(swaggerPlugin);
   await app.register(configPlugin, { config });
-  await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes });
+  await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(methodNotAllowedPlugin);

@@ -3,6 +3,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError, type ErrorCode } from '../src/errors.js';
 import { decodeBase64Image } from '../src/image/base64.js';
+import type { FetchImageOptions } from '../src/fetch/fetch-image.js';
+import { fetchImage } from '../src/fetch/fetch-image.js';
+import { addressPolicy, parseCidrs } from '../src/fetch/address-policy.js';
+import { parseAllowRules } from '../src/fetch/allowlist.js';
+import type { Config } from '../src/config.js';
 
 /**
  * The one reader of image-route bodies. A route declares what its body holds (file names, how many,
@@ -24,6 +29,8 @@ export interface PartsSpec {
   fields?: readonly string[];
   /** Keys a JSON body may carry besides those (the query's knobs, which multipart takes in the query only). */
   jsonFields?: readonly string[];
+  /** A JSON body may give the photo as {"url": ...}, fetched when LUMEN_FACE_URL_FETCH_ALLOW allows it. */
+  jsonUrl?: boolean;
   /** The variable that sets maxFiles, for the message. */
   maxFilesSetting?: string;
 }
@@ -101,7 +108,25 @@ export function multipartError(err: unknown, spec?: PartsSpec): LumenError | und
   return mapped && new LumenError(mapped.code, mapped.message(spec));
 }
 
-export default fp<{ maxUploadBytes: number }>(async function bodyPlugin(app: FastifyInstance, opts) {
+export interface BodyOptions {
+  maxUploadBytes: number;
+  /** How photos given by URL are fetched; undefined when LUMEN_FACE_URL_FETCH_ALLOW is unset. */
+  urlFetch?: Omit<FetchImageOptions, 'maxBytes'>;
+}
+
+/** The fetcher's options from the configuration; undefined (fetching off) without LUMEN_FACE_URL_FETCH_ALLOW. */
+export function urlFetchOptions(config: Config): BodyOptions['urlFetch'] {
+  if (config.urlFetchAllow.length === 0) return undefined;
+  const totalTimeoutMs = config.urlFetchTimeout * 1000;
+  return {
+    rules: parseAllowRules(config.urlFetchAllow.join(',')).rules,
+    policy: addressPolicy(parseCidrs(config.urlFetchAllowPrivate.join(',')).list),
+    connectTimeoutMs: Math.min(5000, totalTimeoutMs),
+    totalTimeoutMs,
+  };
+}
+
+export default fp<BodyOptions>(async function bodyPlugin(app: FastifyInstance, opts) {
   await app.register(multipart, {
     fileHwm: PART_HIGH_WATER_MARK,
     // The byte count is readParts'; this bound only backs it up.
@@ -111,7 +136,7 @@ export default fp<{ maxUploadBytes: number }>(async function bodyPlugin(app: Fas
   app.decorate('jsonBodyLimit', jsonBodyLimit(opts.maxUploadBytes));
   app.decorateRequest('readParts', async function readParts(this: FastifyRequest, spec: PartsSpec): Promise<Parts> {
     if (this.isMultipart()) return readMultipart(this, spec, opts.maxUploadBytes);
-    if (isJson(this)) return readJson(this.body, spec, opts.maxUploadBytes);
+    if (isJson(this)) return readJson(this.body, spec, opts);
     throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
   });
 }, { name: 'body' });
@@ -142,6 +167,7 @@ function checkField(name: string, spec: PartsSpec, fields: Record<string, string
 /** Each declared file present and not empty. */
 function checkComplete(parts: Parts, spec: PartsSpec): Parts {
   const wanted = spec.eachOnce ? spec.files : [spec.files[0]];
+  // A JSON body names the photo "image" (or "images"); the message names what it lacks.
   const missing = spec.eachOnce ? wanted.filter((n) => !parts.files.some((f) => f.name === n)) : parts.files.length === 0 ? wanted : [];
   if (missing.length > 0) {
     throw new LumenError('MISSING_IMAGE', `the body has no ${missing.map((m) => `"${m}"`).join(' or ')} file part (curl ${curlExample(spec)})`);
@@ -193,7 +219,8 @@ async function readMultipart(request: FastifyRequest, spec: PartsSpec, maxBytes:
   return checkComplete(parts, spec);
 }
 
-function readJson(body: unknown, spec: PartsSpec, maxBytes: number): Parts {
+async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Promise<Parts> {
+  const maxBytes = opts.maxUploadBytes;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new LumenError('INVALID_PARAMETER', 'the JSON body must be an object, e.g. {"image": "<base64>"}');
   }
@@ -208,7 +235,13 @@ function readJson(body: unknown, spec: PartsSpec, maxBytes: number): Parts {
     parts.files.push({ name, bytes: decoded });
   };
   for (const [key, value] of Object.entries(body)) {
-    if (spec.jsonArray && key === spec.jsonArray) {
+    if (spec.jsonUrl && key === 'url') {
+      if (typeof value !== 'string') throw new LumenError('INVALID_PARAMETER', 'body parameter "url" must be a string');
+      if (!opts.urlFetch) throw new LumenError('URL_NOT_ALLOWED', 'fetching photos by URL is off; the operator enables it with LUMEN_FACE_URL_FETCH_ALLOW');
+      if (parts.files.length > 0 || 'image' in body) throw new LumenError('TOO_MANY_FILES', 'send the photo once: "image" or "url", not both');
+      const fetched = await fetchImage(value, { ...opts.urlFetch, maxBytes });
+      parts.files.push({ name: spec.files[0], bytes: fetched });
+    } else if (spec.jsonArray && key === spec.jsonArray) {
       if (!Array.isArray(value)) throw new LumenError('INVALID_PARAMETER', `body parameter "${key}" must be an array of base64 strings`);
       value.forEach((item, i) => add(spec.files[0], item, `${key}.${i}`));
     } else if (spec.files.includes(key)) {
@@ -216,7 +249,7 @@ function readJson(body: unknown, spec: PartsSpec, maxBytes: number): Parts {
       add(key, value, key);
     } else {
       if (![...(spec.fields ?? []), ...(spec.jsonFields ?? [])].includes(key)) {
-        const accepted = [...(spec.jsonArray ? [spec.jsonArray] : []), ...spec.files, ...(spec.fields ?? []), ...(spec.jsonFields ?? [])];
+        const accepted = [...(spec.jsonArray ? [spec.jsonArray] : []), ...spec.files, ...(spec.jsonUrl ? ['url'] : []), ...(spec.fields ?? []), ...(spec.jsonFields ?? [])];
         throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${key}"; this endpoint accepts ${quotedList(accepted)}`);
       }
       parts.fields[key] = typeof value === 'string' ? value : JSON.stringify(value);

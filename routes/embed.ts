@@ -4,7 +4,7 @@ import { alignOptionSchema, parseBoxesJson } from '../src/index.js';
 import { imageRoute } from './image-route.js';
 import { embeddingFormatQuery, embeddingJson, pixelBox, pixelLandmarks } from './json-shapes.js';
 import { imageRouteValidator } from './query-validator.js';
-import { embeddedBoxSchema, errorResponses, imageFields, imageSize, modelSchema, ONE_IMAGE, uploadBody } from './route-schemas.js';
+import { embeddedBoxSchema, errorResponses, imageFields, imageSize, modelSchema, ONE_IMAGE, photoUrl, uploadBody } from './route-schemas.js';
 
 const embedQuery = alignOptionSchema.extend(embeddingFormatQuery.shape);
 
@@ -18,7 +18,8 @@ const embedUploadBody = uploadBody(
     boxes: z.string().optional().meta({ example: '', description: `Optional JSON: ${BOXES_DESCRIPTION}` }),
   }),
   z.object({
-    image: imageFields().json,
+    image: imageFields().json.optional(),
+    url: photoUrl.optional(),
     boxes: z.array(z.unknown()).optional().meta({ description: `Optional: ${BOXES_DESCRIPTION}` }),
   }).meta({ description: 'The query parameters may also be given as keys of this object.' }),
 );

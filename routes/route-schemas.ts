@@ -172,9 +172,15 @@ export const uploadBody = (multipart: z.ZodType, json: z.ZodType) => ({
 });
 
 /** The body of /v1/detect and /v1/faces: one photo, and optionally the query's knobs in JSON. */
+export const photoUrl = z.string().meta({
+  format: 'uri',
+  description: 'Instead of `image`: a URL the service fetches the photo from, when the operator allows its origin (LUMEN_FACE_URL_FETCH_ALLOW).',
+});
+
 export const imageUploadBody = uploadBody(
   z.object({ image: imageFields().multipart }),
-  z.object({ image: imageFields().json }).meta({ description: 'The query parameters may also be given as keys of this object.' }),
+  z.object({ image: imageFields().json.optional(), url: photoUrl.optional() })
+    .meta({ description: 'The photo as `image` (base64) or `url`. The query parameters may also be given as keys of this object.' }),
 );
 
 /** The detection knobs, shared by /v1/detect, /v1/faces and the batch routes. */
@@ -182,5 +188,5 @@ export const detectQuery = detectOptionsSchema;
 /** The routes that answer embeddings add the embedding format. */
 export const facesQuery = detectOptionsSchema.extend(embeddingFormatQuery.shape);
 
-/** What the single-photo routes read: one file part named "image" (or "file"), or "image" in JSON. */
-export const ONE_IMAGE: PartsSpec = { files: IMAGE_PART_NAMES, maxFiles: 1 };
+/** What the single-photo routes read: one file part named "image" (or "file"), or "image" (base64) or "url" in JSON. */
+export const ONE_IMAGE: PartsSpec = { files: IMAGE_PART_NAMES, maxFiles: 1, jsonUrl: true };

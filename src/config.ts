@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCidrs } from './fetch/address-policy.js';
+import { parseAllowRules } from './fetch/allowlist.js';
 import { BOOLEAN_WORDS, invalid, parseBoolean } from './validation.js';
 
 /**
@@ -38,6 +40,16 @@ const positiveSeconds = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
   return n;
+});
+
+/** A comma-separated list each of whose entries `parse` accepts, kept as text. */
+const checkedList = (parse: (s: string) => { errors: string[] }, what: string) => z.string().transform((s, ctx) => {
+  const { errors } = parse(s);
+  if (errors.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `${what}, but ${JSON.stringify(errors[0])} is not one` });
+    return z.NEVER;
+  }
+  return s.split(',').map((e) => e.trim()).filter(Boolean);
 });
 
 const nonEmpty = (what: string) =>
@@ -366,6 +378,13 @@ export const VARIABLES = {
     'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
   allowedHosts: v(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, 'unset (any Host)', () => undefined as string[] | undefined,
     'Comma-separated host names (no port) the `Host` header must name; any other gets 421. `/healthz` and `/readyz` answer any Host.'),
+  urlFetchAllow: v(['LUMEN_FACE_URL_FETCH_ALLOW'], checkedList(parseAllowRules, 'comma-separated origins (https://photos.lan) or host patterns (*.example.com)'),
+    'unset (no URL is fetched)', () => [] as string[],
+    'Origins and host patterns `{"url": ...}` bodies may fetch photos from; see docs/input.md. Internal addresses stay refused unless `LUMEN_FACE_URL_FETCH_ALLOW_PRIVATE` allows them.'),
+  urlFetchAllowPrivate: v(['LUMEN_FACE_URL_FETCH_ALLOW_PRIVATE'], checkedList(parseCidrs, 'comma-separated networks such as 10.0.0.0/8,fd00::/8'),
+    'unset (none)', () => [] as string[], 'Networks (CIDR) a fetched URL may resolve to although they are loopback, private or link-local.'),
+  urlFetchTimeout: v(['LUMEN_FACE_URL_FETCH_TIMEOUT'], positiveSeconds, '10', () => 10,
+    'Seconds a URL fetch may take in all, redirects included; connecting gets at most 5 of them.'),
   inferenceNice: v(['LUMEN_FACE_INFERENCE_NICE'], int(0, 19, 'an integer from 0 to 19'), '10', () => 10,
     'How much lower than the event loop the ONNX Runtime threads run (added to the nice value; 0 = same priority), so /healthz and request parsing get a core at once.'),
 } as const;

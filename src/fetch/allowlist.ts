@@ -29,7 +29,9 @@ export function parseAllowRules(text: string): { rules: AllowRule[]; errors: str
       rules.push({ protocol: url.protocol as 'http:' | 'https:', host: url.hostname, wildcard: false, port: url.port || undefined });
     } else if (/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(entry) || /^\[[0-9a-f:.]+\]$/.test(entry)) {
       const wildcard = entry.startsWith('*.');
-      rules.push({ host: wildcard ? entry.slice(2) : entry, wildcard });
+      // IPv6 literals in the URL parser's canonical spelling, as a URL's hostname gives them.
+      const host = entry.startsWith('[') ? new URL(`http://${entry}`).hostname : wildcard ? entry.slice(2) : entry;
+      rules.push({ host, wildcard });
     } else {
       errors.push(entry);
     }
