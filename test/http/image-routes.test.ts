@@ -189,3 +189,27 @@ t.test('embedding_format=base64 gives the very float32 values, bit for bit, on e
   expectError(t, await postParts(app, '/v1/faces?embedding_format=hex', [imagePart(group)]), 400, 'INVALID_PARAMETER', /"embedding_format" is invalid: .*one of json, base64/);
   expectError(t, await postParts(app, '/v1/detect?embedding_format=base64', [imagePart(group)]), 400, 'INVALID_PARAMETER', /unknown query parameter "embedding_format"/);
 });
+
+t.test('a photo by URL: off by default; when allowed, the very answer multipart and base64 give', async (t) => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => res.end(req.url === '/group.jpg' ? group : 'not found'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/group.jpg`;
+
+  const off = await testApp(t, { backend });
+  expectError(t, await off.inject({ method: 'POST', url: '/v1/faces', payload: { url } }), 403, 'URL_NOT_ALLOWED', /LUMEN_FACE_URL_FETCH_ALLOW/);
+
+  const noLoopback = await testApp(t, { backend, env: { LUMEN_FACE_URL_FETCH_ALLOW: '127.0.0.1' } });
+  expectError(t, await noLoopback.inject({ method: 'POST', url: '/v1/faces', payload: { url } }), 403, 'URL_NOT_ALLOWED', /127\.0\.0\.1 is a loopback/);
+
+  const app = await testApp(t, { backend, env: { LUMEN_FACE_URL_FETCH_ALLOW: '127.0.0.1', LUMEN_FACE_URL_FETCH_ALLOW_PRIVATE: '127.0.0.1/32' } });
+  for (const route of ['/v1/detect', '/v1/faces', '/v1/embed']) {
+    const viaUrl = await app.inject({ method: 'POST', url: route, payload: { url } });
+    t.equal(viaUrl.statusCode, 200, route);
+    t.same(viaUrl.json(), (await app.inject({ method: 'POST', url: route, payload: { image: b64(group) } })).json(), `${route}: URL and base64 agree`);
+    t.same(viaUrl.json(), (await postParts(app, route, [imagePart(group)])).json(), `${route}: URL and multipart agree`);
+  }
+  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url, image: b64(group) } }), 400, 'TOO_MANY_FILES', /"image" or "url", not both/);
+  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url: url.replace('group', 'missing') } }), 415, 'UNSUPPORTED_IMAGE', /plain text/);
+});
