@@ -213,3 +213,19 @@ t.test('a photo by URL: off by default; when allowed, the very answer multipart 
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url, image: b64(group) } }), 400, 'TOO_MANY_FILES', /"image" or "url", not both/);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url: url.replace('group', 'missing') } }), 415, 'UNSUPPORTED_IMAGE', /plain text/);
 });
+
+t.test('one mistake, one error, on every route: a photo sent as a text field', async (t) => {
+  const app = await testApp(t, { backend });
+  const cases: Array<[string, Part[], string]> = [
+    ['/v1/detect', [{ name: 'image', value: 'photo.jpg' }], 'image'],
+    ['/v1/faces', [{ name: 'file', value: 'photo.jpg' }], 'file'],
+    ['/v1/embed', [{ name: 'image', value: 'photo.jpg' }], 'image'],
+    ['/v1/detect/batch', [imagePart(jolie), { name: 'image', value: 'photo.jpg' }], 'image'],
+    ['/v1/faces/batch', [{ name: 'image', value: 'photo.jpg' }], 'image'],
+    ['/v1/verify', [file('image1', jolie), { name: 'image2', value: 'photo.jpg' }], 'image2'],
+  ];
+  for (const [url, parts, name] of cases) {
+    expectError(t, await postParts(app, url, parts), 400, 'MISSING_IMAGE',
+      new RegExp(`^"${name}" was sent as a text field; it must be a file part \\(curl -F ${name}=@photo\\.jpg\\)$`));
+  }
+});
