@@ -4,7 +4,24 @@ import { alignOptionSchema, parseBoxesJson } from '../src/index.js';
 import { imageRoute } from './image-route.js';
 import { embeddingFormatQuery, embeddingJson, pixelBox, pixelLandmarks } from './json-shapes.js';
 import { imageRouteValidator } from './query-validator.js';
-import { embeddedBoxSchema, errorResponses, imageFields, imageSize, modelSchema, ONE_IMAGE, photoUrl, uploadBody } from './route-schemas.js';
+import type { EmbeddedBox } from '../src/index.js';
+import {
+  boxSchema, embeddingSchema, errorResponses, fivePoints, imageFields, imageSize, type Json, landmarksSchema, modelSchema, ONE_IMAGE, photoUrl, uploadBody,
+} from './route-schemas.js';
+
+const embeddedBoxSchema = z
+  .object({
+    box: boxSchema,
+    aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
+    // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
+    landmarks: fivePoints()
+      .nullable()
+      .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
+    embedding: embeddingSchema,
+  })
+  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
+  Json<EmbeddedBox>
+>;
 
 const embedQuery = alignOptionSchema.extend(embeddingFormatQuery.shape);
 

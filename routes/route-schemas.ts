@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IMAGE_PART_NAMES, type PartsSpec } from '../plugins/body.js';
 import { detectOptionsSchema, errorCodes } from '../src/index.js';
 import { embeddingFormatQuery } from './json-shapes.js';
-import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
+import type { BackendInfo, Box, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
 
 /**
  * HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document.
@@ -12,7 +12,7 @@ import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks,
  */
 
 /** The library's shapes as JSON carries them: vectors are number arrays. */
-type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] | string : T[K] };
+export type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] | string : T[K] };
 
 const pixels = (description: string, example: number) => z.number().meta({ description, example });
 export const count = (description: string, example: number) => z.number().int().nonnegative().meta({ description, example });
@@ -25,7 +25,7 @@ export const pointSchema = z
   .tuple([z.number(), z.number()])
   .meta({ id: 'Point', description: '[x, y] in pixels of the EXIF-upright image.', example: [491.62, 318.87] }) satisfies z.ZodType<Point>;
 
-const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
+export const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
 
 export const landmarksSchema = fivePoints()
   .meta({
@@ -83,19 +83,6 @@ export const embeddedFaceSchema = faceSchema
   .extend({ embedding: embeddingSchema })
   .meta({ id: 'EmbeddedFace', description: 'A detected face with its embedding.' }) satisfies z.ZodType<Json<EmbeddedFace>>;
 
-export const embeddedBoxSchema = z
-  .object({
-    box: boxSchema,
-    aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
-    // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
-    landmarks: fivePoints()
-      .nullable()
-      .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
-    embedding: embeddingSchema,
-  })
-  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
-  Json<EmbeddedBox>
->;
 
 export const errorSchema = z
   .object({
