@@ -22,7 +22,7 @@ import immichUpstreamPlugin from './plugins/immich-upstream.js';
 import inflightPlugin from './plugins/inflight.js';
 import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import metricsPlugin from './plugins/metrics.js';
-import multipartPlugin from './plugins/multipart.js';
+import bodyPlugin, { urlFetchOptions } from './plugins/body.js';
 import requestLogPlugin from './plugins/request-log.js';
 import { genReqId } from './plugins/request-id.js';
 import { IMMICH_ROUTES } from './plugins/probe-paths.js';
@@ -48,7 +48,7 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId,
-    // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
+    // Image routes set their own limit (plugins/body.ts: base64 JSON of LUMEN_FACE_MAX_UPLOAD_BYTES); this bounds any other body.
     bodyLimit: 1024 * 1024,
     // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
     // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
@@ -64,7 +64,7 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(swaggerPlugin);
   await app.register(configPlugin, { config });
-  await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
+  await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(methodNotAllowedPlugin);

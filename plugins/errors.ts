@@ -4,21 +4,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CODES, LumenError, type ErrorCode } from '../src/errors.js';
-import { NOT_MULTIPART_MESSAGE } from './multipart.js';
+import { multipartError, NOT_MULTIPART_MESSAGE } from './body.js';
 
 /** Maps every error to `{statusCode, code, error, message}`; 5xx details are logged, never sent. */
 
 const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
-  FST_REQ_FILE_TOO_LARGE: { code: 'UPLOAD_TOO_LARGE' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'UPLOAD_TOO_LARGE' },
-  FST_PARTS_LIMIT: { code: 'TOO_MANY_PARTS' },
-  FST_FILES_LIMIT: { code: 'TOO_MANY_FILES', message: 'send exactly one file part, named "image"' },
-  FST_FIELDS_LIMIT: { code: 'TOO_MANY_FIELDS' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'NOT_MULTIPART', message: NOT_MULTIPART_MESSAGE },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'NOT_MULTIPART', message: NOT_MULTIPART_MESSAGE },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'EMPTY_BODY' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
-  FST_MP_PREMATURE_CLOSE: { code: 'MALFORMED_MULTIPART', message: 'the connection closed before the multipart body was complete' },
 };
 
 /** The code for a 4xx that names none of ours: only codes of the table ever reach a client. */
@@ -58,6 +52,12 @@ export default fp(async function errorHandler(app: FastifyInstance) {
           return `${part} parameter "${name}" is invalid: ${issue.message}`;
         })
         .join('; ');
+    } else if (multipartError(err)) {
+      // Multipart errors met outside readParts (which maps them itself) get the same mapping.
+      const mapped = multipartError(err)!;
+      status = mapped.status;
+      code = mapped.code;
+      message = mapped.message;
     } else if (err.code && FASTIFY_CODES[err.code]) {
       const mapped = FASTIFY_CODES[err.code];
       status = ERROR_CODES[mapped.code].status;

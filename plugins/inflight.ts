@@ -5,8 +5,9 @@ import { LumenError } from '../src/errors.js';
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Run an image request's work in one of LUMEN_FACE_MAX_INFLIGHT slots, or answer 503 BUSY at once
-     * (before the body is read). The slot is held until the work ends, even if the client has gone.
+     * Run an image request's work in one of LUMEN_FACE_MAX_INFLIGHT slots, or answer 503 BUSY at once.
+     * Routes call it once the body has fully arrived (routes/image-route.ts), so an upload in progress
+     * holds no slot. The slot is held until the work ends, even if the client has gone.
      */
     withImageSlot<T>(work: () => Promise<T>): Promise<T>;
     /**
@@ -18,8 +19,9 @@ declare module 'fastify' {
 }
 
 /**
- * Each image request holds an upload of up to LUMEN_FACE_MAX_UPLOAD_BYTES plus decoded pixels, so an
- * unbounded flood would exhaust memory. Nothing ever waits for a slot: a request without one gets 503,
+ * Each image being processed holds an upload of up to LUMEN_FACE_MAX_UPLOAD_BYTES plus decoded pixels,
+ * so an unbounded flood would exhaust memory. Uploads still arriving are bounded by the socket timeouts
+ * (plugins/connections.ts), not by these slots. Nothing ever waits for a slot: a request without one gets 503,
  * and a batch without a spare slot carries on with the one it holds. So no request can deadlock waiting
  * on another.
  */

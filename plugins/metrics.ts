@@ -13,11 +13,6 @@ declare module 'fastify' {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const FACE_BUCKETS = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500];
-/** Error bodies are small; anything bigger is not one of ours and is not parsed. */
-const MAX_ERROR_BODY = 4096;
-
-const errorCodeKey = Symbol('errorCode');
-type WithErrorCode = { [errorCodeKey]?: string };
 
 export default fp(async function metricsPlugin(app: FastifyInstance) {
   const registry = new Registry();
@@ -120,17 +115,6 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     reply.raw.once('close', () => inFlight.dec());
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length <= MAX_ERROR_BODY) {
-      try {
-        const code = (JSON.parse(payload) as { code?: unknown }).code;
-        if (typeof code === 'string') (request as WithErrorCode)[errorCodeKey] = code;
-      } catch {
-        /* not JSON: counted with code "unknown" */
-      }
-    }
-    return payload;
-  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -139,11 +123,11 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     duration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
     // A probe's 503 is its answer ("loading"), not a refused request.
     const probe = isProbePath(route);
-    if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: (request as WithErrorCode)[errorCodeKey] ?? 'unknown' });
+    if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: request.errorCode ?? 'unknown' });
     const stats = request.pipelineStats;
-    if (stats) {
-      faces.observe({ route }, stats.faces);
-      for (const [stage, ms] of Object.entries(stats.timings)) stages.observe({ route, stage }, ms / 1000);
+    for (const image of stats?.images ?? []) {
+      faces.observe({ route }, image.faces);
+      for (const [stage, ms] of Object.entries(image.timings)) stages.observe({ route, stage }, ms / 1000);
     }
   });
 }, { name: 'metrics', dependencies: ['request-log'] });

@@ -1,9 +1,16 @@
+import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BatchSlots } from '../plugins/batch-slots.js';
-import { LumenError, type ErrorCode } from '../src/index.js';
-import { detectedFaceJson, embeddedFaceJson, multipartValidator } from './route-helpers.js';
-import { batchUploadBody, detectBatchResponse, detectQuery, errorResponses, facesBatchResponse } from './route-schemas.js';
+import { IMAGE_PART_NAMES, type PartsSpec, type ReadFile } from '../plugins/body.js';
+import { LumenError, type BackendInfo, type ErrorCode, type StageTimings } from '../src/index.js';
+import { imageRoute, type ImageWork } from './image-route.js';
+import { detectedFaceJson, embeddedFaceJson } from './json-shapes.js';
+import { imageRouteValidator } from './query-validator.js';
+import type { ImageOutcome } from './report.js';
+import {
+  detectQuery, embeddedFaceSchema, errorResponses, errorSchema, faceSchema, facesQuery, imageFields, imageSize, modelSchema, uploadBody,
+} from './route-schemas.js';
 
 /**
  * Images of one batch processed at once: enough to overlap decoding with inference, few enough that one
@@ -11,7 +18,32 @@ import { batchUploadBody, detectBatchResponse, detectQuery, errorResponses, face
  */
 export const BATCH_CONCURRENCY = 4;
 
-type ImageEntry<F> = { image: { width: number; height: number }; faces: F[] };
+const batchUploadBody = uploadBody(
+  z.object({ image: z.array(imageFields().multipart).meta({ description: 'The photos, each a file part named `image` (or `file`), repeated.' }) }),
+  z.object({ images: z.array(imageFields().json).meta({ description: 'The photos, in order.' }) })
+    .meta({ description: 'The query parameters may also be given as keys of this object.' }),
+);
+
+// Named: both batch routes answer it, and a client handles it in one place.
+const batchError = z.object({
+  error: errorSchema.pick({ statusCode: true, code: true, message: true })
+    .meta({ description: 'Why this image failed; the other images are unaffected.' }),
+}).meta({
+  id: 'BatchError',
+  description: 'The entry of an image that failed, in place of its faces.',
+  example: { error: { statusCode: 415, code: 'UNSUPPORTED_IMAGE', message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document' } },
+});
+
+const batchResponse = <F extends z.ZodType>(face: F, id: string, description: string) => z.object({
+  model: modelSchema,
+  results: z.array(z.union([z.object({ image: imageSize, faces: z.array(face) }), batchError]))
+    .meta({ description: 'One entry per image, in the order sent.' }),
+}).meta({ id, description });
+
+const facesBatchResponse = batchResponse(embeddedFaceSchema, 'FacesBatchResponse', 'For each image, in order: its faces with embeddings, or its error.');
+const detectBatchResponse = batchResponse(faceSchema, 'DetectBatchResponse', 'For each image, in order: its faces, or its error.');
+
+type Processed<F> = { entry: { image: { width: number; height: number }; faces: F[] }; outcome: ImageOutcome };
 type ErrorEntry = { error: { statusCode: number; code: ErrorCode; message: string } };
 
 /** One image's failure as its entry: a LumenError as such, anything else as a logged 500. */
@@ -22,72 +54,74 @@ function errorEntry(err: unknown, request: FastifyRequest): ErrorEntry {
 }
 
 /**
- * Read the image parts as they stream in and process each as soon as it has arrived, within the
- * batch's in-flight slots. A bad image becomes its own error entry; a bad request fails as a whole.
+ * Process the images of a batch, which has fully arrived, within its in-flight slots. A bad image
+ * becomes its own error entry; the others are unaffected.
  */
 async function runBatch<F>(
   app: FastifyInstance,
   request: FastifyRequest,
-  processImage: (bytes: Buffer) => Promise<ImageEntry<F>>,
-) {
-  return app.withImageSlot(async () => {
-    const backend = app.faceBackend.get();
-    const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
-    const entries: Promise<ImageEntry<F> | ErrorEntry>[] = [];
-    const onImage = (bytes: Buffer) => {
-      entries.push(slots.run(async () => {
-        try {
-          if (bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-          return await processImage(bytes);
-        } catch (err) {
-          return errorEntry(err, request);
-        }
-      }));
-    };
+  files: readonly ReadFile[],
+  processImage: (bytes: Buffer) => Promise<Processed<F>>,
+): Promise<ImageWork<{ model: BackendInfo['model']; results: Array<Processed<F>['entry'] | ErrorEntry> }>> {
+  const backend = app.faceBackend.get();
+  const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
+  const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
-      await request.readImages(app.config.maxImages, onImage);
+      if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
+      return await processImage(file.bytes);
     } catch (err) {
-      // The images already started still hold slots: let them finish before answering.
-      await Promise.allSettled(entries);
-      throw err;
+      return errorEntry(err, request);
     }
-    return { model: backend.info().model, results: await Promise.all(entries) };
-  });
+  })));
+  return {
+    body: { model: backend.info().model, results: done.map((d) => ('error' in d ? d : d.entry)) },
+    outcomes: done.flatMap((d) => ('error' in d ? [] : [d.outcome])),
+  };
 }
 
 const common = {
   tags: ['faces'],
-  consumes: ['multipart/form-data'],
-  querystring: detectQuery,
   body: batchUploadBody,
-  description: 'Upload up to LUMEN_FACE_MAX_IMAGES photos as repeated `image` file parts. The knobs apply to every image. ' +
-    'Each result is the image\'s faces, or its own error.',
+  description: 'Upload up to LUMEN_FACE_MAX_IMAGES photos as repeated `image` file parts, or as `{"images": [base64, ...]}` in JSON. ' +
+    'The knobs apply to every image. Each result is the image\'s faces, or its own error. ' +
+    'A batch with more images is refused at the first image over the limit, before any is processed.',
 };
 
 const batchRoutes: FastifyPluginAsyncZod = async (app) => {
+  const spec: PartsSpec = { files: IMAGE_PART_NAMES, maxFiles: app.config.maxImages, jsonArray: 'images', maxFilesSetting: 'LUMEN_FACE_MAX_IMAGES' };
+  const outcome = (result: { faces: readonly unknown[]; timings: StageTimings }): ImageOutcome => ({ faces: result.faces, timings: result.timings });
+
   app.post('/v1/faces/batch', {
     schema: {
       ...common,
+      querystring: facesQuery,
       summary: 'Detect, align and embed every face of many photos',
       response: { 200: facesBatchResponse, ...errorResponses },
     },
-    validatorCompiler: multipartValidator,
-  }, async (request) => runBatch(app, request, async (bytes) => {
-    const result = await app.faceBackend.get().faces(bytes, request.query);
-    return { image: result.image, faces: result.faces.map(embeddedFaceJson) };
+    bodyLimit: app.jsonBodyLimit,
+    validatorCompiler: imageRouteValidator,
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs) => {
+    const { embedding_format: format, ...options } = knobs;
+    return runBatch(app, request, files, async (bytes) => {
+      const result = await app.faceBackend.get().faces(bytes, options);
+      return { entry: { image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) }, outcome: outcome(result) };
+    });
   }));
 
   app.post('/v1/detect/batch', {
     schema: {
       ...common,
+      querystring: detectQuery,
       summary: 'Find the faces of many photos: boxes, scores and landmarks',
       response: { 200: detectBatchResponse, ...errorResponses },
     },
-    validatorCompiler: multipartValidator,
-  }, async (request) => runBatch(app, request, async (bytes) => {
-    const result = await app.faceBackend.get().detect(bytes, request.query);
-    return { image: result.image, faces: result.faces.map(detectedFaceJson) };
-  }));
+    bodyLimit: app.jsonBodyLimit,
+    validatorCompiler: imageRouteValidator,
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs) =>
+    runBatch(app, request, files, async (bytes) => {
+      const result = await app.faceBackend.get().detect(bytes, knobs);
+      return { entry: { image: result.image, faces: result.faces.map(detectedFaceJson) }, outcome: outcome(result) };
+    })));
 };
 
 export default batchRoutes;

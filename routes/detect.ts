@@ -1,28 +1,34 @@
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { detectedFaceJson, multipartValidator, reportResult } from './route-helpers.js';
-import { detectQuery, detectResponse, errorResponses, imageUploadBody } from './route-schemas.js';
+import { imageRoute } from './image-route.js';
+import { detectedFaceJson } from './json-shapes.js';
+import { imageRouteValidator } from './query-validator.js';
+import { detectQuery, errorResponses, faceSchema, imageSize, imageUploadBody, modelSchema, ONE_IMAGE } from './route-schemas.js';
+
+const detectResponse = z
+  .object({ model: modelSchema, image: imageSize, faces: z.array(faceSchema).meta({ description: 'Largest first.' }) })
+  .meta({ id: 'DetectResponse', description: 'The faces found, largest first.' });
 
 const detectRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/detect', {
     schema: {
       tags: ['faces'],
       summary: 'Find faces: boxes, scores and 5-point landmarks',
-      description: 'Upload an image as multipart/form-data. Faces are ordered largest first.',
-      consumes: ['multipart/form-data'],
+      description: 'Upload an image as multipart/form-data, or as base64 in JSON (`{"image": "..."}`). Faces are ordered largest first.',
       querystring: detectQuery,
       body: imageUploadBody,
       response: { 200: detectResponse, ...errorResponses },
     },
-    validatorCompiler: multipartValidator,
-  }, async (request, reply) => {
-    return app.withImageSlot(async () => {
-      const backend = app.faceBackend.get();
-      const { image } = await request.readUpload([]);
-      const result = await backend.detect(image, request.query);
-      reportResult(request, reply, result);
-      return { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) };
-    });
-  });
+    bodyLimit: app.jsonBodyLimit,
+    validatorCompiler: imageRouteValidator,
+  }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: detectQuery }, async ({ files }, knobs) => {
+    const backend = app.faceBackend.get();
+    const result = await backend.detect(files[0].bytes, knobs);
+    return {
+      body: { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) },
+      outcomes: [result],
+    };
+  }));
 };
 
 export default detectRoute;

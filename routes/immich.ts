@@ -5,7 +5,10 @@ import { z } from 'zod';
 import { LumenError, type ErrorCode } from '../src/errors.js';
 import type { EmbeddedFace } from '../src/index.js';
 import { FORWARDED_HEADER, type PredictForm } from '../plugins/immich-upstream.js';
-import { multipartValidator, reportResult, toNumbers } from './route-helpers.js';
+import type { PartsSpec } from '../plugins/body.js';
+import { toNumbers } from './json-shapes.js';
+import { imageRouteValidator } from './query-validator.js';
+import { reportOutcomes } from './report.js';
 import { errorResponses, errorSchema } from './route-schemas.js';
 
 /**
@@ -89,7 +92,8 @@ export const immichFace = (face: EmbeddedFace) => {
   return { boundingBox: { x1, y1, x2, y2 }, embedding: JSON.stringify(toNumbers(face.embedding)), score: face.score };
 };
 
-const FORM_FIELDS = ['entries', 'text', 'assetId'];
+/** immich's form: `entries` (JSON text), an optional `image` (a Blob without a name), `text` for CLIP, `assetId`. */
+const PREDICT_PARTS: PartsSpec = { files: ['image'], maxFiles: 1, fields: ['entries', 'text', 'assetId'], filesOptional: true };
 
 const faceJson = z.object({
   boundingBox: z.object({ x1: z.number(), y1: z.number(), x2: z.number(), y2: z.number() }).describe('Whole pixels of the image as sent.'),
@@ -171,10 +175,12 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
       body: predictBody,
       response: { 200: predictResponse, ...predictErrors },
     },
-    validatorCompiler: multipartValidator,
+    validatorCompiler: imageRouteValidator,
   }, async (request, reply) => {
+    // The body is read before a slot is taken, as on every image route: a slow upload holds no slot.
+    const { files, fields } = await request.readParts(PREDICT_PARTS);
+    const image = files[0]?.bytes;
     return app.withImageSlot(async () => {
-      const { image, fields } = await request.readForm(FORM_FIELDS);
       const entries = parseEntries(fields.entries);
       const task = taskLabel(entries);
       tasks.set(request, task);
@@ -207,7 +213,7 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
       const { minScore } = faceRequest(entries[FACE_TASK], backend.info().model.name);
       if (!image) throw new LumenError('MISSING_IMAGE', `the "${FACE_TASK}" task needs an "image" file part${fields.assetId ? ' (an assetId alone is not enough)' : ''}`);
       const result = await backend.faces(image, { min_score: minScore });
-      reportResult(request, reply, result);
+      reportOutcomes(request, reply, [result]);
       return {
         [FACE_TASK]: result.faces.map(immichFace),
         imageHeight: result.image.height,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { alignOptionSchema, detectOptionsSchema, errorCodes, PRECISIONS, RUNTIMES } from '../src/index.js';
-import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
+import { IMAGE_PART_NAMES, type PartsSpec } from '../plugins/body.js';
+import { detectOptionsSchema, errorCodes, PRECISIONS, RUNTIMES } from '../src/index.js';
+import { embeddingFormatQuery } from './json-shapes.js';
+import type { BackendInfo, Box, EmbeddedFace, ImageSize, Landmarks, Point, QualifiedFace } from '../src/index.js';
 
 /**
  * HTTP schemas: the single source for validation, TypeScript types and the OpenAPI document.
@@ -10,7 +12,7 @@ import type { BackendInfo, Box, EmbeddedBox, EmbeddedFace, ImageSize, Landmarks,
  */
 
 /** The library's shapes as JSON carries them: vectors are number arrays. */
-type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] : T[K] };
+export type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] | string : T[K] };
 
 const pixels = (description: string, example: number) => z.number().meta({ description, example });
 export const count = (description: string, example: number) => z.number().int().nonnegative().meta({ description, example });
@@ -23,7 +25,7 @@ export const pointSchema = z
   .tuple([z.number(), z.number()])
   .meta({ id: 'Point', description: '[x, y] in pixels of the EXIF-upright image.', example: [491.62, 318.87] }) satisfies z.ZodType<Point>;
 
-const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
+export const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
 
 export const landmarksSchema = fivePoints()
   .meta({
@@ -33,8 +35,15 @@ export const landmarksSchema = fivePoints()
   }) satisfies z.ZodType<Landmarks>;
 
 export const embeddingSchema = z
-  .array(z.number())
-  .meta({ id: 'Embedding', example: [0.0123, -0.0456, 0.0789, 0.0012], description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine).' });
+  .union([
+    z.array(z.number()),
+    z.string().meta({ format: 'byte', description: 'With `embedding_format=base64`: the float32 values, little-endian, in base64.' }),
+  ])
+  .meta({
+    id: 'Embedding',
+    example: [0.0123, -0.0456, 0.0789, 0.0012],
+    description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine). Numbers by default; base64 of little-endian float32 with `embedding_format=base64`.',
+  });
 
 export const imageSize = z
   .object({ width: count('Width in pixels.', 1280), height: count('Height in pixels.', 886) })
@@ -74,50 +83,6 @@ export const embeddedFaceSchema = faceSchema
   .extend({ embedding: embeddingSchema })
   .meta({ id: 'EmbeddedFace', description: 'A detected face with its embedding.' }) satisfies z.ZodType<Json<EmbeddedFace>>;
 
-export const embeddedBoxSchema = z
-  .object({
-    box: boxSchema,
-    aligned: z.boolean().meta({ description: 'Whether the crop was aligned with landmarks (sent or detected around the box).', example: true }),
-    // Written out rather than a reference: OpenAPI 3.0 cannot mark a bare $ref nullable.
-    landmarks: fivePoints()
-      .nullable()
-      .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
-    embedding: embeddingSchema,
-  })
-  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
-  Json<EmbeddedBox>
->;
-
-const imageField = z.string().meta({ format: 'binary', description: 'The photo: JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.' });
-
-export const imageUploadBody = z.object({ image: imageField }).meta({ description: 'multipart/form-data' });
-
-export const embedUploadBody = z.object({
-  image: imageField,
-  // An empty example, or Swagger UI would prefill the field ("string", or a box) and a plain
-  // "Execute" would send it instead of embedding the whole image.
-  boxes: z.string().optional().meta({
-    example: '',
-    description:
-      'Optional JSON: `[[x1,y1,x2,y2], ...]` or `[{"box":[x1,y1,x2,y2], "landmarks":[[x,y] x5]}, ...]`. Leave it out to embed the whole image.',
-  }),
-});
-
-/** /v1/detect and /v1/faces share the detection knobs. */
-export const detectQuery = detectOptionsSchema;
-export const embedQuery = alignOptionSchema;
-
-export const detectResponse = z
-  .object({ model: modelSchema, image: imageSize, faces: z.array(faceSchema).meta({ description: 'Largest first.' }) })
-  .meta({ id: 'DetectResponse', description: 'The faces found, largest first.' });
-
-export const facesResponse = z
-  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedFaceSchema).meta({ description: 'Largest first.' }) })
-  .meta({ id: 'FacesResponse', description: 'Every face, largest first, with its embedding.' });
-
-export const embedResponse = z
-  .object({ model: modelSchema, image: imageSize, faces: z.array(embeddedBoxSchema).meta({ description: 'In the order sent.' }) })
-  .meta({ id: 'EmbedResponse', description: 'One embedding per box, in the order sent (or one for the whole image).' });
 
 export const errorSchema = z
   .object({
@@ -129,7 +94,7 @@ export const errorSchema = z
   .meta({ id: 'Error', description: 'Every error response has this shape.' });
 
 /** An error response: the shared `Error` schema, described and exemplified for one status. */
-const errorResponse = (description: string, example: { code: (typeof errorCodes)[number]; error: string; message: string }, statusCode: number) => ({
+export const errorResponse = (description: string, example: { code: (typeof errorCodes)[number]; error: string; message: string }, statusCode: number) => ({
   description,
   content: { 'application/json': { schema: errorSchema, example: { statusCode, ...example } } },
 });
@@ -178,70 +143,37 @@ export const errorResponses = {
   }, 503),
 };
 
-/** Batch routes: many image parts in, one entry per image out, in order. */
-export const batchUploadBody = z.object({
-  image: z.array(imageField).meta({ description: 'The photos, each a file part named `image` (or `file`), repeated.' }),
-}).meta({ description: 'multipart/form-data' });
+const imageField = z.string().meta({ format: 'binary', description: 'The photo: JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.' });
+const base64Image = (description: string) =>
+  z.string().meta({ format: 'byte', description: `${description} In base64; a data-URL prefix (data:image/jpeg;base64,) is accepted.` });
 
-// Named: both batch routes answer it, and a client handles it in one place.
-const batchError = z.object({
-  error: errorSchema.pick({ statusCode: true, code: true, message: true })
-    .meta({ description: 'Why this image failed; the other images are unaffected.' }),
-}).meta({
-  id: 'BatchError',
-  description: 'The entry of an image that failed, in place of its faces.',
-  example: { error: { statusCode: 415, code: 'UNSUPPORTED_IMAGE', message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document' } },
+/** A photo part for multipart/form-data, and its base64 twin for application/json. */
+export const imageFields = (description = 'The photo.') => ({
+  multipart: imageField.meta({ format: 'binary', description: `${description} JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.` }),
+  json: base64Image(description),
 });
 
-const batchResponse = <F extends z.ZodType>(face: F, id: string, description: string) => z.object({
-  model: modelSchema,
-  results: z.array(z.union([z.object({ image: imageSize, faces: z.array(face) }), batchError]))
-    .meta({ description: 'One entry per image part, in the order sent.' }),
-}).meta({ id, description });
-
-export const facesBatchResponse = batchResponse(embeddedFaceSchema, 'FacesBatchResponse', 'For each image, in order: its faces with embeddings, or its error.');
-export const detectBatchResponse = batchResponse(faceSchema, 'DetectBatchResponse', 'For each image, in order: its faces, or its error.');
-
-/** /v1/verify: two photos as multipart, or two embeddings as JSON. */
-const embeddingInput = (name: string) =>
-  z.array(z.number()).min(1).max(4096).meta({ description: `The ${name} embedding, from this model (same dimension).` });
-
-const verifyUploadBody = z
-  .object({
-    image1: imageField.meta({ format: 'binary', description: 'The first photo; its largest face is compared.' }),
-    image2: imageField.meta({ format: 'binary', description: 'The second photo; its largest face is compared.' }),
-  })
-  .meta({ description: 'Two photos, as the file parts image1 and image2.' });
-
-export const verifyEmbeddingsBody = z
-  .strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') })
-  .meta({ description: 'Two embeddings of this model.', example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] } });
-
 /** Each media type with its own fields, so a client sees which fields go with which. */
-export const verifyBody = { content: { 'multipart/form-data': { schema: verifyUploadBody }, 'application/json': { schema: verifyEmbeddingsBody } } };
+export const uploadBody = (multipart: z.ZodType, json: z.ZodType) => ({
+  content: { 'multipart/form-data': { schema: multipart }, 'application/json': { schema: json } },
+});
 
-const verifyFaceSchema = faceSchema
-  .extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.', example: 'image1' }) })
-  .meta({ id: 'VerifyFace', description: 'The largest face of one of the two images, and which one.' });
+/** The body of /v1/detect and /v1/faces: one photo, and optionally the query's knobs in JSON. */
+export const photoUrl = z.string().meta({
+  format: 'uri',
+  description: 'Instead of `image`: a URL the service fetches the photo from, when the operator allows its origin (LUMEN_FACE_URL_FETCH_ALLOW).',
+});
 
-export const verifyResponse = z
-  .object({
-    model: modelSchema,
-    similarity: z.number().meta({ description: 'Cosine similarity of the two embeddings, -1 to 1.', example: 0.6213 }),
-    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.', example: true }),
-    threshold: z.number().nullable().meta({
-      description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
-      example: 0.42,
-    }),
-    faces: z.array(verifyFaceSchema).meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
-  })
-  .meta({ id: 'VerifyResponse', description: 'Whether the two faces are the same person.' });
+export const imageUploadBody = uploadBody(
+  z.object({ image: imageFields().multipart }),
+  z.object({ image: imageFields().json.optional(), url: photoUrl.optional() })
+    .meta({ description: 'The photo as `image` (base64) or `url`. The query parameters may also be given as keys of this object.' }),
+);
 
-export const verifyErrorResponses = {
-  ...errorResponses,
-  422: errorResponse('One of the images shows no face.', {
-    code: 'NO_FACE',
-    error: 'Unprocessable Entity',
-    message: 'no face found in "image2"; each image must show at least one face',
-  }, 422),
-};
+/** The detection knobs, shared by /v1/detect, /v1/faces and the batch routes. */
+export const detectQuery = detectOptionsSchema;
+/** The routes that answer embeddings add the embedding format. */
+export const facesQuery = detectOptionsSchema.extend(embeddingFormatQuery.shape);
+
+/** What the single-photo routes read: one file part named "image" (or "file"), or "image" (base64) or "url" in JSON. */
+export const ONE_IMAGE: PartsSpec = { files: IMAGE_PART_NAMES, maxFiles: 1, jsonUrl: true };

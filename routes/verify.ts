@@ -1,20 +1,65 @@
-import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { z } from 'zod';
+import type { FastifySchemaCompiler } from 'fastify';
 import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
+import { isJson, type PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
-import { verifyBody, verifyEmbeddingsBody, verifyErrorResponses, verifyResponse } from './route-schemas.js';
+import { imageRoute } from './image-route.js';
+import { detectedFaceJson, roundedScore } from './json-shapes.js';
+import { errorResponse, errorResponses, faceSchema, imageFields, modelSchema, uploadBody } from './route-schemas.js';
 
-const IMAGE_PARTS = ['image1', 'image2'] as const;
-type ImagePart = (typeof IMAGE_PARTS)[number];
+/** /v1/verify: two photos as multipart or base64 JSON, or two embeddings as JSON. */
+const embeddingInput = (name: string) =>
+  z.array(z.number()).min(1).max(4096).meta({ description: `The ${name} embedding, from this model (same dimension).` });
+
+const verifyEmbeddingsBody = z
+  .strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') })
+  .meta({ description: 'Two embeddings of this model.', example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] } });
+
+const first = imageFields('The first photo; its largest face is compared.');
+const second = imageFields('The second photo; its largest face is compared.');
+
+const verifyBody = uploadBody(
+  z.object({ image1: first.multipart, image2: second.multipart }).meta({ description: 'Two photos, as the file parts image1 and image2.' }),
+  z.union([verifyEmbeddingsBody, z.strictObject({ image1: first.json, image2: second.json }).meta({ description: 'Two photos in base64.' })]),
+);
+
+const verifyFaceSchema = faceSchema
+  .extend({ image: z.enum(['image1', 'image2']).meta({ description: 'The input the face comes from.', example: 'image1' }) })
+  .meta({ id: 'VerifyFace', description: 'The largest face of one of the two images, and which one.' });
+
+const verifyResponse = z
+  .object({
+    model: modelSchema,
+    similarity: z.number().meta({ description: 'Cosine similarity of the two embeddings, -1 to 1.', example: 0.6213 }),
+    same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.', example: true }),
+    threshold: z.number().nullable().meta({
+      description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
+      example: 0.42,
+    }),
+    faces: z.array(verifyFaceSchema).meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
+  })
+  .meta({ id: 'VerifyResponse', description: 'Whether the two faces are the same person.' });
+
+const verifyErrorResponses = {
+  ...errorResponses,
+  422: errorResponse('One of the images shows no face.', {
+    code: 'NO_FACE',
+    error: 'Unprocessable Entity',
+    message: 'no face found in "image2"; each image must show at least one face',
+  }, 422),
+};
+
+const TWO_IMAGES: PartsSpec = { files: ['image1', 'image2'], maxFiles: 2, eachOnce: true };
+const NO_KNOBS = z.object({});
 
 /**
- * The body is a multipart stream (read below) or JSON, validated in the handler so that each kind gets
- * its own message; the zod body schema is there for the OpenAPI document.
+ * The body is read in the handler (request.readParts, or the embeddings schema below) so that each
+ * kind gets its own message; the zod body schema is there for the OpenAPI document.
  */
 const bodyInHandler: FastifySchemaCompiler<unknown> = (route) =>
-  route.httpPart === 'body' ? () => true : (validatorCompiler as FastifySchemaCompiler<unknown>)(route);
+  route.httpPart === 'body' ? (body) => ({ value: body }) : (validatorCompiler as FastifySchemaCompiler<unknown>)(route);
 
-const NEITHER_MESSAGE =
-  'expected multipart/form-data with the file parts "image1" and "image2", or application/json with "embedding1" and "embedding2"';
+const sentEmbeddings = (body: unknown) => body !== null && typeof body === 'object' && ('embedding1' in body || 'embedding2' in body);
 
 const verifyRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/verify', {
@@ -22,31 +67,39 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
       tags: ['faces'],
       summary: 'Are two faces the same person?',
       description:
-        'Send two photos as multipart/form-data (file parts `image1` and `image2`): the largest face of each is embedded and compared. ' +
+        'Send two photos as multipart/form-data (file parts `image1` and `image2`) or as base64 in JSON (`{"image1": "...", "image2": "..."}`): ' +
+        'the largest face of each is embedded and compared. ' +
         'Or send two embeddings of this model as JSON: `{"embedding1": [...], "embedding2": [...]}`. ' +
         '`same_person` is `similarity >= threshold`. An image without a face gets 422 naming it.',
-      consumes: ['multipart/form-data', 'application/json'],
       body: verifyBody,
       response: { 200: verifyResponse, ...verifyErrorResponses },
     },
+    bodyLimit: app.jsonBodyLimit,
     validatorCompiler: bodyInHandler,
-  }, async (request) => {
-    if (!request.isMultipart()) {
-      if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new LumenError('NOT_MULTIPART', NEITHER_MESSAGE);
-      const backend = app.faceBackend.get();
+  }, async (request, reply) => {
+    const backend = app.faceBackend.get();
+    if (isJson(request) && sentEmbeddings(request.body)) {
       const { embedding1, embedding2 } = parseEmbeddings(request.body);
       const result = backend.verifyEmbeddings(embedding1, embedding2);
-      return { model: backend.info().model, ...result, similarity: round4(result.similarity), faces: [] };
+      return { model: backend.info().model, ...result, similarity: roundedScore(result.similarity), faces: [] };
     }
-    return app.withImageSlot(async () => {
-      const backend = app.faceBackend.get();
-      const images = await readTwoImages(request, app.config.maxUploadBytes);
-      const result = await backend.verify(images.image1, images.image2);
+    return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }) => {
+      const bytes = (name: string) => files.find((f) => f.name === name)!.bytes;
+      // One photo after the other, so a verification holds one decoded photo at a time.
+      const one = await backend.faces(bytes('image1'), { max_faces: 1 });
+      const two = await backend.faces(bytes('image2'), { max_faces: 1 });
+      const missing = [one.faces.length ? null : '"image1"', two.faces.length ? null : '"image2"'].filter((x) => x !== null);
+      if (missing.length > 0) throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
+      const [a, b] = [one.faces[0], two.faces[0]];
+      const result = backend.verifyEmbeddings(a.embedding, b.embedding);
       return {
-        model: backend.info().model,
-        ...result,
-        similarity: round4(result.similarity),
-        faces: result.faces.map((f) => ({ image: f.image, box: f.box, score: f.score, landmarks: f.landmarks, quality: f.quality })),
+        body: {
+          model: backend.info().model,
+          ...result,
+          similarity: roundedScore(result.similarity),
+          faces: [{ image: 'image1' as const, ...detectedFaceJson(a) }, { image: 'image2' as const, ...detectedFaceJson(b) }],
+        },
+        outcomes: [one, two],
       };
     });
   });
@@ -59,48 +112,5 @@ function parseEmbeddings(body: unknown) {
   const name = issue.path.join('.') || 'body';
   throw new LumenError('INVALID_PARAMETER', `body parameter "${name}" is invalid: ${issue.message}`);
 }
-
-/** Exactly the two file parts image1 and image2, together within the upload limit. */
-async function readTwoImages(request: FastifyRequest, maxUploadBytes: number): Promise<Record<ImagePart, Buffer>> {
-  const images: Partial<Record<ImagePart, Buffer>> = {};
-  let total = 0;
-  try {
-    for await (const part of request.parts({ limits: { files: 2 } })) {
-      const name = part.fieldname as ImagePart;
-      if (part.type !== 'file') {
-        if (IMAGE_PARTS.includes(name)) throw new LumenError('UNEXPECTED_FIELD', `"${name}" must be a file part (curl -F ${name}=@photo.jpg), received a text field`);
-        throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${part.fieldname}"; this endpoint accepts the file parts "image1" and "image2"`);
-      }
-      if (!IMAGE_PARTS.includes(name)) {
-        part.file.resume();
-        throw new LumenError('UNEXPECTED_FILE', `unexpected file part "${part.fieldname}"; send the photos as "image1" and "image2"`);
-      }
-      if (images[name]) {
-        part.file.resume();
-        throw new LumenError('TOO_MANY_FILES', `"${name}" was sent twice; send one "image1" and one "image2"`);
-      }
-      const bytes = await part.toBuffer();
-      total += bytes.length;
-      if (total > maxUploadBytes) {
-        throw new LumenError('UPLOAD_TOO_LARGE', `the two images have more than ${maxUploadBytes} bytes together (LUMEN_FACE_MAX_UPLOAD_BYTES)`);
-      }
-      if (bytes.length === 0) throw new LumenError('EMPTY_IMAGE', `the "${name}" part is empty`);
-      images[name] = bytes;
-    }
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'FST_FILES_LIMIT') throw new LumenError('TOO_MANY_FILES', 'send exactly two file parts, "image1" and "image2"');
-    const status = (err as { statusCode?: number }).statusCode;
-    if (err instanceof LumenError || (status !== undefined && status >= 400 && status < 500)) throw err;
-    throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
-  }
-  const missing = IMAGE_PARTS.filter((name) => !images[name]);
-  if (missing.length > 0) {
-    throw new LumenError('MISSING_IMAGE', `the multipart body has no ${missing.map((m) => `"${m}"`).join(' or ')} file part (curl -F image1=@a.jpg -F image2=@b.jpg)`);
-  }
-  return images as Record<ImagePart, Buffer>;
-}
-
-const round4 = (x: number) => Math.round(x * 10000) / 10000;
 
 export default verifyRoute;

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   NO_FACE: { status: 422, meaning: 'an image sent to `/v1/verify` shows no face; the message names which' },
   INVALID_EMBEDDING: { status: 400, meaning: 'an embedding sent to `/v1/verify` has the wrong length or is all zeros' },
   UNAUTHORIZED: { status: 401, meaning: 'API keys are set and the request has no valid `x-api-key` or `Authorization: Bearer` key' },
+  URL_NOT_ALLOWED: { status: 403, meaning: 'the `url` is not in `LUMEN_FACE_URL_FETCH_ALLOW`, is not http(s), or resolves to an internal address' },
+  URL_FETCH_FAILED: { status: 502, meaning: 'the `url` could not be fetched: no connection, a timeout, an error status or too many redirects' },
   MISDIRECTED_REQUEST: { status: 421, meaning: 'the `Host` header names no host in `LUMEN_FACE_ALLOWED_HOSTS`' },
   INVALID_ENTRIES: { status: 422, meaning: 'the `entries` field of immich\'s `/predict` is not JSON tasks with a `modelName` each, or a face option is out of range' },
   MODEL_MISMATCH: { status: 422, meaning: 'immich asked `/predict` for another face model than the loaded pack; the message names both' },

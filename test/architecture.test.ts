@@ -143,3 +143,27 @@ t.test('the sources follow the layering rules', async (t) => {
   const problems = files.flatMap((file) => layeringViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
   t.same(problems, [], 'no violations');
 });
+
+/**
+ * Issue 18 §1: request bodies of the image routes are read in one place, plugins/body.ts, so every
+ * route gets the same limits, the same byte count and the same error for the same mistake.
+ */
+const BODY_READER = 'plugins/body.ts';
+const READS_MULTIPART = /[\w)\]]\.(?:parts|file|files|saveRequestFiles)\(|from '@fastify\/multipart'|\bbusboy\b/;
+
+export function bodyReaderViolations(file: string, source: string): string[] {
+  if (file === BODY_READER) return [];
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return READS_MULTIPART.test(code) ? [`${file} reads multipart itself (only ${BODY_READER} may)`] : [];
+}
+
+t.test('multipart is read in one place', async (t) => {
+  t.same(bodyReaderViolations('routes/a.ts', 'for await (const part of request.parts()) {}'), ['routes/a.ts reads multipart itself (only plugins/body.ts may)']);
+  t.same(bodyReaderViolations('routes/a.ts', 'const f = await request.file();'), ['routes/a.ts reads multipart itself (only plugins/body.ts may)']);
+  t.same(bodyReaderViolations('plugins/a.ts', "import multipart from '@fastify/multipart';"), ['plugins/a.ts reads multipart itself (only plugins/body.ts may)']);
+  t.same(bodyReaderViolations('routes/a.ts', '// request.parts() is for plugins/body.ts\nexport {};'), [], 'a comment is not a read');
+  t.same(bodyReaderViolations(BODY_READER, 'request.parts()'), []);
+  t.same(bodyReaderViolations('cli/a.ts', 'const list = [...file(pack.detection)];'), [], 'a spread call is not a read');
+  const problems = productSources().flatMap((file) => bodyReaderViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
+  t.same(problems, [], 'only plugins/body.ts reads multipart');
+});

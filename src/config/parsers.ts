@@ -170,3 +170,13 @@ export const hostNames = z.string().transform((s, ctx) => {
   }
   return out.length === 0 ? fail(ctx, 'comma-separated host names without port, such as localhost,photos.lan') : out;
 });
+
+/** A comma-separated list each of whose entries `parse` accepts, kept as text. */
+export const checkedList = (parse: (s: string) => { errors: string[] }, what: string) => z.string().transform((s, ctx) => {
+  const { errors } = parse(s);
+  if (errors.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `${what}, but ${JSON.stringify(errors[0])} is not one` });
+    return z.NEVER;
+  }
+  return s.split(',').map((e) => e.trim()).filter(Boolean);
+});

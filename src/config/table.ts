@@ -1,8 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
+import { parseCidrs } from '../fetch/address-policy.js';
+import { parseAllowRules } from '../fetch/allowlist.js';
 import { PACK_LAYOUTS, PRECISIONS, type Runtime, RUNTIMES } from '../models/names.js';
 import {
-  apiKeys, apiKeysFile, bool, cosineThreshold, device, type Extra, extra, hostNames, httpUrl, int, nonEmpty, oneOf, origins,
+  apiKeys, apiKeysFile, bool, checkedList, cosineThreshold, device, type Extra, extra, hostNames, httpUrl, int, nonEmpty, oneOf, origins,
   packName, positiveSeconds, type TextParser,
 } from './parsers.js';
 
@@ -158,6 +160,14 @@ export const VARIABLES = {
     'Seconds a forwarded `/predict` may take, answer included (504 after). immich ML loads a model on its first request, which can take a minute.'),
   immichUpstreamMaxBytes: row(['LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES'], int(1), value(8 * 1024 * 1024, '8 MiB'),
     'Largest answer accepted from `LUMEN_FACE_IMMICH_UPSTREAM` (a CLIP answer is about 10 KB); a bigger one gets 502.'),
+  urlFetchAllow: row(['LUMEN_FACE_URL_FETCH_ALLOW'], checkedList(parseAllowRules, 'comma-separated origins (https://photos.lan) or host patterns (*.example.com)'),
+    value<string[]>([], 'no URL is fetched'),
+    'Origins and host patterns `{"url": ...}` bodies may fetch photos from; see docs/input.md. Internal addresses stay refused unless `LUMEN_FACE_URL_FETCH_ALLOW_PRIVATE` allows them.'),
+  urlFetchAllowPrivate: row(['LUMEN_FACE_URL_FETCH_ALLOW_PRIVATE'], checkedList(parseCidrs, 'comma-separated networks such as 10.0.0.0/8,fd00::/8'),
+    value<string[]>([], 'none'),
+    'Networks (CIDR) a fetched URL may resolve to although they are loopback, private or link-local.'),
+  urlFetchTimeout: row(['LUMEN_FACE_URL_FETCH_TIMEOUT'], positiveSeconds, value(10),
+    'Seconds a URL fetch may take in all, redirects included; connecting gets at most 5 of them.'),
   modelTtl: row(['LUMEN_FACE_MODEL_TTL'], int(0, 604800, 'a whole number of seconds from 0 to 604800'), value(0, 'never'),
     'Seconds without a request after which the models and their worker threads are freed; the next request loads them again and waits for it. `/readyz` stays 200 while unloaded. 0 keeps them loaded.'),
   inferenceNice: row(['LUMEN_FACE_INFERENCE_NICE'], int(0, 19, 'an integer from 0 to 19'), value(10),

@@ -32,8 +32,8 @@ t.test('multipart structure', async (t) => {
   expectError(t, await post('/v1/detect', [{ name: 'photo', value: photo, filename: 'a.jpg' }]), 400, 'UNEXPECTED_FILE', /unexpected file part "photo"/);
   expectError(t, await post('/v1/detect', [imagePart(photo), { name: 'boxes', value: '[]' }]), 400, 'UNEXPECTED_FIELD', /unexpected field "boxes"/);
   expectError(t, await post('/v1/embed', [imagePart(photo), imagePart(photo)]), 400, 'TOO_MANY_FILES', /exactly one file/);
-  const json = await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: 'x' } });
-  expectError(t, json, 415, 'NOT_MULTIPART', /multipart\/form-data/);
+  const text = await app.inject({ method: 'POST', url: '/v1/faces', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+  expectError(t, text, 415, 'NOT_MULTIPART', /multipart\/form-data.*or application\/json/);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/embed' }), 415, 'NOT_MULTIPART', /multipart/);
   const broken = await app.inject({
     method: 'POST', url: '/v1/embed',

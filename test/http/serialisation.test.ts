@@ -1,5 +1,5 @@
 import t from 'tap';
-import { toNumbers } from '../../routes/route-helpers.js';
+import { toNumbers } from '../../routes/json-shapes.js';
 
 t.test('embedding values read back as exactly the same float32', async (t) => {
   const values = new Float32Array(20000);

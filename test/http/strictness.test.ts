@@ -75,8 +75,8 @@ t.test('empty, blank, repeated and non-decimal knobs are refused with a message 
 
 t.test('unknown query parameters get a 400 listing the accepted ones', async (t) => {
   expectError(t, await post('/v1/faces?min_scor=0.6', [imagePart(jolie)]), 400, 'INVALID_PARAMETER',
-    /^unknown query parameter "min_scor"; this endpoint accepts "min_score", "max_faces", "min_size", "nms", "max_yaw", "min_sharpness"$/);
-  expectError(t, await post('/v1/embed?min_score=0.6', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /unknown query parameter "min_score"; this endpoint accepts "align"$/);
+    /^unknown query parameter "min_scor"; this endpoint accepts "min_score", "max_faces", "min_size", "nms", "max_yaw", "min_sharpness", "embedding_format"$/);
+  expectError(t, await post('/v1/embed?min_score=0.6', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /unknown query parameter "min_score"; this endpoint accepts "align", "embedding_format"$/);
   expectError(t, await post('/v1/detect/batch?foo=1', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /unknown query parameter "foo"/);
 });
 

@@ -18,7 +18,9 @@ same<Same<Schemas['Point'], Point>>();
 same<Same<Schemas['Landmarks'], [Point, Point, Point, Point, Point]>>();
 same<Same<Schemas['Quality'], { yaw: number | null; pitch: number | null; roll: number | null; sharpness: number; size: number }>>();
 same<Same<Schemas['Face'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality'] }>>();
-same<Same<Schemas['EmbeddedFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; embedding: number[] }>>();
+same<Same<Schemas['EmbeddedFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; embedding: number[] | string }>>();
+// Numbers by default; a base64 string with embedding_format=base64.
+same<Same<Schemas['Embedding'], number[] | string>>();
 same<Same<Schemas['EmbeddedFace']['landmarks'], [Point, Point, Point, Point, Point]>>();
 same<Same<Schemas['EmbeddedBox']['landmarks'], [Point, Point, Point, Point, Point] | null>>();
 same<Same<Schemas['Model']['runtime'], 'onnxrt' | 'rknn'>>();
@@ -30,7 +32,7 @@ same<Same<Json<'postFaces', 400>, Schemas['Error']>>();
 same<Same<Json<'postFacesBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['EmbeddedFace'][] } | Schemas['BatchError']>>();
 same<Same<Json<'postDetectBatch', 200>['results'][number], { image: Schemas['ImageSize']; faces: Schemas['Face'][] } | Schemas['BatchError']>>();
 type VerifyBody = NonNullable<operations['postVerify']['requestBody']>['content'];
-same<Same<VerifyBody['application/json'], { embedding1: number[]; embedding2: number[] }>>();
+same<Same<VerifyBody['application/json'], { embedding1: number[]; embedding2: number[] } | { image1: string; image2: string }>>();
 same<Same<keyof VerifyBody['multipart/form-data'], 'image1' | 'image2'>>();
 same<Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>>();
 same<Same<Json<'getInfo', 200>['model'], Schemas['Model']>>();
@@ -62,6 +64,7 @@ export function describeFaces(result: Json<'postFaces', 200>): string[] {
   });
 }
 
-export function cosine(a: Schemas['Embedding'], b: Schemas['Embedding']): number {
+/** Embeddings as the default JSON numbers (embedding_format=json). */
+export function cosine(a: Extract<Schemas['Embedding'], number[]>, b: Extract<Schemas['Embedding'], number[]>): number {
   return a.reduce((sum, x, i) => sum + x * b[i], 0);
 }
