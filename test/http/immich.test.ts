@@ -119,7 +119,9 @@ t.test('bad requests are 4xx JSON, never 5xx', async (t) => {
   checkError(t, await predict(base, immichForm(mixed, { image: jolie })), 422, 'TASK_NOT_SERVED');
   t.match(checkError(t, await predict(base, immichForm(clipImageEntries, { image: jolie })), 422, 'TASK_NOT_SERVED').message, /LUMEN_FACE_IMMICH_UPSTREAM/);
   const notMultipart = await fetch(`${base}/predict`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-  t.equal(notMultipart.status, 415);
+  // The one body reader takes JSON on every upload route; a JSON body without entries is refused like a form without them.
+  t.equal(notMultipart.status, 422);
+  t.equal(((await notMultipart.json()) as { code: string }).code, 'INVALID_ENTRIES');
 });
 
 t.test('GET /ping and GET /', async (t) => {
