@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # The CPU image: docker build -t lumen-face .
 # Variants: deploy/docker/cuda.Dockerfile (NVIDIA GPU) and deploy/docker/rknn.Dockerfile (Rockchip NPU, arm64).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # No install scripts: the sources are not here yet, the CPU image needs no RKNN addon, and
 # onnxruntime-node's CPU binaries ship inside the package.
 RUN npm ci --ignore-scripts
