@@ -66,9 +66,9 @@ export async function buildApp(options: AppOptions) {
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(methodNotAllowedPlugin);
-  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
+  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts, metricsPublic: config.metricsPublic });
   await app.register(corsPlugin, { origins: config.corsOrigins });
-  await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])] });
+  await app.register(authPlugin, { keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])], metricsPublic: config.metricsPublic });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(backendPlugin, { config, backend: options.backend });
   await app.register(requestLogPlugin);

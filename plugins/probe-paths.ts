@@ -2,3 +2,6 @@
 export const PROBE_PATHS = ['/healthz', '/readyz'] as const;
 
 export const isProbePath = (route: string): boolean => (PROBE_PATHS as readonly string[]).includes(route);
+
+/** Prometheus scrapes here; public (no key, any Host) only with LUMEN_FACE_METRICS_PUBLIC. */
+export const METRICS_PATH = '/metrics';

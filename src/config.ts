@@ -362,6 +362,8 @@ export const VARIABLES = {
     'Comma-separated API keys. When this or `LUMEN_FACE_API_KEYS_FILE` is set, every route but `/healthz`, `/readyz` and the docs needs `x-api-key: KEY` or `Authorization: Bearer KEY`.'),
   apiKeysFile: v(['LUMEN_FACE_API_KEYS_FILE'], apiKeysFile, 'unset', () => undefined as { path: string; keys: string[] } | undefined,
     'File with one API key per line (blank lines and `#` comments skipped), for Docker and Kubernetes secrets. Adds to `LUMEN_FACE_API_KEYS`.'),
+  metricsPublic: v(['LUMEN_FACE_METRICS_PUBLIC'], bool, 'false', () => false,
+    '`/metrics` answers without an API key and for any Host, so Prometheus can scrape pods by address. The metrics hold counts and timings, no images, faces or keys.'),
   corsOrigins: v(['LUMEN_FACE_CORS_ORIGINS'], origins, 'unset (no CORS headers)', () => undefined as '*' | string[] | undefined,
     'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
   allowedHosts: v(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, 'unset (any Host)', () => undefined as string[] | undefined,
