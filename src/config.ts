@@ -375,6 +375,16 @@ export const VARIABLES = {
 type Vars = typeof VARIABLES;
 export type Config = { [K in keyof Vars]: Vars[K] extends Variable<infer T> ? T : never };
 
+/**
+ * ONNX Runtime 1.30 starts a telemetry system that persists a device ID under the home directory. Without
+ * a writable home (a non-root container) it prints a coloured, non-JSON warning into the log stream, and a
+ * face service has no business reporting usage anyway. ORT reads the OS environment when its first session
+ * is created, so this must run in the main thread before any worker loads ORT. An operator's own value wins.
+ */
+export function disableOnnxRuntimeTelemetry(env: Env = process.env): void {
+  env.ORT_DISABLE_TELEMETRY ??= '1';
+}
+
 /** Thrown when one or more variables are invalid; lists every problem at once. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

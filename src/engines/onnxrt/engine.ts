@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { disableOnnxRuntimeTelemetry } from '../../config.js';
 import { LumenError } from '../../errors.js';
 import type { Logger, RgbImage, Tensor } from '../../types.js';
 import type { EngineInfo, InferenceEngine } from '../engine.js';
@@ -30,6 +31,7 @@ const staticDim = (d: number | null | undefined) => (typeof d === 'number' && d 
 
 /** ONNX Runtime engine: each worker thread holds its own detection and recognition sessions. */
 export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Promise<InferenceEngine> {
+  disableOnnxRuntimeTelemetry();
   const setup: WorkerSetup = {
     detectionPath: opts.detectionPath,
     recognitionPath: opts.recognitionPath,
