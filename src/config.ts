@@ -298,8 +298,9 @@ export const VARIABLES = {
   precision: v(['LUMEN_FACE_PRECISION'], oneOf(PRECISIONS), 'fp16', () => 'fp16' as Precision,
     'Pack precision: `fp16`, `int8` or `fp32`.'),
   repoBase: v(['LUMEN_FACE_REPO_BASE'], httpUrl, 'https://huggingface.co/Lumilio-Photos',
-    () => 'https://huggingface.co/Lumilio-Photos',
-    'Where packs are downloaded from: a Hugging Face org URL (uses `/resolve/{revision}/`) or any plain http(s) mirror.'),
+    // immich's packs live in immich's own organisation; asking Lumilio-Photos for them cannot work.
+    (env) => (env.LUMEN_FACE_PACK_LAYOUT?.trim().toLowerCase() === 'immich' ? 'https://huggingface.co/immich-app' : 'https://huggingface.co/Lumilio-Photos'),
+    'Where packs are downloaded from: a Hugging Face org URL (uses `/resolve/{revision}/`) or any plain http(s) mirror. With `LUMEN_FACE_PACK_LAYOUT=immich` the default is `https://huggingface.co/immich-app`.'),
   revision: v(['LUMEN_FACE_REVISION'], nonEmpty('a branch, tag or commit'), 'main', () => 'main',
     'Hugging Face revision (branch, tag or commit) to download.'),
   localDir: v(['LUMEN_FACE_LOCAL_DIR'], nonEmpty('a directory path'), 'unset', () => undefined as string | undefined,

@@ -1,5 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import type { PackFileInfo } from './types.js';
 import { LumenError } from '../errors.js';
 import { invalid as invalidText } from '../validation.js';
@@ -65,6 +65,7 @@ async function fetchIntoCache(
   log: Logger,
 ): Promise<RemoteOutcome> {
   await mkdir(dirname(target), { recursive: true });
+  let failed = true;
   const release = await acquireLock(`${target}.lock`, { log });
   try {
     // Whoever held the lock before us may have just finished the very same download.
@@ -76,9 +77,26 @@ async function fetchIntoCache(
       url, target, token, timeoutMs: req.timeoutMs, log, onProgress: req.onProgress, progressEveryMs: req.progressEveryMs,
     });
     await writeSidecar(target, { size: r.size, sha256: r.sha256, url, downloadedAt: new Date().toISOString() });
+    failed = false;
     return { source: 'remote', size: r.size, sha256: r.sha256, url };
   } finally {
     await release();
+    if (failed) await removeEmptyFolders(dirname(target), req.cacheDir);
+  }
+}
+
+/**
+ * After a failed download, the folders made for it are empty: remove them, deepest first, up to the
+ * cache root. rmdir refuses a folder that holds anything, so another download's files are never touched.
+ */
+async function removeEmptyFolders(from: string, cacheDir: string): Promise<void> {
+  const root = resolvePath(cacheDir);
+  for (let dir = resolvePath(from); dir.startsWith(`${root}${sep}`); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
   }
 }
 
