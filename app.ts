@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FaceBackend } from './src/backend.js';
 import type { Config } from './src/config.js';
+import { MAX_JSON_BODY_BYTES } from './src/limits.js';
 import detectRoute from './routes/detect.js';
 import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
@@ -47,7 +48,7 @@ export async function buildApp(options: AppOptions) {
     requestIdHeader: false,
     genReqId,
     // Multipart is streamed by @fastify/multipart with its own limits; this bounds any other body.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_JSON_BODY_BYTES,
     // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
     // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
     requestTimeout: uploadMs,

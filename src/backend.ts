@@ -7,6 +7,7 @@ import { FacePipeline, type EmbedOptions } from './pipeline/pipeline.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
+import { MAX_JSON_BODY_BYTES } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 
@@ -21,7 +22,12 @@ export interface BackendInfo {
   pack: { layout: ResolvedPack['layout']; notes: string[] };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | null } };
-  limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number };
+  limits: {
+    maxUploadBytes: number; maxJsonBodyBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number;
+    maxImages: number; maxInflight: number;
+  };
+  /** The cosine similarity at or above which /v1/verify says same person; null when the pack has none. */
+  verify: { threshold: number | null };
   supportsImageBatch: boolean;
   versions: { node: string; onnxruntime: string | null; sharp: string | null };
   engine: Record<string, unknown>;
@@ -146,14 +152,19 @@ function describe(config: Config, pack: ResolvedPack, engine: InferenceEngine): 
     runtime: engine.info.runtime,
     device: engine.info.device,
     providers: engine.info.providers,
-    model: { name: config.modelName, runtime: config.runtime, precision: config.precision, dim: recognition.dim },
+    // immich and insightface packs have one precision, whatever LUMEN_FACE_PRECISION says: report the files'.
+    model: { name: config.modelName, runtime: config.runtime, precision: pack.precision as Precision, dim: recognition.dim },
     pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
       detection: { width: config.detSize, height: config.detSize },
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
-    limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces },
+    limits: {
+      maxUploadBytes: config.maxUploadBytes, maxJsonBodyBytes: MAX_JSON_BODY_BYTES, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes,
+      maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces, maxImages: config.maxImages, maxInflight: config.maxInflight,
+    },
+    verify: { threshold: matchThreshold(config.modelName, config.matchThreshold) },
     supportsImageBatch: config.supportsImageBatch,
     versions: { node: process.versions.node, onnxruntime: dependencyVersion('onnxruntime-node'), sharp: dependencyVersion('sharp') },
     engine: engine.info.details,

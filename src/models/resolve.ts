@@ -203,7 +203,8 @@ async function resolveInsightface(req: PackRequest, log: Logger): Promise<Resolv
     const file = (role: 'detection' | 'recognition') =>
       localFile({ role, what: `${role} graph of insightface pack ${req.model}`, local: [], cache: '', url: '' }, folder[role].path, source, log);
     return {
-      model: req.model, runtime: req.runtime, precision: req.precision, layout: 'insightface',
+      // insightface's graphs are fp32.
+      model: req.model, runtime: req.runtime, precision: 'fp32', layout: 'insightface',
       detection: await file('detection'), recognition: await file('recognition'), notes,
     };
   }
@@ -224,7 +225,9 @@ export async function resolvePack(req: PackRequest, log: Logger = silentLogger):
   const [detection, recognition] = [await resolveFile(req, specs[0], log), await resolveFile(req, specs[1], log)];
   const notes = layout === 'immich' && req.runtime === 'rknn' ? [`RKNN files from ${join('rknpu', detection.path.split('/rknpu/')[1]?.split('/')[0] ?? '?')}`] : [];
   return {
-    model: req.model, runtime: req.runtime, precision: req.precision, layout, detection, recognition, notes,
+    // immich ships fp32 ONNX graphs and RKNN conversions that run in fp16 on the NPU; only lumen packs come in several.
+    model: req.model, runtime: req.runtime, precision: layout === 'immich' ? (req.runtime === 'rknn' ? 'fp16' : 'fp32') : req.precision,
+    layout, detection, recognition, notes,
     ...(layout === 'immich' && req.runtime === 'rknn' ? { rknnInput: 'normalised' as const } : {}),
   };
 }
