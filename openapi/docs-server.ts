@@ -13,7 +13,7 @@ export const DOC_PAGES = ['docs/api.md'];
 const MODELS = '../shared/models';
 
 /** A real server on the shared scrfd_2.5g_mbf fp32 pack, on a free port, and a runner for documented commands. */
-export async function docsServer(): Promise<{ run(command: string): Promise<string>; close(): Promise<void> }> {
+export async function docsServer(): Promise<{ origin: string; run(command: string): Promise<string>; close(): Promise<void> }> {
   const cache = mkdtempSync(join(tmpdir(), 'lumen-face-docs-'));
   const modelsDir = resolve(REPO_ROOT, MODELS);
   const config = loadConfig({
@@ -28,6 +28,7 @@ export async function docsServer(): Promise<{ run(command: string): Promise<stri
   // Paths in the output are shown as the docs' commands name them, whatever the checkout's location.
   const replacements: [string, string][] = [[modelsDir, MODELS], [cache, '~/.cache/lumen_face']];
   return {
+    origin,
     run: (command) => runExample(command, origin, REPO_ROOT, replacements),
     close: async () => {
       await app.close();

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { configTable } from '../openapi/config-table.js';
 import { docsServer, DOC_PAGES, REPO_ROOT } from '../openapi/docs-server.js';
@@ -7,6 +9,7 @@ import { EXAMPLE_BLOCK, withExamples, withoutNoise } from '../openapi/examples.j
 
 /** The docs cannot go stale: every example is what `npm run docs` produces today, floats aside. */
 
+const run = promisify(execFile);
 const read = (file: string) => readFileSync(join(REPO_ROOT, file), 'utf8');
 
 t.test('the configuration tables are the one table in src/config.ts', async (t) => {
@@ -27,6 +30,29 @@ t.test('every example is the real output of its command', async (t) => {
     t.equal(first, -1, `${file} matches \`npm run docs\`${first >= 0 ? ` from line ${first + 1}: ${JSON.stringify(got[first])} should be ${JSON.stringify(want[first])}` : ''}`);
     t.equal(got.length, want.length);
   }
+});
+
+t.test('docs/api.md names every operationId and every named schema', async (t) => {
+  const api = read('docs/api.md');
+  const doc = JSON.parse(read('openapi/openapi.json')) as { paths: Record<string, Record<string, { operationId?: string }>>; components: { schemas: Record<string, unknown> } };
+  for (const path of Object.values(doc.paths)) for (const op of Object.values(path)) if (op.operationId) t.match(api, `\`${op.operationId}\``);
+  for (const name of Object.keys(doc.components.schemas)) t.match(api, `\`${name}\``);
+});
+
+t.test('the Python example of docs/api.md runs against a real server', async (t) => {
+  const code = /<!-- python client -->\n```python\n([\s\S]*?)```\n<!-- end python client -->/.exec(read('docs/api.md'))?.[1];
+  t.ok(code, 'the block is there');
+  const python = await run('python3', ['-c', 'import requests']).then(() => true, () => false);
+  if (!python) {
+    t.comment('python3 with requests is not installed here: the example was not run');
+    return;
+  }
+  const server = await docsServer();
+  t.teardown(() => server.close());
+  const { stdout } = await run('python3', ['-c', code!], { cwd: REPO_ROOT, env: { ...process.env, LUMEN_FACE_URL: server.origin } });
+  const lines = stdout.trim().split('\n');
+  t.equal(lines.length, 2, 'two faces in couple.jpg');
+  for (const line of lines) t.match(line, /^\[[\d., ]+\] 0\.\d+ 128$/);
 });
 
 t.test('the masking keeps what does not depend on float noise', async (t) => {
