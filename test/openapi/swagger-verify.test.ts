@@ -64,3 +64,27 @@ t.test('the JSON body of /v1/verify starts from a valid example of the model\'s 
   await (await page.$(op))!.screenshot({ path: shot });
   t.comment(`screenshot: ${shot}`);
 });
+
+t.test('switching back and forth keeps both bodies usable', async (t) => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.setViewport({ width: 1200, height: 1600 });
+  await page.goto(`${address}/docs/`, { waitUntil: 'networkidle0' });
+  const op = '#operations-faces-postVerify';
+  await page.click(`${op} .opblock-summary`);
+  await page.waitForSelector(`${op} .try-out__btn`);
+  await page.click(`${op} .try-out__btn`);
+  const select = `${op} .opblock-section-request-body select`;
+  await page.waitForSelector(select);
+  await page.select(select, 'application/json');
+  await page.waitForSelector(`${op} .opblock-section-request-body textarea`);
+  await page.select(select, 'multipart/form-data');
+  await page.waitForSelector(`${op} .opblock-section-request-body input[type=file]`);
+  t.equal((await page.$$(`${op} .opblock-section-request-body input[type=file]`)).length, 2, 'the form shows image1 and image2 again');
+  await page.select(select, 'application/json');
+  await page.waitForSelector(`${op} .opblock-section-request-body textarea`);
+  const text = await page.$eval(`${op} .opblock-section-request-body textarea`, (x) => (x as HTMLTextAreaElement).value);
+  t.same(Object.keys(JSON.parse(text)), ['embedding1', 'embedding2']);
+  t.same(errors, [], 'no error in the page');
+});
