@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # The CPU image: docker build -t lumen-face .
 # Variants: deploy/docker/cuda.Dockerfile (NVIDIA GPU) and deploy/docker/rknn.Dockerfile (Rockchip NPU, arm64).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # No install scripts: the sources are not here yet, the CPU image needs no RKNN addon, and
 # onnxruntime-node's CPU binaries ship inside the package.
 RUN npm ci --ignore-scripts
@@ -23,6 +23,15 @@ RUN npx tsc -p tsconfig.json \
  && cd node_modules/onnxruntime-node/bin/napi-v6 \
  && rm -rf darwin win32 \
  && find linux -mindepth 1 -maxdepth 1 ! -name "$(node -p process.arch)" -exec rm -rf {} +
+# Optional: bake a pack into the image (docker build --build-arg PACK=scrfd_10g_iresnet50 .), so pods start
+# offline and every node pulls it once with the image, as deploy/kubernetes does. Empty: the pack is
+# downloaded into /cache on first start instead.
+ARG PACK=
+ARG PACK_PRECISION=fp16
+RUN mkdir -p /app/packs \
+ && if [ -n "$PACK" ]; then \
+      LUMEN_FACE_CACHE_DIR=/app/packs LUMEN_FACE_MODEL_NAME="$PACK" LUMEN_FACE_PRECISION="$PACK_PRECISION" node dist/cli/main.js fetch; \
+    fi
 
 FROM ${NODE_IMAGE} AS runtime
 # tini is PID 1: it forwards SIGTERM to node and reaps zombies.
@@ -31,10 +40,12 @@ WORKDIR /app
 ENV NODE_ENV=production \
     LUMEN_FACE_HOST=0.0.0.0 \
     LUMEN_FACE_PORT=8000 \
-    LUMEN_FACE_CACHE_DIR=/cache
+    LUMEN_FACE_CACHE_DIR=/cache \
+    LUMEN_FACE_LOCAL_DIR=/packs
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/packs /packs
 RUN mkdir -p /cache && chown node:node /cache
 VOLUME ["/cache"]
 USER node

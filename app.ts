@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FaceBackend } from './src/backend.js';
 import type { Config } from './src/config.js';
+import { MAX_JSON_BODY_BYTES } from './src/limits.js';
 import detectRoute from './routes/detect.js';
 import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
@@ -49,7 +50,7 @@ export async function buildApp(options: AppOptions) {
     requestIdHeader: false,
     genReqId,
     // Image routes set their own limit (plugins/body.ts: base64 JSON of LUMEN_FACE_MAX_UPLOAD_BYTES); this bounds any other body.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_JSON_BODY_BYTES,
     // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
     // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
     requestTimeout: uploadMs,
@@ -68,12 +69,13 @@ export async function buildApp(options: AppOptions) {
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
   await app.register(methodNotAllowedPlugin);
-  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
+  await app.register(hostsPlugin, { allowedHosts: config.allowedHosts, metricsPublic: config.metricsPublic });
   await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(authPlugin, {
     keys: [...(config.apiKeys ?? []), ...(config.apiKeysFile?.keys ?? [])],
     // immich sends no key: its routes are opened only when the operator says so (LUMEN_FACE_IMMICH=public).
     publicRoutes: config.immich === 'public' ? IMMICH_ROUTES : [],
+    metricsPublic: config.metricsPublic,
   });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
   await app.register(faceBackendPlugin, { config, backend: options.backend });

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type Config, ConfigError, loadConfigWith } from '../src/config.js';
 
 /** A usage error: exit code 2, like a bad variable. */
 export class UsageError extends Error {
@@ -32,6 +33,29 @@ export const PACK_FLAGS_HELP = `  --model NAME        pack name (LUMEN_FACE_MODE
   --precision P       fp16, int8 or fp32 (LUMEN_FACE_PRECISION; immich and insightface packs have one precision)
   --runtime R         onnxrt or rknn (LUMEN_FACE_RUNTIME)
   --layout L          lumen, immich, insightface or auto (LUMEN_FACE_PACK_LAYOUT)`;
+
+const FLAG_OF: Record<string, string> = {
+  LUMEN_FACE_MODEL_NAME: '--model',
+  LUMEN_FACE_PRECISION: '--precision',
+  LUMEN_FACE_RUNTIME: '--runtime',
+  LUMEN_FACE_BACKEND: '--runtime',
+  LUMEN_FACE_PACK_LAYOUT: '--layout',
+};
+
+/** The configuration with the flags applied; a bad flag value is named as the flag the user typed. */
+export function loadPackConfig(values: Parameters<typeof packOverrides>[0]): Config {
+  const overrides = packOverrides(values);
+  try {
+    return loadConfigWith(overrides);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) => {
+      const name = /^([A-Z_]+) is invalid/.exec(p)?.[1];
+      return name && name in overrides ? p.replace(`${name} is invalid`, `${FLAG_OF[name]} is invalid`) : p;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+}
 
 export function packOverrides(values: { model?: unknown; precision?: unknown; runtime?: unknown; layout?: unknown }): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { createBackend, type BackendInfo } from '../src/backend.js';
 import { changedVariables, loadConfigWith } from '../src/config.js';
-import { PACK_FLAGS, PACK_FLAGS_HELP, packOverrides, parseFlags } from './args.js';
+import { PACK_FLAGS, PACK_FLAGS_HELP, loadPackConfig, packOverrides, parseFlags } from './args.js';
 import { quietLogger } from './output.js';
 
 export const CHECK_HELP = `Usage: lumen-face check [--model NAME] [--precision P] [--runtime R] [--layout L]
@@ -40,8 +40,8 @@ export async function checkCommand(args: string[]): Promise<number> {
     process.stdout.write(`${CHECK_HELP}\n`);
     return 0;
   }
-  const overrides = { ...packOverrides(values), LUMEN_FACE_OFFLINE: '1' };
-  const config = loadConfigWith(overrides);
+  loadPackConfig(values); // names a bad flag as the flag
+  const config = loadConfigWith({ ...packOverrides(values), LUMEN_FACE_OFFLINE: '1' });
   const changed = changedVariables(packOverrides(values));
   const started = performance.now();
   const backend = await createBackend({ config, log: quietLogger() });
@@ -61,7 +61,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       ...filesReport(info),
       ...info.pack.notes.map((n) => `  ${n}`),
       `runtime: ${info.runtime} on ${info.device}, providers ${info.providers.join(', ')}`,
-      `inputs: detection ${info.inputs.detection.width}x${info.inputs.detection.height}, recognition ${info.inputs.recognition.width}x${info.inputs.recognition.height} (batch ${info.inputs.recognition.batch})`,
+      `inputs: detection ${info.inputs.detection.width}x${info.inputs.detection.height}, recognition ${info.inputs.recognition.width}x${info.inputs.recognition.height} (batch ${info.inputs.recognition.batch ?? 'dynamic'})`,
       `embedding: ${info.model.dim} dimensions, norm ${norm.toFixed(4)}`,
       `test image 640x480: ${detected.faces.length} face(s) detected, 1 embedding`,
       `time: load ${ms(loadMs)}, decode ${ms(t.decode)}, detect ${ms(t.detect)}, align ${ms(t.align)}, embed ${ms(embedded.timings.embed)}`,

@@ -1,9 +1,8 @@
 import { packRequest } from '../src/backend.js';
-import { loadConfigWith } from '../src/config.js';
 import { LumenError } from '../src/errors.js';
 import { loadWithHealing, resolvePack, type ResolvedPack } from '../src/models/index.js';
 import { readGraphSignature } from '../src/models/onnx-graph.js';
-import { PACK_FLAGS, PACK_FLAGS_HELP, packOverrides, parseFlags } from './args.js';
+import { PACK_FLAGS, PACK_FLAGS_HELP, loadPackConfig, parseFlags } from './args.js';
 import { quietLogger } from './output.js';
 import { progressReporter } from './progress.js';
 import { describeFiles } from './report.js';
@@ -37,7 +36,7 @@ export async function fetchCommand(args: string[]): Promise<number> {
     process.stdout.write(`${FETCH_HELP}\n`);
     return 0;
   }
-  const config = loadConfigWith(packOverrides(values));
+  const config = loadPackConfig(values);
   const progress = progressReporter();
   const log = quietLogger();
   const request = { ...packRequest(config), onProgress: progress.onProgress, progressEveryMs: Number.POSITIVE_INFINITY };
@@ -46,7 +45,13 @@ export async function fetchCommand(args: string[]): Promise<number> {
     const { pack } = await loadWithHealing(request, resolved, async (p) => verify(p), log);
     progress.stop();
     const verified = pack.runtime === 'onnxrt' ? 'both graphs load' : 'sha256 recorded, the NPU loads it at start';
-    process.stdout.write([...describeFiles(pack), `verified: ${verified}`, `cache: ${config.cacheDir}`].join('\n') + '\n');
+    // A pack found in LUMEN_FACE_LOCAL_DIR is read from there by the service too: copying it would only
+    // leave two copies to keep in step.
+    const local = pack.detection.source === 'local' && pack.recognition.source === 'local';
+    const where = local
+      ? `local: the service reads this pack from LUMEN_FACE_LOCAL_DIR (${config.localDir}); nothing to copy into the cache`
+      : `cache: ${config.cacheDir}`;
+    process.stdout.write([...describeFiles(pack), `verified: ${verified}`, where].join('\n') + '\n');
     return 0;
   } finally {
     progress.stop();

@@ -1,6 +1,5 @@
 import { createBackend } from '../src/backend.js';
-import { loadConfigWith } from '../src/config.js';
-import { PACK_FLAGS, PACK_FLAGS_HELP, packOverrides, parseFlags } from './args.js';
+import { PACK_FLAGS, PACK_FLAGS_HELP, loadPackConfig, parseFlags } from './args.js';
 import { quietLogger } from './output.js';
 
 export const INFO_HELP = `Usage: lumen-face info [--model NAME] [--precision P] [--runtime R] [--layout L]
@@ -16,7 +15,7 @@ export async function infoCommand(args: string[]): Promise<number> {
     process.stdout.write(`${INFO_HELP}\n`);
     return 0;
   }
-  const config = loadConfigWith(packOverrides(values));
+  const config = loadPackConfig(values);
   const backend = await createBackend({ config, log: quietLogger() });
   try {
     process.stdout.write(`${JSON.stringify(backend.info(), null, 2)}\n`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { explainStartupError } from '../server/explain.js';
-import { ConfigError, loadConfigWith } from '../src/config.js';
-import { UsageError, parseFlags } from './args.js';
+import { ConfigError } from '../src/config.js';
+import { SERVICE } from '../src/version.js';
+import { loadPackConfig, PACK_FLAGS, parseFlags, UsageError } from './args.js';
 import { checkCommand } from './check.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
@@ -9,6 +10,7 @@ import { infoCommand } from './info.js';
 const HELP = `Usage: lumen-face <command> [flags]
 
 Commands:
+  version   print the version (also --version)
   serve     run the HTTP service (what \`npm start\` does)
   fetch     download a pack into the cache, verify it, print where it is
   check     load the pack offline, run it on a built-in image, print a short report (exit 0 or 1)
@@ -47,6 +49,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${HELP}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${SERVICE.name} ${SERVICE.version}\n`);
+    return 0;
+  }
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${Object.keys(COMMANDS).join(', ')}\nRun \`lumen-face --help\`.`);
   return run(rest);
@@ -63,13 +69,16 @@ try {
     process.stderr.write(`lumen-face: ${err.message}\n`);
     process.exitCode = 2;
   } else {
+    // The next steps must describe the pack the flags asked for, not the one of the variables alone.
+    const [command, ...rest] = process.argv.slice(2);
     let config;
     try {
-      config = loadConfigWith({});
+      config = loadPackConfig(parseFlags(rest, PACK_FLAGS, command).values);
     } catch {
       config = undefined;
     }
-    process.stderr.write(explainStartupError(err, config, process.argv[2]));
+    const failed = command === 'fetch' || command === 'check' || command === 'info' ? command : undefined;
+    process.stderr.write(explainStartupError(err, config, failed));
     process.exitCode = 1;
   }
 }

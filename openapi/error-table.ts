@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../src/errors.js';
 
-/** The README's table of error codes, generated from ERROR_CODES by `npm run openapi`. */
+/** docs/api.md's table of error codes, generated from ERROR_CODES by `npm run openapi`. */
 
 export const ERROR_TABLE_START = '<!-- error codes: generated from ERROR_CODES in src/errors.ts by `npm run openapi` -->';
 export const ERROR_TABLE_END = '<!-- end of error codes -->';

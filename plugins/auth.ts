@@ -2,16 +2,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-import { isProbePath } from './probe-paths.js';
+import { isProbePath, METRICS_PATH } from './probe-paths.js';
 
 /**
  * Routes anyone may call even when keys are set: the probes (load balancers and kubelets carry no key)
  * and the docs, which hold nothing secret (the document is committed) and must load in a browser before
  * Swagger UI's "Authorize" can attach a key.
  */
-export function isPublicRoute(route: string | undefined): boolean {
+export function isPublicRoute(route: string | undefined, metricsPublic = false): boolean {
   if (route === undefined) return false;
-  return isProbePath(route) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
+  return isProbePath(route) || (metricsPublic && route === METRICS_PATH) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -41,14 +41,14 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 const CHALLENGE = 'Bearer realm="lumen-face"';
 
 /** With keys configured, every route but the public ones answers 401 to a request without a valid key. */
-export default fp<{ keys: readonly string[]; publicRoutes?: readonly string[] }>(async function authPlugin(app: FastifyInstance, opts) {
+export default fp<{ keys: readonly string[]; publicRoutes?: readonly string[]; metricsPublic?: boolean }>(async function authPlugin(app: FastifyInstance, opts) {
   if (opts.keys.length === 0) return;
   const isKey = keyMatcher(opts.keys);
   const opened = opts.publicRoutes ?? [];
   if (opened.length > 0) app.log.warn({ routes: opened }, 'these routes answer without an API key (LUMEN_FACE_IMMICH=public); every other route needs one');
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
-    if (isPublicRoute(route) || (route !== undefined && opened.includes(route))) return;
+    if (isPublicRoute(route, opts.metricsPublic) || (route !== undefined && opened.includes(route))) return;
     const key = presentedKey(request);
     if (key !== undefined && isKey(key)) return;
     if (key === undefined) {

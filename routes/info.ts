@@ -35,11 +35,20 @@ const infoResponse = z
       recognition: inputSize(112, 112).extend({ batch: count('Images per run; null when the model takes any batch size.', 1).nullable() }),
     }),
     limits: z.object({
-      maxUploadBytes: count('LUMEN_FACE_MAX_UPLOAD_BYTES', 33554432),
+      maxUploadBytes: count('LUMEN_FACE_MAX_UPLOAD_BYTES: the largest image upload, per part.', 33554432),
+      maxJsonBodyBytes: count('The largest JSON body (embeddings, URLs).', 1048576),
       maxPixels: count('LUMEN_FACE_MAX_PIXELS', 100000000),
       maxBoxes: count('LUMEN_FACE_MAX_BOXES', 256),
       maxBatchSize: count('LUMEN_FACE_MAX_BATCH_SIZE', 8),
       maxFaces: count('LUMEN_FACE_MAX_FACES', 256),
+      maxImages: count('LUMEN_FACE_MAX_IMAGES: images per /v1/batch request.', 32),
+      maxInflight: count('LUMEN_FACE_MAX_INFLIGHT: image requests taken at once; more get 503 with Retry-After.', 32),
+    }),
+    verify: z.object({
+      threshold: z.number().nullable().meta({
+        description: 'Cosine similarity at or above which /v1/verify says same_person (LUMEN_FACE_MATCH_THRESHOLD or the pack\'s measured value); null when the pack has none.',
+        example: 0.42,
+      }),
     }),
     supportsImageBatch: z.boolean(),
     versions: z.object({

@@ -20,7 +20,7 @@ const metricsRoute: FastifyPluginAsyncZod = async (app) => {
       summary: 'Prometheus metrics, in the text exposition format',
       description:
         'Requests, latencies, stage times, faces per image, workers, model load and the process. ' +
-        'Needs a key like any other route when keys are set (401 otherwise). See the README for every metric.',
+        'Needs a key like any other route when keys are set (401 otherwise), unless LUMEN_FACE_METRICS_PUBLIC is set. See docs/api.md for every metric.',
       response: {
         // The body is prom-client's text, sent as it is (Fastify serializes only JSON content types).
         200: {

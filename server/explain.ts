@@ -22,14 +22,27 @@ const WHAT_FAILED: Partial<Record<ErrorCode, string>> = {
 
 const PACK_MISSING = new Set<ErrorCode>(['MODEL_NOT_FOUND', 'MODEL_DOWNLOAD_FAILED']);
 
-type PackConfig = Pick<Config, 'modelName' | 'runtime' | 'precision'>;
+type PackConfig = Pick<Config, 'modelName' | 'runtime' | 'precision'> & Partial<Pick<Config, 'packLayout' | 'repoBase'>>;
 
-function nextSteps(config: PackConfig): string[] {
-  return [
-    `set LUMEN_FACE_LOCAL_DIR to a folder with the pack (for example {dir}/${config.modelName}/${config.runtime}/${config.precision}/detection.${config.runtime === 'rknn' ? 'rknn' : 'onnx'} and recognition.*)`,
-    'or run `npx lumen-face fetch` where the network is reachable (it fills the cache, LUMEN_FACE_CACHE_DIR, which this machine can then use offline)',
-    'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_REPO_BASE=https://huggingface.co/immich-app`); see README "Models"',
-  ];
+/** Where the pack's detection file would sit in LUMEN_FACE_LOCAL_DIR, in the layout asked for. */
+function localExample(config: PackConfig): string {
+  if (config.packLayout === 'immich') {
+    const file = config.runtime === 'rknn' ? 'detection/rknpu/{soc}/model.rknn' : 'detection/model.onnx';
+    return `{dir}/${config.modelName}/${file} and recognition/...`;
+  }
+  return `{dir}/${config.modelName}/${config.runtime}/${config.precision}/detection.${config.runtime === 'rknn' ? 'rknn' : 'onnx'} and recognition.*`;
+}
+
+function nextSteps(config: PackConfig, command: string | undefined): string[] {
+  const steps = [`set LUMEN_FACE_LOCAL_DIR to a folder with the pack (for example ${localExample(config)})`];
+  // After a failed fetch, suggesting fetch again would send the user round in a circle.
+  steps.push(command === 'fetch'
+    ? `or check that ${config.repoBase ?? 'LUMEN_FACE_REPO_BASE'} holds this pack and that this machine reaches it (LUMEN_FACE_REPO_BASE, LUMEN_FACE_REVISION)`
+    : 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable (it fills the cache, LUMEN_FACE_CACHE_DIR, which this machine can then use offline)');
+  steps.push(config.packLayout === 'immich'
+    ? 'or use a lumen pack (`LUMEN_FACE_MODEL_NAME=scrfd_10g_iresnet50`, the default layout and repository); see docs/models.md'
+    : 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app); see docs/models.md');
+  return steps;
 }
 
 /**
@@ -44,9 +57,9 @@ export function explainStartupError(err: unknown, config?: PackConfig, command?:
   // "... not found:" / "... could not be downloaded:" is followed by one line per place tried.
   lines.push(...message.split('\n').map((l, i) => (i === 0 ? l.replace(/( not found| could not be downloaded):$/, '$1. Places tried:') : l)));
   if (code && PACK_MISSING.has(code) && config) {
-    lines.push('', 'What to do next:', ...nextSteps(config).map((s) => `  - ${s}`));
+    lines.push('', 'What to do next:', ...nextSteps(config, command).map((s) => `  - ${s}`));
   } else if (code === 'MODEL_LOAD_FAILED') {
-    lines.push('', 'The files were found but could not be loaded. `npx lumen-face check` prints what was found and where it came from.');
+    lines.push('', command === 'check' ? 'The files were found but could not be loaded.' : 'The files were found but could not be loaded. `lumen-face check` prints what was found and where it came from.');
   }
   return lines.join('\n') + '\n';
 }

@@ -1,4 +1,4 @@
-import { type Config, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
+import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
@@ -9,6 +9,7 @@ import type { LoadState, PhotoRunner } from './pipeline/runner.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
+import { jsonBodyLimit } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 
@@ -23,7 +24,12 @@ export interface BackendInfo {
   pack: { layout: ResolvedPack['layout']; notes: string[] };
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | null } };
-  limits: { maxUploadBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number };
+  limits: {
+    maxUploadBytes: number; maxJsonBodyBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number;
+    maxImages: number; maxInflight: number;
+  };
+  /** The cosine similarity at or above which /v1/verify says same person; null when the pack has none. */
+  verify: { threshold: number | null };
   supportsImageBatch: boolean;
   versions: { node: string; onnxruntime: string | null; sharp: string | null };
   engine: Record<string, unknown>;
@@ -101,6 +107,7 @@ function pipelineSettings(config: Config): PipelineSettings {
 async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
   const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
   if (config.runtime === 'onnxrt') {
+    disableOnnxRuntimeTelemetry();
     const engine = {
       detectionPath: pack.detection.path,
       recognitionPath: pack.recognition.path,
@@ -176,14 +183,19 @@ function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): Backe
     runtime: engine.runtime,
     device: engine.device,
     providers: engine.providers,
-    model: { name: config.modelName, runtime: config.runtime, precision: config.precision, dim: recognition.dim },
+    // immich and insightface packs have one precision, whatever LUMEN_FACE_PRECISION says: report the files'.
+    model: { name: config.modelName, runtime: config.runtime, precision: pack.precision as Precision, dim: recognition.dim },
     pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
       detection: { width: config.detSize, height: config.detSize },
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
-    limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, maxBoxes: config.maxBoxes, maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces },
+    limits: {
+      maxUploadBytes: config.maxUploadBytes, maxJsonBodyBytes: jsonBodyLimit(config.maxUploadBytes), maxPixels: config.maxPixels, maxBoxes: config.maxBoxes,
+      maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces, maxImages: config.maxImages, maxInflight: config.maxInflight,
+    },
+    verify: { threshold: matchThreshold(config.modelName, config.matchThreshold) },
     supportsImageBatch: config.supportsImageBatch,
     versions: { node: process.versions.node, onnxruntime: dependencyVersion('onnxruntime-node'), sharp: dependencyVersion('sharp') },
     engine: engine.details,

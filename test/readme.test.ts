@@ -17,6 +17,10 @@ t.test('every variable is in the README table with its default', async (t) => {
   }
 });
 
+t.test('the README is short: about 150 lines, the details are in docs/', async (t) => {
+  t.ok(readme.split('\n').length <= 170, `${readme.split('\n').length} lines`);
+});
+
 t.test('every endpoint has a curl example', async (t) => {
   for (const path of ['/v1/faces', '/v1/detect', '/v1/embed', '/v1/info', '/healthz', '/readyz', '/openapi.json']) {
     t.match(readme, new RegExp(`curl [^\\n]*${path.replace(/\//g, '\\/').replace('.', '\\.')}`), path);

@@ -3,14 +3,14 @@
 #   docker build -f deploy/docker/cuda.Dockerfile -t lumen-face:cuda .
 #   docker run --gpus all -p 8000:8000 -v lumen-face-cache:/cache lumen-face:cuda
 # The host needs the NVIDIA driver and the NVIDIA Container Toolkit.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
 
 FROM ${NODE_IMAGE} AS node
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 # onnxruntime-node's install script fetches the CUDA 12 provider libraries (outside the npm registry).
 RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js

@@ -5,12 +5,12 @@
 #     -v /srv/models:/models:ro -e LUMEN_FACE_LOCAL_DIR=/models -p 8000:8000 lumen-face:rknn
 # librknnrt.so is Rockchip's and must match the board's NPU driver, so it is mounted from the host,
 # not baked in. Put it elsewhere with LUMEN_FACE_RKNN_LIBRARY.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM --platform=linux/arm64 ${NODE_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 # The addon dlopens librknnrt.so at run time, so it builds without the Rockchip SDK.
 COPY native ./native

@@ -16,6 +16,43 @@ interface FieldProps {
 type Component = (props: FieldProps) => unknown;
 declare const SwaggerUIBundle: { plugins: { DownloadUrl(system: unknown): object } };
 
+interface SpecMap {
+  getIn(path: string[]): { toJS?: () => unknown } | undefined;
+}
+interface ContentTypeSystem {
+  specSelectors: { specJson(): SpecMap };
+  oas3Actions: { setRequestBodyValue(payload: { value: unknown; pathMethod: [string, string] }): void };
+}
+
+/**
+ * Switching a body that has both a form and JSON (POST /v1/verify) to application/json makes Swagger UI
+ * show its form state as JSON (`{"image1":{"value":"","errors":[]}}`), and Execute then sends nothing
+ * useful. On every switch to a JSON type, start the editor from that media type's example instead.
+ */
+export function JsonBodyFromExample(): object {
+  type SetContentType = (payload: { value: string; pathMethod: [string, string] }) => unknown;
+  return {
+    statePlugins: {
+      oas3: {
+        wrapActions: {
+          setRequestContentType: (original: SetContentType, system: ContentTypeSystem) => (payload: Parameters<SetContentType>[0]) => {
+            const result = original(payload);
+            if (/\bjson\b/i.test(payload.value ?? '')) {
+              const [path, method] = payload.pathMethod;
+              const media = ['paths', path, method, 'requestBody', 'content', payload.value];
+              const spec = system.specSelectors.specJson();
+              const example = spec.getIn([...media, 'example']) ?? spec.getIn([...media, 'schema', 'example']);
+              const value = example === undefined ? '' : JSON.stringify(example.toJS ? example.toJS() : example, null, 2);
+              system.oas3Actions.setRequestBodyValue({ value, pathMethod: payload.pathMethod });
+            }
+            return result;
+          },
+        },
+      },
+    },
+  };
+}
+
 /** Swagger UI's own spec loader; listed because giving `plugins` replaces the default list. */
 export function DownloadUrl(system: unknown): object {
   return SwaggerUIBundle.plugins.DownloadUrl(system);

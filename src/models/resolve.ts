@@ -1,5 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import type { PackFileInfo } from './types.js';
 import { LumenError } from '../errors.js';
 import { invalid as invalidText } from '../validation.js';
@@ -62,6 +62,7 @@ async function fetchIntoCache(
   log: Logger,
 ): Promise<RemoteOutcome> {
   await mkdir(dirname(target), { recursive: true });
+  let failed = true;
   const release = await acquireLock(`${target}.lock`, { log });
   try {
     // Whoever held the lock before us may have just finished the very same download.
@@ -73,9 +74,26 @@ async function fetchIntoCache(
       url, target, token, timeoutMs: req.timeoutMs, log, onProgress: req.onProgress, progressEveryMs: req.progressEveryMs,
     });
     await writeSidecar(target, { size: r.size, sha256: r.sha256, url, downloadedAt: new Date().toISOString() });
+    failed = false;
     return { source: 'remote', size: r.size, sha256: r.sha256, url };
   } finally {
     await release();
+    if (failed) await removeEmptyFolders(dirname(target), req.cacheDir);
+  }
+}
+
+/**
+ * After a failed download, the folders made for it are empty: remove them, deepest first, up to the
+ * cache root. rmdir refuses a folder that holds anything, so another download's files are never touched.
+ */
+async function removeEmptyFolders(from: string, cacheDir: string): Promise<void> {
+  const root = resolvePath(cacheDir);
+  for (let dir = resolvePath(from); dir.startsWith(`${root}${sep}`); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
   }
 }
 
@@ -182,7 +200,8 @@ async function resolveInsightface(req: PackRequest, log: Logger): Promise<Resolv
     const file = (role: 'detection' | 'recognition') =>
       localFile({ role, what: `${role} graph of insightface pack ${req.model}`, local: [], cache: '', url: '' }, folder[role].path, source, log);
     return {
-      model: req.model, runtime: req.runtime, precision: req.precision, layout: 'insightface',
+      // insightface's graphs are fp32.
+      model: req.model, runtime: req.runtime, precision: 'fp32', layout: 'insightface',
       detection: await file('detection'), recognition: await file('recognition'), notes,
     };
   }
@@ -203,7 +222,9 @@ export async function resolvePack(req: PackRequest, log: Logger = silentLogger):
   const [detection, recognition] = [await resolveFile(req, specs[0], log), await resolveFile(req, specs[1], log)];
   const notes = layout === 'immich' && req.runtime === 'rknn' ? [`RKNN files from ${join('rknpu', detection.path.split('/rknpu/')[1]?.split('/')[0] ?? '?')}`] : [];
   return {
-    model: req.model, runtime: req.runtime, precision: req.precision, layout, detection, recognition, notes,
+    // immich ships fp32 ONNX graphs and RKNN conversions that run in fp16 on the NPU; only lumen packs come in several.
+    model: req.model, runtime: req.runtime, precision: layout === 'immich' ? (req.runtime === 'rknn' ? 'fp16' : 'fp32') : req.precision,
+    layout, detection, recognition, notes,
     ...(layout === 'immich' && req.runtime === 'rknn' ? { rknnInput: 'normalised' as const } : {}),
   };
 }

@@ -26,8 +26,8 @@ t.test('a pack that cannot be reached: a human message on stderr, JSON on stdout
   t.match(run.stderr, /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
   t.equal(run.stderr.match(/ECONNREFUSED/g)?.length, 1, 'the network error once');
   t.match(run.stderr, 'set LUMEN_FACE_LOCAL_DIR to a folder with the pack');
-  t.match(run.stderr, 'or run `npx lumen-face fetch` where the network is reachable');
-  t.match(run.stderr, 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_REPO_BASE=https://huggingface.co/immich-app`)');
+  t.match(run.stderr, 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable');
+  t.match(run.stderr, 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app)');
   for (const line of run.stdout.trim().split('\n')) t.doesNotThrow(() => JSON.parse(line), 'stdout stays JSON lines');
   t.match(run.stdout, /still loading the model pack/, 'listening was announced as still loading');
 });

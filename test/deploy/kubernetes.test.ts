@@ -1,7 +1,14 @@
-import { readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../app.js';
+import { loadConfig } from '../../src/config.js';
+import { copyParts, envPairs, parseDockerfile } from './dockerfile.js';
 import { isProbePath } from '../../plugins/probe-paths.js';
 import { CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, REPO_ROOT, routeChecker } from './helpers.js';
 
@@ -10,6 +17,16 @@ import { CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, REPO_ROOT, 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = any;
 
+const run = promisify(execFile);
+
+/** The status of a GET with this Host header (fetch() cannot set Host; a container calling http://lumen-face:8000 sends it). */
+const statusFor = (address: URL, path: string, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    request({ host: address.hostname, port: address.port, path, headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    }).on('error', reject).end();
+  });
 const routes = await routeChecker();
 t.teardown(() => routes.close());
 
@@ -48,7 +65,7 @@ function envOf(container: Doc): Map<string, string | undefined> {
 }
 
 t.test('every variable is in the config table', async (t) => {
-  for (const container of [...pod.initContainers, ...pod.containers]) {
+  for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     for (const name of envOf(container).keys()) t.ok(CONFIG_NAMES.has(name) || FOREIGN_NAMES.has(name), `${container.name}: ${name}`);
   }
   t.equal(settings.LUMEN_FACE_HOST, '0.0.0.0');
@@ -88,19 +105,61 @@ t.test('resources, and workers tied to the CPU limit', async (t) => {
   t.ok(mib(limits.memory) >= 1024, 'room above the measured RSS (README)');
 });
 
-t.test('the init container fetches the pack into the volume the server reads', async (t) => {
-  const [init] = pod.initContainers;
-  t.equal(init.image, server.image, 'same image');
-  t.same(init.command.slice(2), ['fetch']);
-  t.equal(init.command[0], 'node');
-  const cli = init.command[1] as string;
-  const pending = !exists('cli/main.ts');
-  t.ok(producedByBuild(cli), `${cli} is produced by the build`, { todo: pending ? 'the lumen-face CLI (cli/main.ts) comes from another branch' : false });
-  const cache = envOf(init).get('LUMEN_FACE_CACHE_DIR');
-  t.equal(cache, envOf(server).get('LUMEN_FACE_CACHE_DIR'));
-  const mountOf = (c: Doc) => c.volumeMounts.find((m: Doc) => m.mountPath === cache)?.name;
-  t.ok(mountOf(init), 'the init container mounts the cache');
-  t.equal(mountOf(init), mountOf(server), 'the server mounts the same volume');
+t.test('the server runs offline on the pack baked into its image', async (t) => {
+  const env = envOf(server);
+  t.equal(env.get('LUMEN_FACE_OFFLINE'), '1', 'LUMEN_FACE_OFFLINE=1: a missing pack fails the start, no download');
+  t.notOk(pod.initContainers, 'no fetch at pod start');
+  t.notOk(pod.volumes.some((v: Doc) => v.emptyDir && server.volumeMounts.some((m: Doc) => m.name === v.name && m.mountPath === '/cache')), 'no per-pod cache volume');
+  const { stages } = parseDockerfile(read('Dockerfile'));
+  const final = stages[stages.length - 1];
+  const imageEnv = new Map(final.instructions.filter((i) => i.keyword === 'ENV').flatMap(envPairs));
+  const packs = imageEnv.get('LUMEN_FACE_LOCAL_DIR');
+  t.ok(packs, 'the image names its pack folder as LUMEN_FACE_LOCAL_DIR');
+  t.ok(final.instructions.some((i) => i.keyword === 'COPY' && copyParts(i).dest === packs), 'the pack folder comes from the build stage');
+  const fetch = stages[0].instructions.find((i) => i.keyword === 'RUN' && /dist\/cli\/main\.js fetch/.test(i.args));
+  t.ok(fetch, 'the build stage fetches the pack named by --build-arg PACK');
+  t.match(fetch!.args, /LUMEN_FACE_MODEL_NAME="\$PACK"/);
+  t.ok(producedByBuild('dist/cli/main.js'), 'the CLI it runs is produced by the build');
+});
+
+t.test('the image reference is set once, in kustomization.yaml', async (t) => {
+  const kustomization = one('Kustomization');
+  const files = readdirSync(join(REPO_ROOT, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  t.same([...kustomization.resources].sort(), files.sort(), 'every manifest is a resource');
+  const images = new Set(kustomization.images.map((i: Doc) => i.name));
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) t.ok(images.has(c.image), `${c.name}: ${c.image} is replaced by kustomize`);
+  t.notMatch(read(`${dir}/deployment.yaml`), /image: \S+[:@]/, 'no tag or registry in the Deployment');
+  // kubectl carries kustomize; render as `kubectl apply -k` would when it is installed.
+  const rendered = await run('kubectl', ['kustomize', join(REPO_ROOT, dir)]).then((r) => r.stdout, () => undefined);
+  if (rendered === undefined) return;
+  const image = kustomization.images[0];
+  t.match(rendered, `image: ${image.newName}:${image.newTag}`, 'kustomize renders the image set here');
+});
+
+t.test('Prometheus scrapes a pod that requires API keys', async (t) => {
+  const annotations = deployment.spec.template.metadata.annotations;
+  t.equal(annotations['prometheus.io/scrape'], 'true');
+  const env = Object.fromEntries([...envOf(server)].filter(([k]) => k.startsWith('LUMEN_FACE_'))) as Record<string, string>;
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'lumen-keys-')), 'keys');
+  writeFileSync(keyFile, 'k8s-test-key\n');
+  const config = loadConfig({
+    ...env,
+    LUMEN_FACE_API_KEYS_FILE: keyFile,
+    LUMEN_FACE_ALLOWED_HOSTS: 'lumen-face.example',
+    LUMEN_FACE_HOST: '127.0.0.1',
+    LUMEN_FACE_PORT: '0',
+    LUMEN_FACE_LOCAL_DIR: '/nonexistent',
+    LUMEN_FACE_WORKERS: '1',
+  });
+  const app = await buildApp({ config, logger: false });
+  t.teardown(() => app.close());
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  // Prometheus sends no key and the pod's address as Host.
+  const scrape = await fetch(`${address}${annotations['prometheus.io/path']}`);
+  t.equal(scrape.status, 200, '/metrics answers without a key, for any Host');
+  t.match(await scrape.text(), /lumen_face_http_requests_total/);
+  t.equal(await statusFor(new URL(address), '/v1/info', 'lumen-face.example'), 401, 'the API still needs a key');
+  t.equal(await statusFor(new URL(address), '/v1/info', new URL(address).host), 421, 'and an allowed Host');
 });
 
 t.test('the API key comes from a Secret, as a file', async (t) => {
@@ -111,7 +170,7 @@ t.test('the API key comes from a Secret, as a file', async (t) => {
   const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
   t.ok(volume.secret?.secretName, 'from a Secret');
   t.notOk(docs.some((d) => d.kind === 'Secret'), 'no key is committed');
-  for (const container of [...pod.initContainers, ...pod.containers]) {
+  for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     const path = envOf(container).get('LUMEN_FACE_API_KEYS_FILE');
     if (path) t.ok(container.volumeMounts.some((m: Doc) => path.startsWith(`${m.mountPath}/`)), `${container.name} mounts the key file it is told to read`);
   }
@@ -145,4 +204,17 @@ t.test('compose.yaml: the CPU service, its port, cache volume and variables', as
   // The commented variants name only known variables too.
   for (const m of read('compose.yaml').matchAll(/^\s*#.*?\b((?:LUMEN_FACE)_[A-Z_]+):/gm)) t.ok(CONFIG_NAMES.has(m[1]), `commented ${m[1]}`);
   for (const m of read('compose.yaml').matchAll(/dockerfile: (\S+) \}/g)) t.ok(exists(m[1]), `${m[1]} exists`);
+});
+
+t.test('compose.yaml: another container reaches the service by its name', async (t) => {
+  const compose: Doc = parseAllDocuments(read('compose.yaml'))[0].toJS();
+  const [name, service] = Object.entries(compose.services as Record<string, Doc>)[0];
+  const config = loadConfig({ ...service.environment, LUMEN_FACE_HOST: '127.0.0.1', LUMEN_FACE_PORT: '0', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_WORKERS: '1' });
+  const app = await buildApp({ config, logger: false });
+  t.teardown(() => app.close());
+  const address = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
+  const ask = (host: string) => statusFor(address, '/metrics', host);
+  t.equal(await ask(`${name}:${service.environment.LUMEN_FACE_PORT}`), 200, `Host: ${name}:${service.environment.LUMEN_FACE_PORT}`);
+  t.equal(await ask('localhost:8000'), 200, 'Host: localhost:8000');
+  t.equal(await ask('rebound.example:8000'), 421, 'any other name is still refused');
 });

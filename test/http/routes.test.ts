@@ -39,7 +39,11 @@ t.test('GET /v1/info', async (t) => {
   t.equal(info.files.detection.sha256, 'bc24bb349491481c3ca793cf89306723162c280cb284c5a5e49df3760bf5c2ce');
   t.equal(info.files.recognition.size, 4001322);
   t.same(info.inputs, { detection: { width: 640, height: 640 }, recognition: { width: 112, height: 112, batch: null } });
-  t.same(info.limits, { maxUploadBytes: 33554432, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256 });
+  t.same(info.limits, {
+    maxUploadBytes: 33554432, maxJsonBodyBytes: 1048576, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256,
+    maxImages: 32, maxInflight: 32,
+  }, 'what a batching client needs');
+  t.same(info.verify, { threshold: 0.42 }, 'the measured threshold of scrfd_2.5g_mbf');
   t.equal(info.versions.node, process.versions.node);
   t.equal(info.versions.onnxruntime, '1.30.0');
   t.match(info.versions.sharp, /^0\.35\./);

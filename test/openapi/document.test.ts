@@ -16,10 +16,10 @@ const operations = Object.entries(document.paths as Record<string, Record<string
   Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
 );
 
-t.test('the Error code enum is the table in src/errors.ts, and so is the README', async (t) => {
+t.test('the Error code enum is the table in src/errors.ts, and so is docs/api.md', async (t) => {
   t.same(schemas.Error.properties.code.enum, Object.keys(ERROR_CODES));
-  const readme = readFileSync(new URL('README.md', root), 'utf8');
-  t.ok(readme.includes(errorTable()), 'the README error table is current: run `npm run openapi`');
+  const readme = readFileSync(new URL('docs/api.md', root), 'utf8');
+  t.ok(readme.includes(errorTable()), 'the error table of docs/api.md is current: run `npm run openapi`');
 });
 
 t.test('every operation has a unique operationId; every service operation documents its 4xx', async (t) => {
