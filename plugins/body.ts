@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError, type ErrorCode } from '../src/errors.js';
 import { handOver } from '../src/pipeline/photo-pool.js';
+import { jsonBodyLimit } from '../src/limits.js';
 import { decodeBase64Image } from '../src/image/base64.js';
 import type { FetchImageOptions } from '../src/fetch/fetch-image.js';
 import { fetchImage } from '../src/fetch/fetch-image.js';
@@ -74,11 +75,8 @@ export const IMAGE_PART_NAMES: readonly string[] = ['image', 'file'];
 export const NOT_MULTIPART_MESSAGE =
   'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg), or application/json with "image" in base64';
 
-/**
- * JSON carries each image in base64: 4 characters per 3 bytes. The slack holds the other keys (boxes,
- * knobs) and data-URL prefixes; a body over this is refused by the body limit before it is buffered.
- */
-export const jsonBodyLimit = (maxUploadBytes: number) => Math.ceil((maxUploadBytes * 4) / 3) + 1024 * 1024;
+/** A JSON body over this is refused by the body limit before it is buffered (see src/limits.ts). */
+export { jsonBodyLimit };
 
 const quotedList = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');
 const curlExample = (spec: PartsSpec) =>

@@ -140,3 +140,13 @@ export function changedVariables(overrides: Env = {}, base: Env = process.env): 
   }
   return changed;
 }
+
+/**
+ * ONNX Runtime 1.30 starts a telemetry system that persists a device ID under the home directory. Without
+ * a writable home (a non-root container) it prints a coloured, non-JSON warning into the log stream, and a
+ * face service has no business reporting usage anyway. ORT reads the OS environment when its first session
+ * is created, so this runs in the main thread before any photo worker loads ORT. An operator's own value wins.
+ */
+export function disableOnnxRuntimeTelemetry(env: Env = process.env): void {
+  env.ORT_DISABLE_TELEMETRY ??= '1';
+}

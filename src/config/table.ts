@@ -22,6 +22,8 @@ export type PackLayoutSetting = 'auto' | (typeof PACK_LAYOUTS)[number];
 /** What a derived default may read: the values parsed or defaulted before it (table order), and the CPUs. */
 export interface Derivation {
   runtime: Runtime;
+  /** Given or not: a derived default above the layout's row sees it only when it was set. */
+  packLayout?: PackLayoutSetting;
   workers: number;
   cpus: number;
 }
@@ -82,7 +84,10 @@ export const VARIABLES = {
   modelName: row(['LUMEN_FACE_MODEL_NAME'], packName, value('scrfd_10g_iresnet50'), 'Model pack name.'),
   precision: row(['LUMEN_FACE_PRECISION'], oneOf(PRECISIONS), value<(typeof PRECISIONS)[number]>('fp16'),
     'Pack precision: `fp16`, `int8` or `fp32`.'),
-  repoBase: row(['LUMEN_FACE_REPO_BASE'], httpUrl, value('https://huggingface.co/Lumilio-Photos'),
+  repoBase: row(['LUMEN_FACE_REPO_BASE'], httpUrl,
+    // immich's packs live in immich's own organisation; asking Lumilio-Photos for them cannot work.
+    derived(({ packLayout }) => (packLayout === 'immich' ? 'https://huggingface.co/immich-app' : 'https://huggingface.co/Lumilio-Photos'),
+      'https://huggingface.co/Lumilio-Photos; https://huggingface.co/immich-app with `LUMEN_FACE_PACK_LAYOUT=immich`'),
     'Where packs are downloaded from: a Hugging Face org URL (uses `/resolve/{revision}/`) or any plain http(s) mirror.'),
   revision: row(['LUMEN_FACE_REVISION'], nonEmpty('a branch, tag or commit'), value('main'),
     'Hugging Face revision (branch, tag or commit) to download.'),
@@ -148,6 +153,8 @@ export const VARIABLES = {
   apiKeysFile: row(['LUMEN_FACE_API_KEYS_FILE'], apiKeysFile, unset<{ path: string; keys: string[] }>(),
     'File with one API key per line (blank lines and `#` comments skipped), for Docker and Kubernetes secrets. Adds to `LUMEN_FACE_API_KEYS`.',
     { toText: (v) => v.path }),
+  metricsPublic: row(['LUMEN_FACE_METRICS_PUBLIC'], bool, value(false),
+    '`/metrics` answers without an API key and for any Host, so Prometheus can scrape pods by address. The metrics hold counts and timings, no images, faces or keys.'),
   corsOrigins: row(['LUMEN_FACE_CORS_ORIGINS'], origins, unset<'*' | string[]>('no CORS headers'),
     'Browser origins allowed to call the API: `*`, or a comma-separated list such as `https://photos.example.com`. Preflight requests are answered.'),
   allowedHosts: row(['LUMEN_FACE_ALLOWED_HOSTS'], hostNames, unset<string[]>('any Host'),
