@@ -123,7 +123,7 @@ export const VARIABLES = {
   maxInflight: row(['LUMEN_FACE_MAX_INFLIGHT'], int(1, 100000), value(32),
     'Most image requests handled at once; more get 503 with Retry-After, which bounds memory under a flood.'),
   workers: row(['LUMEN_FACE_WORKERS'], int(1, 256), derived(({ cpus }) => Math.max(1, Math.min(cpus, MAX_DEFAULT_WORKERS)), `the CPUs, at most ${MAX_DEFAULT_WORKERS}`),
-    'ONNX Runtime worker threads, each holding its own pair of sessions.'),
+    'Photo worker threads (ONNX Runtime): each holds its own pair of sessions and runs the whole per-photo pipeline (decode, detection, alignment, embeddings).'),
   intraOpThreads: row(['LUMEN_FACE_INTRA_OP_THREADS'], int(1, 256), derived(({ cpus, workers }) => Math.max(1, Math.floor(cpus / workers)), 'CPUs / workers, at least 1'),
     'ONNX Runtime intra-op threads per session.'),
   rknnLibrary: row(['LUMEN_FACE_RKNN_LIBRARY'], nonEmpty('a path to librknnrt.so'), value('librknnrt.so', 'default search path'),
