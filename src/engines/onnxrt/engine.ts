@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { LumenError } from '../../errors.js';
 import type { Logger, RgbImage, Tensor } from '../../types.js';
 import type { EngineInfo, InferenceEngine } from '../engine.js';
+import { guardPool } from './pool-guard.js';
 import type { PackedOutputs, WorkerDescription, WorkerSetup, WorkerTask } from './protocol.js';
 
 export interface OnnxEngineOptions {
@@ -44,14 +45,15 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     idleTimeout: Number.POSITIVE_INFINITY,
     workerData: setup,
   });
+  const guard = guardPool(pool);
 
   let description: WorkerDescription;
   try {
     // One task per worker, so every worker has loaded its sessions before we report ready.
-    const all = await Promise.all(Array.from({ length: opts.workers }, () => pool.run({ kind: 'describe' })));
+    const all = await guard.all(Array.from({ length: opts.workers }, () => pool.run({ kind: 'describe' })));
     description = all[0] as WorkerDescription;
   } catch (err) {
-    await pool.destroy();
+    await guard.close();
     throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
   }
   if (description.providerFallback) {
@@ -89,7 +91,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     await runDetect({ data: new Uint8Array(opts.detSize * opts.detSize * 3), width: opts.detSize, height: opts.detSize });
     dim = (await runEmbed(new Uint8Array(width * height * 3), 1)).length;
   } catch (err) {
-    await pool.destroy();
+    await guard.close();
     throw new LumenError('MODEL_LOAD_FAILED', `the pack loaded but a test run failed: ${(err as Error).message}`, { cause: err });
   }
 
@@ -113,7 +115,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     info,
     detect: runDetect,
     embed: runEmbed,
-    close: () => pool.destroy(),
+    close: () => guard.close(),
     stats: () => ({ workers: pool.threads.length, utilization: pool.utilization, queued: pool.queueSize }),
   };
 }
