@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { explainStartupError } from './cli/explain.js';
 import { loggerOptions } from './cli/logger.js';
 import { type Config, ConfigError, loadConfig } from './src/config.js';
+import { handleShutdownSignals } from './src/shutdown.js';
 import { lowerBackgroundThreads } from './src/thread-priority.js';
 
 /** `npm start`: read the environment, listen, load the models, and exit non-zero if they cannot load. */
@@ -17,19 +18,8 @@ try {
 
 const app = await buildApp({ config, logger: loggerOptions(config) });
 
-/** Stop accepting, let the requests in flight finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close what is left. */
-async function shutdown(signal: string) {
-  app.log.info({ signal, timeoutSeconds: config.shutdownTimeout }, 'shutting down: waiting for requests in flight');
-  setTimeout(() => {
-    app.log.warn(`requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); closing their connections`);
-    app.server.closeAllConnections();
-    process.exit(0);
-  }, config.shutdownTimeout * 1000).unref();
-  await app.close();
-  process.exit(0);
-}
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
+// Stop accepting, let the requests in flight finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close what is left.
+handleShutdownSignals(app, { timeoutSeconds: config.shutdownTimeout });
 
 try {
   await app.listen({
