@@ -15,6 +15,7 @@ import backendPlugin from './plugins/backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
+import earlyRefusalPlugin from './plugins/early-refusal.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import hostsPlugin from './plugins/hosts.js';
 import inflightPlugin from './plugins/inflight.js';
@@ -65,6 +66,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(multipartPlugin, { maxUploadBytes: config.maxUploadBytes });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
+  await app.register(earlyRefusalPlugin, { requestTimeoutSeconds: config.requestTimeout, maxUploadBytes: config.maxUploadBytes });
   await app.register(methodNotAllowedPlugin);
   await app.register(hostsPlugin, { allowedHosts: config.allowedHosts });
   await app.register(corsPlugin, { origins: config.corsOrigins });
