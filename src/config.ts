@@ -172,12 +172,14 @@ const cosineThreshold = z.string().transform((s, ctx) => {
 const API_KEY_PATTERN = /^[\x21-\x2b\x2d-\x7e]+$/;
 const API_KEYS_EXPECTED = 'API keys of visible ASCII characters (no spaces or commas)';
 
+/** `entries` keep their places (skipped lines as ''), so a bad key is named by its line or position as written. */
 const keyList = (entries: string[], where: string, ctx: z.RefinementCtx) => {
-  const keys = entries.map((k) => k.trim()).filter((k) => k !== '');
-  const bad = keys.findIndex((k) => !API_KEY_PATTERN.test(k));
-  if (keys.length === 0 || bad >= 0) {
+  const numbered = entries.map((k, i) => ({ key: k.trim(), at: i + 1 })).filter(({ key }) => key !== '');
+  const keys = numbered.map(({ key }) => key);
+  const bad = numbered.find(({ key }) => !API_KEY_PATTERN.test(key));
+  if (keys.length === 0 || bad) {
     // Never echo a key: name only the position of the bad one.
-    const problem = keys.length === 0 ? 'there is no key' : `the key at ${where} ${bad + 1} is not`;
+    const problem = keys.length === 0 ? 'there is no key' : `the key at ${where} ${bad!.at} is not`;
     ctx.addIssue({ code: 'custom', message: `${API_KEYS_EXPECTED}, but ${problem}` });
     return z.NEVER;
   }
@@ -196,7 +198,7 @@ const apiKeysFile = z.string().transform((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: `a readable file with one API key per line; reading it failed: ${(err as Error).message}` });
     return z.NEVER;
   }
-  const keys = keyList(text.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')), 'line', ctx);
+  const keys = keyList(text.split(/\r?\n/).map((line) => (line.trim().startsWith('#') ? '' : line)), 'line', ctx);
   return keys === z.NEVER ? z.NEVER : { path: file, keys };
 });
 
@@ -390,6 +392,10 @@ const shown = (value: string) => JSON.stringify(truncated(value));
 /** `cpus` is for tests; it defaults to the CPUs this process may use. */
 export function loadConfig(env: Env = process.env, cpus = cpuCount()): Config {
   const problems: string[] = [];
+  // Elsewhere an empty variable means unset; an empty key list would turn authentication off, so it fails closed.
+  for (const name of ['LUMEN_FACE_API_KEYS', 'LUMEN_FACE_API_KEYS_FILE']) {
+    if (env[name] !== undefined && env[name]!.trim() === '') problems.push(`${name} is set but empty: give at least one key, or unset it to run without keys`);
+  }
   const out: Record<string, unknown> = {};
   const given = new Set<keyof Config>();
   for (const [key, variable] of Object.entries(VARIABLES) as [keyof Config, Variable<unknown>][]) {
