@@ -146,3 +146,13 @@ t.test('Expect: 100-continue on an accepted request gets 100, then the answer', 
   });
   t.match(seen.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, '100, then 200');
 });
+
+t.test('prototype names as query knobs get INVALID_PARAMETER naming the knob', async (t) => {
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/detect?${name}=1`, { method: 'POST', headers: { 'x-api-key': KEY }, body: new FormData() });
+    const body = (await res.json()) as { code: string; message: string };
+    t.equal(res.status, 400, name);
+    t.equal(body.code, 'INVALID_PARAMETER', name);
+    t.match(body.message, `unknown query parameter "${name}"`, name);
+  }
+});

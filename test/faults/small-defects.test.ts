@@ -48,3 +48,12 @@ t.test('a repeated flag is refused, naming it', async (t) => {
   t.equal(info.code, 2);
   t.match(info.stderr, /--precision is given twice/);
 });
+
+t.test('prototype names as knobs are unknown knobs, named', async (t) => {
+  const { readKnobs, detectOptionsSchema } = await import('../../src/pipeline/options.js');
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const input = JSON.parse(`{${JSON.stringify(name)}: "1"}`) as Record<string, unknown>;
+    t.throws(() => readKnobs(detectOptionsSchema, input, { code: 'INVALID_PARAMETER', what: 'query parameter', strict: true }),
+      { code: 'INVALID_PARAMETER', message: new RegExp(`^unknown query parameter "${name}"; this endpoint accepts "min_score"`) }, name);
+  }
+});
