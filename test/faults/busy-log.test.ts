@@ -43,3 +43,17 @@ t.test('503 BUSY: a warn line without a stack, counted', async (t) => {
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /lumen_face_http_errors_total\{status="503",code="BUSY"\} 5/);
 });
+
+t.test('415 for a damaged photo: our words to the client, the libvips detail in the log', async (t) => {
+  const jpeg = readFace('identities/Angelina_Jolie/01.jpg');
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(jpeg.subarray(0, Math.floor(jpeg.length / 2)))], { type: 'image/jpeg' }), 'a.jpg');
+  const req = new Request('http://x/', { method: 'POST', body: form });
+  const res = await app.inject({ method: 'POST', url: '/v1/detect', payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } });
+  t.equal(res.statusCode, 415);
+  const body = res.json<{ code: string; message: string }>();
+  t.equal(body.code, 'UNSUPPORTED_IMAGE');
+  t.match(body.message, /^the image could not be decoded: the file ends early/);
+  t.notMatch(body.message, /vips|jpeg:|premature/i, 'no libvips text');
+  t.ok(lines.some((l) => l.code === 'UNSUPPORTED_IMAGE' && /vips|premature|jpeg/i.test(String(l.detail))), 'the detail is logged');
+});
