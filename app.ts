@@ -52,7 +52,8 @@ export async function buildApp(options: AppOptions) {
     // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
     // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
     requestTimeout: uploadMs,
-    http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2) },
+    // Node answers a missing Host with an empty 400; plugins/early-refusal.ts answers it in the one shape.
+    http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2), requireHostHeader: false },
     clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }),
     frameworkErrors,
     // Shutdown answers SHUTTING_DOWN in the one error shape (plugins/connections.ts), not Fastify's bare 503.

@@ -33,6 +33,13 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
     app.server.emit('request', req, res);
   });
 
+  // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own refusal of it has an empty body.
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new LumenError('BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
+    }
+  });
+
   // A declared length that cannot fit is refused before a byte of the body is read (after auth and routing).
   app.addHook('preHandler', async (request) => {
     const declared = Number(request.headers['content-length']);

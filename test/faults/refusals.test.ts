@@ -156,3 +156,11 @@ t.test('prototype names as query knobs get INVALID_PARAMETER naming the knob', a
     t.match(body.message, `unknown query parameter "${name}"`, name);
   }
 });
+
+t.test('an HTTP/1.1 request without Host gets our JSON 400', async (t) => {
+  const seen = await talk('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+  t.equal(status(seen), 400);
+  t.match(bodyOf(seen), { statusCode: 400, code: 'BAD_REQUEST', message: 'an HTTP/1.1 request needs a Host header' });
+  const ok = await talk('GET /healthz HTTP/1.0\r\n\r\n');
+  t.equal(status(ok), 200, 'HTTP/1.0 needs none');
+});
