@@ -17,6 +17,7 @@ import faceBackendPlugin from './plugins/face-backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
+import earlyRefusalPlugin from './plugins/early-refusal.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import hostsPlugin from './plugins/hosts.js';
 import immichUpstreamPlugin from './plugins/immich-upstream.js';
@@ -54,7 +55,8 @@ export async function buildApp(options: AppOptions) {
     // Node's own bounds on a request's arrival (408 through clientErrorHandler); the idle timeout of a
     // request in progress is plugins/connections.ts. Expiry is checked every connectionsCheckingInterval.
     requestTimeout: uploadMs,
-    http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2) },
+    // Node answers a missing Host with an empty 400; plugins/early-refusal.ts answers it in the one shape.
+    http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2), requireHostHeader: false },
     clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }),
     frameworkErrors,
     // Shutdown answers SHUTTING_DOWN in the one error shape (plugins/connections.ts), not Fastify's bare 503.
@@ -68,6 +70,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
+  await app.register(earlyRefusalPlugin, { requestTimeoutSeconds: config.requestTimeout, maxUploadBytes: config.maxUploadBytes });
   await app.register(methodNotAllowedPlugin);
   await app.register(hostsPlugin, { allowedHosts: config.allowedHosts, metricsPublic: config.metricsPublic });
   await app.register(corsPlugin, { origins: config.corsOrigins });

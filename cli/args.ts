@@ -13,12 +13,20 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** util.parseArgs, strict: an unknown flag or a missing value is a UsageError naming it. */
 export function parseFlags(args: string[], options: Options, command: string): { values: Record<string, string | boolean | undefined> } {
+  let tokens;
   try {
-    const { values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-    return { values: values as Record<string, string | boolean | undefined> };
+    ({ tokens } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false, tokens: true }));
   } catch (err) {
     throw new UsageError(`lumen-face ${command}: ${(err as Error).message}\nRun \`lumen-face ${command} --help\` for the flags it accepts.`);
   }
+  // parseArgs keeps the last of repeated flags; which one was meant is unknown, as with the query knobs.
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name in values) throw new UsageError(`lumen-face ${command}: --${token.name} is given twice; give it once`);
+    values[token.name] = token.value ?? true;
+  }
+  return { values };
 }
 
 /** The pack flags shared by fetch, check and info, as the variables they stand for. */

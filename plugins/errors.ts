@@ -20,6 +20,9 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   404: 'NOT_FOUND', 408: 'REQUEST_TIMEOUT', 413: 'UPLOAD_TOO_LARGE', 415: 'NOT_MULTIPART', 431: 'HEADERS_TOO_LARGE',
 };
 
+/** 503s that turn a request away before any work: logged as refusals, not as failures. */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN']);
+
 /** Seconds a client should wait before retrying, for the errors that are worth retrying. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };
 
@@ -71,8 +74,14 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       status = 500;
       code = 'INTERNAL_ERROR';
     }
-    if (status >= 500) {
+    if (err instanceof LumenError && REFUSALS.has(err.code)) {
+      // A refusal is the service working as designed: one short line, no stack, however many arrive.
+      request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
+    } else if (status >= 500) {
       request.log.error({ err }, 'request failed');
+    } else if (err instanceof LumenError && err.cause instanceof Error) {
+      // The library's own words (a libvips message) are for the operator, not the client.
+      request.log.info({ code: err.code, detail: err.cause.message }, 'request refused');
       if (!(err instanceof LumenError)) message = `internal error; quote request id ${request.id} when reporting it`;
     }
     reply.status(status).send(toErrorBody(status, code, message));

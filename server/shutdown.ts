@@ -3,21 +3,36 @@ import type { Config } from '../src/config.js';
 
 /**
  * Signal handling, in one place: on SIGINT or SIGTERM stop accepting, let the requests in flight
- * finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close what is left.
+ * finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close the connections still open (their clients hear the
+ * close). The exit waits for the app's close, whose last step ends the photo workers once no model run
+ * is left in them: a worker torn down by process.exit() mid-run makes ONNX Runtime's completion throw
+ * into a dead environment, and the process aborts ("terminate called after throwing an instance of
+ * 'Napi::Error'", exit 134). Queued runs are cancelled, so that wait is one run at most.
  */
 export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdownTimeout'>): void {
-  async function shutdown(signal: string) {
+  let started = false;
+  const shutdown = async (signal: string) => {
+    if (started) {
+      app.log.info({ signal }, 'already shutting down');
+      return;
+    }
+    started = true;
     app.log.info({ signal, timeoutSeconds: config.shutdownTimeout }, 'shutting down: waiting for requests in flight');
-    setTimeout(() => {
+    const timer = setTimeout(() => {
       app.log.warn(`requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); closing their connections`);
       app.server.closeAllConnections();
-      process.exit(0);
-    }, config.shutdownTimeout * 1000).unref();
-    await app.close();
+    }, config.shutdownTimeout * 1000);
+    timer.unref();
+    try {
+      await app.close();
+    } catch (err) {
+      app.log.error({ err }, 'error while shutting down');
+    }
+    clearTimeout(timer);
     process.exit(0);
-  }
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  };
+  // Listeners stay on: a second signal must not fall back to Node's default (an exit mid-run).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 }
 
 /** The model pack failed to load: say why on stderr (done by the caller), close, and exit non-zero. */

@@ -64,6 +64,10 @@ export function parseOptions(options: Partial<Record<keyof Config, unknown>>): P
  */
 export function loadConfig(env: Env = process.env, cpus = cpuCount(), options: Partial<Config> = {}): Config {
   const problems: string[] = [];
+  // Elsewhere an empty variable means unset; an empty key list would turn authentication off, so it fails closed.
+  for (const name of ['LUMEN_FACE_API_KEYS', 'LUMEN_FACE_API_KEYS_FILE']) {
+    if (env[name] !== undefined && env[name]!.trim() === '') problems.push(`${name} is set but empty: give at least one key, or unset it to run without keys`);
+  }
   const out: Record<string, unknown> = {};
   const given = new Set<keyof Config>();
   for (const [key, variable] of ROWS) {

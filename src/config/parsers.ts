@@ -114,12 +114,14 @@ export const extra = z.string().transform((s, ctx) => {
 const API_KEY_PATTERN = /^[\x21-\x2b\x2d-\x7e]+$/;
 const API_KEYS_EXPECTED = 'API keys of visible ASCII characters (no spaces or commas)';
 
+/** `entries` keep their places (skipped lines as ''), so a bad key is named by its line or position as written. */
 const keyList = (entries: string[], where: string, ctx: z.RefinementCtx) => {
-  const keys = entries.map((k) => k.trim()).filter((k) => k !== '');
-  const bad = keys.findIndex((k) => !API_KEY_PATTERN.test(k));
-  if (keys.length === 0 || bad >= 0) {
+  const numbered = entries.map((k, i) => ({ key: k.trim(), at: i + 1 })).filter(({ key }) => key !== '');
+  const keys = numbered.map(({ key }) => key);
+  const bad = numbered.find(({ key }) => !API_KEY_PATTERN.test(key));
+  if (keys.length === 0 || bad) {
     // Never echo a key: name only the position of the bad one.
-    const problem = keys.length === 0 ? 'there is no key' : `the key at ${where} ${bad + 1} is not`;
+    const problem = keys.length === 0 ? 'there is no key' : `the key at ${where} ${bad!.at} is not`;
     return fail(ctx, `${API_KEYS_EXPECTED}, but ${problem}`);
   }
   return keys;
@@ -136,7 +138,7 @@ export const apiKeysFile = z.string().transform((s, ctx) => {
   } catch (err) {
     return fail(ctx, `a readable file with one API key per line; reading it failed: ${(err as Error).message}`);
   }
-  const keys = keyList(text.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')), 'line', ctx);
+  const keys = keyList(text.split(/\r?\n/).map((line) => (line.trim().startsWith('#') ? '' : line)), 'line', ctx);
   return keys === z.NEVER ? z.NEVER : { path: file, keys };
 });
 

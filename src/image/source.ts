@@ -174,7 +174,7 @@ export async function toRgb(pipeline: Sharp, what = 'image'): Promise<RgbImage> 
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (err) {
     if (err instanceof LumenError) throw err;
-    throw unsupported(`the ${what} could not be decoded: ${(err as Error).message}`);
+    throw new LumenError('UNSUPPORTED_IMAGE', `the ${what} could not be decoded: ${decodeProblem(err)}`, { cause: err });
   }
 }
 
@@ -186,6 +186,15 @@ function checkPixels(width: number, height: number, limits: ImageLimits) {
   if (width * height > limits.maxPixels) {
     throw new LumenError('IMAGE_TOO_LARGE', `image is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels} (LUMEN_FACE_MAX_PIXELS)`);
   }
+}
+
+/** libvips' wording stays in the log (the error's cause); the client is told what is wrong in ours. */
+function decodeProblem(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|short read/i.test(text)) {
+    return 'the file ends early (truncated, or the upload was cut short)';
+  }
+  return 'the image data is damaged or not what its format header says';
 }
 
 const unsupported = (message: string) => new LumenError('UNSUPPORTED_IMAGE', message);

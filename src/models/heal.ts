@@ -10,19 +10,38 @@ export const ASIDE_SUFFIX = '.bad';
 
 type Broken = { file: PackFileInfo; reason: string };
 
-/** Downloaded ONNX files that ONNX Runtime cannot open, checked before any engine starts. */
-async function brokenGraphs(pack: ResolvedPack): Promise<Broken[]> {
+/** ONNX Runtime's message without its own path and source location: the file is named by the caller. */
+export function graphFailure(file: Pick<PackFileInfo, 'path' | 'size'>, err: unknown): string {
+  if (file.size === 0) return 'the file is empty (0 bytes)';
+  const first = (err as Error).message.split('\n')[0];
+  const reason = first.replace(/^Load model from .* failed:/, '').replace(/^\S+\.(?:cc|h):\d+ .*?\) /, '').trim();
+  return reason ? `not a complete ONNX graph (${reason})` : 'not a complete ONNX graph';
+}
+
+/**
+ * ONNX files that ONNX Runtime cannot open, checked in this thread before any worker opens them: a
+ * worker that fails to load a graph fails differently run to run (an error event, or an abort when the
+ * pool is torn down while a sibling is still inside ONNX Runtime).
+ */
+async function brokenGraphs(pack: ResolvedPack, which: 'local' | 'fetched'): Promise<Broken[]> {
   const broken: Broken[] = [];
   for (const file of [pack.detection, pack.recognition]) {
-    if (file.source === 'local') continue;
+    if ((file.source === 'local') !== (which === 'local')) continue;
     try {
       await readGraphSignature(file.path);
     } catch (err) {
-      broken.push({ file, reason: (err as Error).message.split('\n')[0] });
+      broken.push({ file, reason: graphFailure(file, err) });
     }
   }
   return broken;
 }
+
+/** A local file is the operator's: it is never moved or replaced, so say which one and what to do. */
+const brokenLocal = (broken: Broken[]) =>
+  new LumenError('MODEL_LOAD_FAILED', [
+    ...broken.map(({ file, reason }) => `${file.role} graph ${file.path} (in LUMEN_FACE_LOCAL_DIR) does not load: ${reason}`),
+    `Replace ${broken.length > 1 ? 'these files' : 'this file'} with a good copy, or remove ${broken.length > 1 ? 'them' : 'it'} to use the cache or a download (\`npx lumen-face fetch\`).`,
+  ].join('\n'));
 
 /** RKNN files can only be opened by the engine, which names the file it could not load. */
 function brokenRknn(pack: ResolvedPack, error: unknown): Broken[] {
@@ -57,12 +76,14 @@ export async function loadWithHealing<T>(
 ): Promise<{ pack: ResolvedPack; value: T }> {
   if (pack.layout === 'insightface') return { pack, value: await load(pack) };
   if (req.runtime === 'onnxrt') {
-    const broken = await brokenGraphs(pack);
+    const local = await brokenGraphs(pack, 'local');
+    if (local.length) throw brokenLocal(local);
+    const broken = await brokenGraphs(pack, 'fetched');
     if (broken.length === 0) return { pack, value: await load(pack) };
     if (req.offline) throw unloadable(broken, ' and offline mode forbids fetching it again (run `lumen-face fetch`)');
     await moveAside(broken, log);
     const again = await resolvePack(req, log);
-    const still = await brokenGraphs(again);
+    const still = [...(await brokenGraphs(again, 'local')), ...(await brokenGraphs(again, 'fetched'))];
     if (still.length) throw unloadable(still, ', even fetched again');
     return { pack: again, value: await load(again) };
   }

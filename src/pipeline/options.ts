@@ -95,7 +95,8 @@ export function readKnobs<S extends Knobs>(schema: S, input: Record<string, unkn
   const accepted = Object.keys(shape);
   const values: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(input)) {
-    const field = shape[name];
+    // Own names only: `constructor` or `toString` would otherwise find Object.prototype's.
+    const field = Object.hasOwn(shape, name) ? shape[name] : undefined;
     if (!field) {
       if (!options.strict) continue;
       const list = accepted.length ? `accepts ${accepted.map((n) => `"${n}"`).join(', ')}` : 'accepts none';

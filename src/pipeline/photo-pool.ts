@@ -3,6 +3,7 @@ import type { EngineInfo, EngineStats } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
 import { plainBoxes } from './boxes.js';
+import { guardPool, type PoolGuard } from './pool-guard.js';
 import type { DetectOptionsInput } from './options.js';
 import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, QualifiedFace } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
@@ -17,6 +18,7 @@ const PHOTOS_PER_WORKER = 2;
 export class PhotoPool {
   private constructor(
     private readonly pool: Piscina<PhotoTask, PhotoReply<unknown>>,
+    private readonly guard: PoolGuard,
     readonly info: EngineInfo,
     private readonly maxBoxes: number,
   ) {}
@@ -30,16 +32,14 @@ export class PhotoPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
     });
-    // A worker that dies outside a task (its sessions failed to open) rejects the task it was given;
-    // piscina also emits 'error', which must never become an uncaught exception.
-    pool.on('error', () => {});
+    const guard = guardPool(pool);
     try {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
-      const infos = await Promise.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
+      const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, info, setup.pipeline.maxBoxes);
+      return new PhotoPool(pool, guard, info, setup.pipeline.maxBoxes);
     } catch (err) {
-      await pool.destroy();
+      await guard.close();
       if (err instanceof LumenError) throw err;
       throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
     }
@@ -62,8 +62,9 @@ export class PhotoPool {
     return { workers: this.pool.threads.length, utilization: this.pool.utilization, queued: this.pool.queueSize };
   }
 
+  /** Ends the workers once no photo is inside a model run (see pool-guard.ts): never mid-run. */
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.guard.close();
   }
 
   private async run<T>(task: Exclude<PhotoTask, { op: 'info' }>): Promise<T> {
