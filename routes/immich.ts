@@ -140,6 +140,7 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/', {
     schema: {
+      operationId: 'getImmichRoot',
       tags: ['immich'],
       summary: 'immich ML greeting',
       description: 'What immich ML answers at its root.',

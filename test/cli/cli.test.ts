@@ -46,7 +46,7 @@ t.test('fetch of a missing pack exits 1 with the human message; bad flags and va
   const missing = await lumenFace(['fetch', '--model', 'nope'], { LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_REPO_BASE: `${srv.origin}/m` });
   t.equal(missing.code, 1);
   t.match(missing.stderr, /model file detection\.onnx of pack nope \(onnxrt\/fp16\) not found\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*\(not found\)\n {2}remote: .*\/m\/nope\/onnxrt\/fp16\/detection\.onnx \(HTTP 404 Not Found\)/);
-  t.match(missing.stderr, /^lumen-face fetch failed: the model pack could not be fetched\./, 'says which command failed');
+  t.match(missing.stderr, /^lumen-face fetch failed: the model pack could not be found\./, 'says which command failed, and why');
   t.notMatch(missing.stderr, /could not start/, 'fetch is not the server');
   t.match(missing.stderr, /What to do next:\n {2}- set LUMEN_FACE_LOCAL_DIR to a folder with the pack \(for example \{dir\}\/nope\/onnxrt\/fp16\/detection\.onnx/);
   t.notMatch(missing.stderr, /run `[^`]*fetch`/, 'does not suggest the command that just failed');

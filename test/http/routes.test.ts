@@ -40,7 +40,7 @@ t.test('GET /v1/info', async (t) => {
   t.equal(info.files.recognition.size, 4001322);
   t.same(info.inputs, { detection: { width: 640, height: 640 }, recognition: { width: 112, height: 112, batch: null } });
   t.same(info.limits, {
-    maxUploadBytes: 33554432, maxJsonBodyBytes: 1048576, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256,
+    maxUploadBytes: 33554432, maxJsonBodyBytes: 45787819 /* 32 MiB in base64, plus 1 MiB */, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256,
     maxImages: 32, maxInflight: 32,
   }, 'what a batching client needs');
   t.same(info.verify, { threshold: 0.42 }, 'the measured threshold of scrfd_2.5g_mbf');
