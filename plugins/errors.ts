@@ -79,10 +79,10 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
     } else if (status >= 500) {
       request.log.error({ err }, 'request failed');
+      if (!(err instanceof LumenError)) message = `internal error; quote request id ${request.id} when reporting it`;
     } else if (err instanceof LumenError && err.cause instanceof Error) {
       // The library's own words (a libvips message) are for the operator, not the client.
       request.log.info({ code: err.code, detail: err.cause.message }, 'request refused');
-      if (!(err instanceof LumenError)) message = `internal error; quote request id ${request.id} when reporting it`;
     }
     reply.status(status).send(toErrorBody(status, code, message));
   });

@@ -75,7 +75,8 @@ export class PhotoPool {
 
 function unwrap<T>(reply: PhotoReply<unknown>): T {
   if (reply.ok) return reply.value as T;
-  if (reply.code) throw new LumenError(reply.code, reply.message);
+  const cause = reply.cause === undefined ? undefined : new Error(reply.cause);
+  if (reply.code) throw new LumenError(reply.code, reply.message, { cause });
   const err = new Error(reply.message);
   if (reply.stack) err.stack = reply.stack;
   throw err;

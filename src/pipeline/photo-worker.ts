@@ -52,6 +52,7 @@ export default async function handle(task: PhotoTask): Promise<PhotoReply<unknow
     }
   } catch (err) {
     const e = err as Error;
-    return { ok: false, code: err instanceof LumenError ? err.code : null, message: e.message, stack: e.stack };
+    const cause = e.cause instanceof Error ? e.cause.message : undefined;
+    return { ok: false, code: err instanceof LumenError ? err.code : null, message: e.message, stack: e.stack, cause };
   }
 }
