@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
@@ -49,7 +49,8 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
   });
 
   app.addHook('onSend', async (request, reply) => {
-    if (request.raw.complete) return;
+    // Only a real connection lingers: an injected request (app.inject) has no socket to close.
+    if (request.raw.complete || !(request.raw.socket instanceof Socket)) return;
     reply.header('connection', 'close');
     const socket = request.raw.socket;
     reply.raw.once('finish', () => lingerThenClose(socket, lingerMs));

@@ -72,6 +72,8 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const given = parseOptions(overrides);
   // Without a parsed configuration, the options count as given, so the defaults derived from them follow.
   const config: Config = parsed ? { ...parsed, ...given } : loadConfig(env, undefined, given);
+  // Before anything loads ONNX Runtime: the graph checks of the pack do, in this thread.
+  if (config.runtime === 'onnxrt') disableOnnxRuntimeTelemetry();
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
@@ -107,7 +109,6 @@ function pipelineSettings(config: Config): PipelineSettings {
 async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
   const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
   if (config.runtime === 'onnxrt') {
-    disableOnnxRuntimeTelemetry();
     const engine = {
       detectionPath: pack.detection.path,
       recognitionPath: pack.recognition.path,
