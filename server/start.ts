@@ -40,7 +40,7 @@ export async function startServer() {
     () => {
       app.log.info('ready');
       // Two mechanisms, for two kinds of thread. Each ONNX Runtime worker lowers itself before its
-      // sessions start (src/engines/onnxrt/worker.ts), so the intra-op threads inherit it from birth,
+      // sessions start (src/pipeline/photo-worker.ts), so the intra-op threads inherit it from birth,
       // warm-up included. The threads that native code starts on its own (libuv's pool, where sharp
       // decodes; libvips' threads; V8's helpers) have no such hook, and libvips starts them lazily
       // on the first requests: this pass lowers them now, and a pass every 5 s catches later ones.
