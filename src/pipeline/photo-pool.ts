@@ -19,11 +19,14 @@ export class PhotoPool {
   private constructor(
     private readonly pool: Piscina<PhotoTask, PhotoReply<unknown>>,
     private readonly guard: PoolGuard,
+    private readonly stop: Int32Array,
     readonly info: EngineInfo,
     private readonly maxBoxes: number,
   ) {}
 
-  static async start(setup: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
+  static async start(settings: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
+    const stop = new SharedArrayBuffer(4);
+    const setup: PhotoWorkerSetup = { ...settings, stop };
     const pool = new Piscina<PhotoTask, PhotoReply<unknown>>({
       filename: new URL('./photo-worker.js', import.meta.url).href,
       minThreads: workers,
@@ -31,14 +34,17 @@ export class PhotoPool {
       concurrentTasksPerWorker: PHOTOS_PER_WORKER,
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
+      // The close waits for the photos in flight, which stop at their next model run (see photo-worker.ts).
+      closeTimeout: 120_000,
     });
     const guard = guardPool(pool);
     try {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, guard, info, setup.pipeline.maxBoxes);
+      return new PhotoPool(pool, guard, new Int32Array(stop), info, setup.pipeline.maxBoxes);
     } catch (err) {
+      Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
       if (err instanceof LumenError) throw err;
       throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
@@ -64,6 +70,7 @@ export class PhotoPool {
 
   /** Ends the workers once no photo is inside a model run (see pool-guard.ts): never mid-run. */
   close(): Promise<void> {
+    Atomics.store(this.stop, 0, 1);
     return this.guard.close();
   }
 

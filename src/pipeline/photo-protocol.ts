@@ -12,6 +12,8 @@ export interface PhotoWorkerSetup {
   pipeline: PipelineSettings;
   /** Added to the worker thread's nice value before its sessions start their threads. */
   inferenceNice: number;
+  /** One Int32: set to 1 when the pool closes, so a long photo stops at its next model run. */
+  stop?: SharedArrayBuffer;
 }
 
 export type PhotoTask =

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type { InferenceEngine } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import { silentLogger } from '../types.js';
 import { createOnnxEngine } from './onnx-engine.js';
@@ -30,7 +31,41 @@ if (setup.inferenceNice > 0) {
 sharp.concurrency(1);
 
 const engine = await createOnnxEngine(setup.engine, silentLogger);
-const pipeline = new FacePipeline(engine, setup.pipeline);
+const pipeline = new FacePipeline(stoppable(engine, setup.stop), setup.pipeline);
+
+/**
+ * The engine, refusing new model runs once the pool closes. A photo can hold hundreds of runs (256
+ * boxes on a 12 MP photo); the pool waits for the tasks in flight before it ends a thread (ending one
+ * inside ONNX Runtime aborts the process), so a closing pool makes them stop at their next run.
+ */
+function stoppable(inner: InferenceEngine, stop: SharedArrayBuffer | undefined): InferenceEngine {
+  const flag = new Int32Array(stop ?? new SharedArrayBuffer(4));
+  const check = () => {
+    if (Atomics.load(flag, 0) === 1) throw new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
+  };
+  return {
+    ...inner,
+    detect: (image) => (check(), tracked(inner.detect(image))),
+    embed: (crops, count) => (check(), tracked(inner.embed(crops, count))),
+  };
+}
+
+/**
+ * Model runs in progress. A failed photo can end while sibling runs it started are still inside ONNX
+ * Runtime (one of several concurrent runs threw); its task waits for them, so a finished task never
+ * leaves a run behind for the pool's close to cut short.
+ */
+let running = 0;
+const whenIdle: Array<() => void> = [];
+
+function tracked<T>(run: Promise<T>): Promise<T> {
+  running++;
+  return run.finally(() => {
+    if (--running === 0) for (const resolve of whenIdle.splice(0)) resolve();
+  });
+}
+
+const runsSettled = () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenIdle.push(resolve)));
 
 /** Hand the result back without copying its embeddings. */
 function moved<T>(result: PipelineResult<T & { embedding?: Float32Array }>) {
@@ -51,6 +86,7 @@ export default async function handle(task: PhotoTask): Promise<PhotoReply<unknow
         return moved(await pipeline.embed(task.input, task.options));
     }
   } catch (err) {
+    await runsSettled();
     const e = err as Error;
     const cause = e.cause instanceof Error ? e.cause.message : undefined;
     return { ok: false, code: err instanceof LumenError ? err.code : null, message: e.message, stack: e.stack, cause };
