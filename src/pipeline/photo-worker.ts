@@ -26,8 +26,8 @@ if (setup.inferenceNice > 0) {
   }
 }
 
-// Parallelism comes from a photo per worker and a worker per core; libvips splitting each image over
-// more threads only adds hand-offs (measured with `npm run bench -- throughput`).
+// Parallelism comes from a photo per worker and a worker per core, so libvips need not split an image
+// over more threads (which would only add hand-offs); the work floor the benchmark compares with does the same.
 sharp.concurrency(1);
 
 const engine = await createOnnxEngine(setup.engine, silentLogger);
