@@ -140,11 +140,6 @@ export class SourceImage {
     return this.fullPromise;
   }
 
-  /** Whether the full-size pixels are held (decoded already, or raw input). */
-  get hasFullDecode(): boolean {
-    return this.full !== undefined;
-  }
-
   /** Drop the kept full-size decode; later work decodes again. */
   release(): void {
     this.fullPromise = undefined;

@@ -39,8 +39,10 @@ export class LevelDecoder {
     return { image, scale: { sx: image.width / this.source.width, sy: image.height / this.source.height } };
   }
 
+  /** Drop the decoded level and the photo's kept full-size decode: the crops are cut. */
   release(): void {
     this.current = undefined;
+    this.source.release();
   }
 }
 

@@ -65,10 +65,7 @@ export function decide(similarity: number, threshold: number | null): Pick<Verif
   return { similarity, same_person: threshold === null ? null : similarity >= threshold, threshold };
 }
 
-/**
- * Embed the largest face of each image and compare them. The images are processed one after the other,
- * so a verification holds one decoded photo at a time, like any other request.
- */
+/** Embed the largest face of each image and compare them. */
 export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<Verification> {
   // Both photos at once: with a photo worker per core, verification takes the time of the slower one.
   const [first, second] = (await Promise.all([pipeline.faces(image1, { max_faces: 1 }), pipeline.faces(image2, { max_faces: 1 })])).map((r) => r.faces[0]);
