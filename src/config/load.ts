@@ -3,7 +3,7 @@ import { LumenError } from '../errors.js';
 import { invalid } from '../validation.js';
 import { type Config, type Derivation, type Row, VARIABLES } from './table.js';
 
-/** The loader: the only reader of process.env. It parses every row, derives defaults, and checks rows against each other. */
+/** The loader: it parses every row of an environment (src/config.ts hands it the process environment), derives defaults, and checks rows against each other. */
 
 export type Env = Record<string, string | undefined>;
 
@@ -62,7 +62,7 @@ export function parseOptions(options: Partial<Record<keyof Config, unknown>>): P
  * `cpus` is for tests; it defaults to the CPUs this process may use. `options` are values parsed
  * already (parseOptions) that take the place of the environment's and count as given when deriving.
  */
-export function loadConfig(env: Env = process.env, cpus = cpuCount(), options: Partial<Config> = {}): Config {
+export function loadConfig(env: Env, cpus = cpuCount(), options: Partial<Config> = {}): Config {
   const problems: string[] = [];
   // Elsewhere an empty variable means unset; an empty key list would turn authentication off, so it fails closed.
   for (const name of ['LUMEN_FACE_API_KEYS', 'LUMEN_FACE_API_KEYS_FILE']) {
@@ -126,12 +126,12 @@ function crossCheck(c: Config): string[] {
 }
 
 /** The configuration from the environment with some variables replaced (the `lumen-face` flags). */
-export function loadConfigWith(overrides: Env, env: Env = process.env): Config {
+export function loadConfigWith(overrides: Env, env: Env): Config {
   return loadConfig({ ...env, ...overrides });
 }
 
 /** The variables set to something other than their default, as `NAME=value` (secrets shown as set). */
-export function changedVariables(overrides: Env = {}, base: Env = process.env): string[] {
+export function changedVariables(overrides: Env, base: Env): string[] {
   const env = { ...base, ...overrides };
   const defaults = loadConfig({});
   const changed: string[] = [];
@@ -151,6 +151,6 @@ export function changedVariables(overrides: Env = {}, base: Env = process.env): 
  * face service has no business reporting usage anyway. ORT reads the OS environment when its first session
  * is created, so this runs in the main thread before any photo worker loads ORT. An operator's own value wins.
  */
-export function disableOnnxRuntimeTelemetry(env: Env = process.env): void {
+export function disableOnnxRuntimeTelemetry(env: Env): void {
   env.ORT_DISABLE_TELEMETRY ??= '1';
 }
