@@ -1,7 +1,5 @@
-import { buildApp } from '../app.js';
-import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
 import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
+import { listeningApp, median } from './servers.js';
 
 /**
  * Images/s for the same 32 photos sent as one /v1/faces/batch request, and as 32 single /v1/faces
@@ -27,13 +25,9 @@ async function singles(base: string, photos: Buffer[], concurrency: number): Pro
   }));
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function batchBench(model = 'scrfd_2.5g_mbf', count = 32, concurrency = 4, rounds = 3): Promise<string[]> {
-  const config = loadConfig(testEnv({ LUMEN_FACE_MODEL_NAME: model }));
-  const app = await buildApp({ config, logger: false });
-  await app.faceBackend.loaded;
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, base } = await listeningApp(model);
   const photos = identityPhotos().slice(0, count).map((p) => readFace(p.path));
   const megabytes = photos.reduce((sum, p) => sum + p.length, 0) / 2 ** 20;
 

@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { testEnv } from '../test/helpers/app.js';
 import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { freePort } from './servers.js';
 
 const MB = 1024 * 1024;
 
@@ -43,17 +43,6 @@ export const CASES: Case[] = [
   { name: '6000x4000 JPEG, no boxes', image: bigJpeg, filename: 'big.jpg' },
   { name: '10000x10000 PNG, no boxes', image: hugePng, filename: 'huge.png', env: { LUMEN_FACE_MAX_UPLOAD_BYTES: String(256 * MB) } },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** Peak and current resident set of a process, in bytes. */
 function memoryOf(pid: number): { peak: number; now: number } {

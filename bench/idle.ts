@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testEnv } from '../test/helpers/app.js';
 import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { freePort, rssMb } from './servers.js';
 
 /**
  * `npm run bench -- idle`: what LUMEN_FACE_MODEL_TTL saves. The real server (`node dist/server.js`) with
@@ -14,17 +13,6 @@ import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
 const TTL_SECONDS = 2;
 const PHOTO = 'groups/couple.jpg';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
-
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 async function metric(base: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${base}/metrics`)).text();

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { MODELS_DIR, REPO_ROOT, percentile } from '../test/helpers/fixtures.js';
 import { bareLimit, bareModels, detectorInputs } from './bare-limit.js';
 import { type PhotoSet, smallPhotos, twelveMegapixelPhotos } from './photo-sets.js';
+import { freePort, rssMb } from './servers.js';
 import { STAGES, type Stage, stageBreakdown } from './stage-breakdown.js';
 import { type WorkFloor, workFloor } from './work-floor.js';
 
@@ -54,15 +54,6 @@ interface SetResult {
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
-
 function serverEnv(port: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   // Tuning variables given to the bench pass through, so a run can compare a setting against the defaults.
@@ -93,11 +84,6 @@ async function startServer(nodeArgs: string[]): Promise<{ child: ChildProcess; b
   }
   child.kill('SIGTERM');
   throw new Error('the server did not become ready within 60 s');
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** CPU seconds (user + system, all threads) the process has used; Linux counts them in 1/100 s ticks. */

@@ -1,17 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { ConfigError, loadConfig, VARIABLES } from '../src/config.js';
+import { configProblems } from './helpers/config.js';
+import { loadConfig, VARIABLES } from '../src/config.js';
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+const problemsOf = configProblems;
 
 t.test('defaults', async (t) => {
   const c = loadConfig({});

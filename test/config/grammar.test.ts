@@ -1,20 +1,13 @@
 import t from 'tap';
+import { configProblems } from '../helpers/config.js';
 import { createBackend } from '../../src/backend.js';
-import { ConfigError, loadConfig, parseOptions, VARIABLES } from '../../src/config.js';
+import { loadConfig, parseOptions, VARIABLES } from '../../src/config.js';
 import { LumenError } from '../../src/errors.js';
 import { parseDetectOptions } from '../../src/pipeline/options.js';
 
 /** Environment numbers read with the query knobs' grammar, defaults written once, createBackend options parsed alike. */
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+const problemsOf = configProblems;
 
 t.test('environment numbers refuse what Number() would take', async (t) => {
   const refused: [string, string][] = [

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { SECRET_NAMES, VARIABLES } from '../../src/config.js';
-import { lumenFace, SERVER } from '../cli/helpers.js';
+import { lumenFace } from '../cli/helpers.js';
+import { startChild } from '../helpers/server-child.js';
 import { MODELS_DIR, TEST_ENGINE } from '../helpers/fixtures.js';
 
 /**
@@ -41,34 +41,18 @@ t.test('the table marks the API keys and the Hugging Face token as secret', asyn
 });
 
 t.test('the server log, at trace, and GET /v1/info', async (t) => {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...ENV, LUMEN_FACE_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match && /"msg":"ready"/.test(output)) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    void exited.then(() => reject(new Error(`exited early:\n${output}`)));
-  });
+  const server = await startChild({ ...ENV, LUMEN_FACE_PORT: '0' });
+  t.teardown(() => server.stop());
+  const { address } = server;
   const info = await fetch(`${address}/v1/info`, { headers: { 'x-api-key': KEY, cookie: `c=${KEY}` } });
   t.equal(info.status, 200);
   assertHidden(t, await info.text(), 'GET /v1/info');
   t.equal((await fetch(`${address}/v1/info`, { headers: { authorization: `Bearer ${FILE_KEY}` } })).status, 200, 'a key from the file works');
   t.equal((await fetch(`${address}/v1/nothing`, { headers: { 'x-api-key': KEY } })).status, 404);
-  child.kill('SIGTERM');
-  t.equal(await exited, 0);
-  t.match(output, /"msg":"ready"/);
-  assertHidden(t, output, 'the server log');
+  server.child.kill('SIGTERM');
+  t.same(await server.exited, { code: 0, signal: null });
+  t.match(server.output(), /"msg":"ready"/);
+  assertHidden(t, server.output(), 'the server log');
 });
 
 t.test('lumen-face check and info', async (t) => {

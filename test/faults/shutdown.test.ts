@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { FACES_DIR } from '../helpers/fixtures.js';
-import { startChild } from './child.js';
+import { startChild } from '../helpers/server-child.js';
 
 /**
  * SIGTERM while a model is running: the process ends with the documented exit code 0, never an abort

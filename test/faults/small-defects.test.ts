@@ -2,23 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { configError } from '../helpers/config.js';
 import { lumenFace, runNode, SERVER } from '../cli/helpers.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
 
 /** Issue 15 §6: key settings fail closed and name the right line; repeated CLI flags are refused. */
 
 const dir = mkdtempSync(join(tmpdir(), 'lumen-faults-keys-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-const problem = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
-  return 'accepted';
-};
+const problem = (env: Record<string, string>) => configError(env)?.message ?? 'accepted';
 
 t.test('an explicitly empty key list exits 2 like an empty key file', async (t) => {
   t.match(problem({ LUMEN_FACE_API_KEYS: '' }), /LUMEN_FACE_API_KEYS is set but empty/);
