@@ -168,6 +168,14 @@ async function latency(config: string, backend: FaceBackend, single: Buffer, big
   ];
 }
 
+/** Sections that run on their own only, not as part of `all`. */
+const STANDALONE: Partial<Record<Section, () => Promise<string[]>>> = {
+  'decode-share': decodeShareBench,
+  idle: idleBench,
+  immich: immichBench,
+  'embed-memory': embedMemoryBench,
+};
+
 async function main() {
   if (process.argv[2] === 'throughput') {
     process.stdout.write(`${(await throughputBench(process.argv.slice(3))).join('\n')}\n`);
@@ -182,20 +190,9 @@ async function main() {
   const doLatency = arg === 'latency' || arg === 'all';
   const doSaturation = arg === 'saturation' || arg === 'all';
   const doBatch = arg === 'batch' || arg === 'all';
-  if (arg === 'decode-share') {
-    process.stdout.write(`${(await decodeShareBench()).join('\n')}\n`);
-    return;
-  }
-  if (arg === 'idle') {
-    process.stdout.write(`${(await idleBench()).join('\n')}\n`);
-    return;
-  }
-  if (arg === 'immich') {
-    process.stdout.write(`${(await immichBench()).join('\n')}\n`);
-    return;
-  }
-  if (arg === 'embed-memory') {
-    process.stdout.write(`${(await embedMemoryBench()).join('\n')}\n`);
+  const alone = STANDALONE[arg];
+  if (alone) {
+    process.stdout.write(`${(await alone()).join('\n')}\n`);
     return;
   }
   const doQualityDist = arg === 'quality-dist' || arg === 'all';

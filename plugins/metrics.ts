@@ -38,46 +38,31 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     labelNames: ['model', 'layout', 'runtime', 'device', 'providers', 'precision', 'dim'], registers,
   });
 
-  const engineStats = () => {
+  const backend = () => {
     const { state } = app.faceBackend;
-    return state.status === 'ready' ? state.backend.stats?.() : undefined;
+    return state.status === 'ready' ? state.backend : undefined;
   };
-  new Gauge({
-    name: 'lumen_face_workers', help: 'Inference worker threads (onnxrt).', registers,
-    collect() {
-      this.reset();
-      const stats = engineStats();
-      if (stats) this.set(stats.workers);
-    },
-  });
-  new Gauge({
-    name: 'lumen_face_worker_utilization', help: 'Share of the workers\' capacity spent running models since start, 0 to 1 (piscina\'s estimate).', registers,
-    collect() {
-      this.reset();
-      const stats = engineStats();
-      if (stats) this.set(stats.utilization);
-    },
-  });
-  new Gauge({
-    name: 'lumen_face_worker_queue_size', help: 'Model runs waiting for a free worker.', registers,
-    collect() {
-      this.reset();
-      const stats = engineStats();
-      if (stats) this.set(stats.queued);
-    },
-  });
+  /** A gauge read at each scrape; no value (0) while `read` has none, such as before the load or after an idle unload. */
+  const sampled = (name: string, help: string, read: () => number | undefined) =>
+    new Gauge({
+      name, help, registers,
+      collect() {
+        this.reset();
+        const value = read();
+        if (value !== undefined) this.set(value);
+      },
+    });
+  sampled('lumen_face_workers', 'Inference worker threads (onnxrt).', () => backend()?.stats?.()?.workers);
+  sampled('lumen_face_worker_utilization', 'Share of the workers\' capacity spent running models since start, 0 to 1 (piscina\'s estimate).',
+    () => backend()?.stats?.()?.utilization);
+  sampled('lumen_face_worker_queue_size', 'Model runs waiting for a free worker.', () => backend()?.stats?.()?.queued);
 
-  const loadState = () => {
-    const { state } = app.faceBackend;
-    return state.status === 'ready' ? state.backend.loadState?.() : undefined;
-  };
-  new Gauge({
-    name: 'lumen_face_models_loaded', help: '1 while the models are in memory, 0 after LUMEN_FACE_MODEL_TTL freed them (the next request loads them again).', registers,
-    collect() {
+  const loadState = () => backend()?.loadState?.();
+  sampled('lumen_face_models_loaded', '1 while the models are in memory, 0 after LUMEN_FACE_MODEL_TTL freed them (the next request loads them again).',
+    () => {
       const state = loadState();
-      if (state) this.set(state.loaded ? 1 : 0);
-    },
-  });
+      return state === undefined ? undefined : state.loaded ? 1 : 0;
+    });
   new Counter({
     name: 'lumen_face_model_loads_total', help: 'Times the models were loaded since start: 1, plus one per reload after an idle unload.', registers,
     collect() {

@@ -24,19 +24,28 @@ t.teardown(async () => {
   await app.close();
 });
 
-t.test('the JSON body of /v1/verify starts from a valid example of the model\'s dimension, and Execute sends it', async (t) => {
-  const dim = app.faceBackend.get().info().model.dim;
+const op = '#operations-faces-postVerify';
+const select = `${op} .opblock-section-request-body select`;
+
+/** A page on Swagger UI with /v1/verify open in "Try it out" and its body switched to JSON; page errors are collected. */
+async function verifyAsJson() {
   const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
   await page.setViewport({ width: 1200, height: 1600 });
   await page.goto(`${address}/docs/`, { waitUntil: 'networkidle0' });
-  const op = '#operations-faces-postVerify';
   await page.click(`${op} .opblock-summary`);
   await page.waitForSelector(`${op} .try-out__btn`);
   await page.click(`${op} .try-out__btn`);
-  const select = `${op} .opblock-section-request-body select`;
   await page.waitForSelector(select);
   await page.select(select, 'application/json');
   await page.waitForSelector(`${op} .opblock-section-request-body textarea`);
+  return { page, errors };
+}
+
+t.test('the JSON body of /v1/verify starts from a valid example of the model\'s dimension, and Execute sends it', async (t) => {
+  const dim = app.faceBackend.get().info().model.dim;
+  const { page } = await verifyAsJson();
   const text = await page.$eval(`${op} .opblock-section-request-body textarea`, (x) => (x as HTMLTextAreaElement).value);
   let body: { embedding1?: number[]; embedding2?: number[] } = {};
   t.doesNotThrow(() => (body = JSON.parse(text)), 'the editor holds JSON');
@@ -66,19 +75,7 @@ t.test('the JSON body of /v1/verify starts from a valid example of the model\'s 
 });
 
 t.test('switching back and forth keeps both bodies usable', async (t) => {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.setViewport({ width: 1200, height: 1600 });
-  await page.goto(`${address}/docs/`, { waitUntil: 'networkidle0' });
-  const op = '#operations-faces-postVerify';
-  await page.click(`${op} .opblock-summary`);
-  await page.waitForSelector(`${op} .try-out__btn`);
-  await page.click(`${op} .try-out__btn`);
-  const select = `${op} .opblock-section-request-body select`;
-  await page.waitForSelector(select);
-  await page.select(select, 'application/json');
-  await page.waitForSelector(`${op} .opblock-section-request-body textarea`);
+  const { page, errors } = await verifyAsJson();
   await page.select(select, 'multipart/form-data');
   await page.waitForSelector(`${op} .opblock-section-request-body input[type=file]`);
   t.equal((await page.$$(`${op} .opblock-section-request-body input[type=file]`)).length, 2, 'the form shows image1 and image2 again');
