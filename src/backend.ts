@@ -11,7 +11,8 @@ import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
-import { silentLogger, type Logger } from './types.js';
+import { silentLogger, type Logger, type RunControl } from './types.js';
+import { abortError } from './errors.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -35,16 +36,19 @@ export interface BackendInfo {
   engine: Record<string, unknown>;
 }
 
-/** The programmatic API: the HTTP routes are built on exactly this. */
+/**
+ * The programmatic API: the HTTP routes are built on exactly this. Every method that runs photos takes
+ * a last `control`: when its signal aborts, the call stops (see RunControl).
+ */
 export interface FaceBackend {
   /** One L2-normalised embedding per box (or one for the whole image when no boxes are given). */
-  embed(image: ImageInput, options?: EmbedOptions): Promise<Float32Array[]>;
+  embed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<Float32Array[]>;
   /** Like embed, with the clamped boxes, alignment and stage timings. */
-  embedDetailed(image: ImageInput, options?: EmbedOptions): ReturnType<FacePipeline['embed']>;
-  detect(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['detect']>;
-  faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
+  embedDetailed(image: ImageInput, options?: EmbedOptions, control?: RunControl): ReturnType<FacePipeline['embed']>;
+  detect(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): ReturnType<FacePipeline['detect']>;
+  faces(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): ReturnType<FacePipeline['faces']>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
-  verify(image1: ImageInput, image2: ImageInput): Promise<Verification>;
+  verify(image1: ImageInput, image2: ImageInput, control?: RunControl): Promise<Verification>;
   /** The same decision for two embeddings of this model. */
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;
@@ -83,11 +87,11 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const info = describe(config, pack, runner.info);
   const threshold = matchThreshold(config.modelName, config.matchThreshold);
   return {
-    embed: async (image, opts) => (await runner.embed(image, opts)).faces.map((f) => f.embedding),
-    embedDetailed: (image, opts) => runner.embed(image, opts),
-    detect: (image, opts) => runner.detect(image, opts),
-    faces: (image, opts) => runner.faces(image, opts),
-    verify: (image1, image2) => verifyImages(runner, image1, image2, threshold),
+    embed: async (image, opts, control) => (await runner.embed(image, opts, control)).faces.map((f) => f.embedding),
+    embedDetailed: (image, opts, control) => runner.embed(image, opts, control),
+    detect: (image, opts, control) => runner.detect(image, opts, control),
+    faces: (image, opts, control) => runner.faces(image, opts, control),
+    verify: (image1, image2, control) => verifyImages(runner, image1, image2, threshold, control),
     verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
     info: () => info,
     close: () => runner.close(),
@@ -126,12 +130,20 @@ async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Pr
     return pool;
   }
   const engine = await createRknnEngine(config, pack, log);
-  const pipeline = new FacePipeline(engine, pipelineSettings(config));
+  const settings = pipelineSettings(config);
+  // Each call's pipeline refuses model runs once its signal aborts.
+  const pipeline = ({ signal }: RunControl = {}) => {
+    const check = () => {
+      if (signal?.aborted) throw abortError(signal);
+    };
+    check();
+    return new FacePipeline({ ...engine, detect: (image) => (check(), engine.detect(image)), embed: (crops, n) => (check(), engine.embed(crops, n)) }, settings);
+  };
   return {
     info: engine.info,
-    detect: (image, opts) => pipeline.detect(image, opts),
-    faces: (image, opts) => pipeline.faces(image, opts),
-    embed: (image, opts) => pipeline.embed(image, opts),
+    detect: (image, opts, control) => pipeline(control).detect(image, opts),
+    faces: (image, opts, control) => pipeline(control).faces(image, opts),
+    embed: (image, opts, control) => pipeline(control).embed(image, opts),
     close: () => engine.close(),
     stats: () => engine.stats?.(),
   };

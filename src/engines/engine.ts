@@ -39,6 +39,10 @@ export interface EngineStats {
   utilization: number;
   /** Runs waiting for a free worker. */
   queued: number;
+  /** Photos inside the workers (a cancelled one counts until it reaches its next model run). */
+  running?: number;
+  /** Model runs started since the engine loaded. */
+  modelRuns?: number;
 }
 
 /**
