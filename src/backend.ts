@@ -1,5 +1,6 @@
 import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
-import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
+import type { EngineStats } from './engines/engine.js';
+import type { EngineInfo, ModelSetup } from './pipeline/face-models.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
 import { FacePipeline, type EmbedOptions, type PipelineSettings } from './pipeline/pipeline.js';
@@ -12,7 +13,6 @@ import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger, type RunControl } from './types.js';
-import { abortError } from './errors.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -110,42 +110,39 @@ function pipelineSettings(config: Config): PipelineSettings {
   };
 }
 
+/** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
 async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
-  const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
-  if (config.runtime === 'onnxrt') {
-    const engine = {
-      detectionPath: pack.detection.path,
-      recognitionPath: pack.recognition.path,
-      device: config.device,
-      intraOpThreads: config.intraOpThreads,
-      detSize: config.detSize,
-      recInputSize,
-    };
-    const pool = await PhotoPool.start({ engine, pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
-    if (pool.info.details.providerFallback) {
-      log.error({ device: config.device, reason: pool.info.details.providerFallback },
-        `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
-          'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
-    }
-    return pool;
+  const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
+  if (pool.info.details.providerFallback) {
+    log.error({ device: config.device, reason: pool.info.details.providerFallback },
+      `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
+        'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
   }
-  const engine = await createRknnEngine(config, pack, log);
-  const settings = pipelineSettings(config);
-  // Each call's pipeline refuses model runs once its signal aborts.
-  const pipeline = ({ signal }: RunControl = {}) => {
-    const check = () => {
-      if (signal?.aborted) throw abortError(signal);
-    };
-    check();
-    return new FacePipeline({ ...engine, detect: (image) => (check(), engine.detect(image)), embed: (crops, n) => (check(), engine.embed(crops, n)) }, settings);
-  };
+  if (config.runtime === 'rknn') log.info({ contexts: pool.info.details.contexts, workers: config.workers, engine: pool.info.details }, 'rknn models loaded in every photo worker');
+  return pool;
+}
+
+function modelSetup(config: Config, pack: ResolvedPack): ModelSetup {
   return {
-    info: engine.info,
-    detect: (image, opts, control) => pipeline(control).detect(image, opts),
-    faces: (image, opts, control) => pipeline(control).faces(image, opts),
-    embed: (image, opts, control) => pipeline(control).embed(image, opts),
-    close: () => engine.close(),
-    stats: () => engine.stats?.(),
+    runtime: config.runtime,
+    detectionPath: pack.detection.path,
+    recognitionPath: pack.recognition.path,
+    device: config.device,
+    detSize: config.detSize,
+    recInputSize: { height: config.extra.rec_input_h, width: config.extra.rec_input_w },
+    intraOpThreads: config.intraOpThreads,
+    rknn:
+      config.runtime === 'rknn'
+        ? {
+            libraryPath: config.rknnLibrary,
+            coreMask: config.extra.rknn_core_mask,
+            contexts: config.extra.rknn_contexts ?? 1,
+            target: config.extra.rknn_target,
+            deviceId: config.extra.rknn_device_id,
+            perfDebug: config.extra.rknn_perf_debug ?? false,
+            normalisedInput: pack.rknnInput === 'normalised',
+          }
+        : undefined,
   };
 }
 
@@ -168,27 +165,6 @@ export function packRequest(config: Config): PackRequest {
   };
 }
 
-async function createRknnEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
-  const { createRknnEngine: create } = await import('./engines/rknn/engine.js');
-  return create(
-    {
-      detectionPath: pack.detection.path,
-      recognitionPath: pack.recognition.path,
-      device: config.device,
-      detSize: config.detSize,
-      recInputSize: { height: config.extra.rec_input_h, width: config.extra.rec_input_w },
-      libraryPath: config.rknnLibrary,
-      coreMask: config.extra.rknn_core_mask,
-      contexts: config.extra.rknn_contexts ?? 1,
-      target: config.extra.rknn_target,
-      deviceId: config.extra.rknn_device_id,
-      perfDebug: config.extra.rknn_perf_debug ?? false,
-      normalisedInput: pack.rknnInput === 'normalised',
-    },
-    log,
-  );
-}
-
 function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): BackendInfo {
   const { recognition } = engine;
   return {
@@ -201,7 +177,7 @@ function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): Backe
     pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
-      detection: { width: config.detSize, height: config.detSize },
+      detection: { width: engine.detection.size, height: engine.detection.size },
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
     limits: {

@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
-import type { EngineInfo, EngineStats } from '../engines/engine.js';
+import type { EngineStats } from '../engines/engine.js';
+import type { EngineInfo } from './face-models.js';
 import { abortError, LumenError } from '../errors.js';
 import type { RunControl } from '../types.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
@@ -64,7 +65,7 @@ export class PhotoPool {
       Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
       if (err instanceof LumenError) throw err;
-      throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
+      throw new LumenError('MODEL_LOAD_FAILED', `the photo workers could not load the pack: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -1,14 +1,13 @@
-import type { EngineInfo } from '../engines/engine.js';
 import type { ErrorCode } from '../errors.js';
 import type { ImageInput } from '../image/source.js';
-import type { OnnxEngineOptions } from './onnx-engine.js';
+import type { EngineInfo, ModelSetup } from './face-models.js';
 import type { DetectOptionsInput } from './options.js';
 import type { EmbedOptions, PipelineSettings } from './pipeline.js';
 
 /** Messages between the photo pool (main thread) and its photo workers. */
 
 export interface PhotoWorkerSetup {
-  engine: OnnxEngineOptions;
+  models: ModelSetup;
   pipeline: PipelineSettings;
   /** Added to the worker thread's nice value before its sessions start their threads. */
   inferenceNice: number;

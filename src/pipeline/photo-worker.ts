@@ -1,17 +1,17 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import type { InferenceEngine } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import { silentLogger } from '../types.js';
-import { createOnnxEngine } from './onnx-engine.js';
+import { type FaceModels, openFaceModels } from './face-models.js';
 import { FacePipeline, type PipelineResult } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
 
 /**
  * A photo worker: one per core, each with its own sessions, runs the whole per-photo pipeline
  * (decode, letterbox, detection, crops, embeddings, quality), so the pixels of a photo never cross
- * threads and the main thread is left to HTTP.
+ * threads and the main thread is left to HTTP. Both runtimes run here: ONNX Runtime, and the RKNN addon,
+ * which keeps per-environment instance data, so each worker loads it and opens its own NPU contexts.
  */
 
 const setup = workerData as PhotoWorkerSetup;
@@ -30,7 +30,7 @@ if (setup.inferenceNice > 0) {
 // over more threads (which would only add hand-offs); the work floor the benchmark compares with does the same.
 sharp.concurrency(1);
 
-const engine = await createOnnxEngine(setup.engine, silentLogger);
+const engine = await openFaceModels(setup.models, silentLogger);
 const closing = new Int32Array(setup.stop ?? new SharedArrayBuffer(4));
 const modelRuns = new Int32Array(setup.runs ?? new SharedArrayBuffer(4));
 
@@ -39,7 +39,7 @@ const modelRuns = new Int32Array(setup.runs ?? new SharedArrayBuffer(4));
  * hold hundreds of runs (256 boxes on a 12 MP photo); ending a thread inside ONNX Runtime aborts the
  * process, so a closing pool, or an abandoned photo, makes them stop at their next run instead.
  */
-function stoppable(inner: InferenceEngine, cancel: Int32Array | undefined): InferenceEngine {
+function stoppable(inner: FaceModels, cancel: Int32Array | undefined): FaceModels {
   const check = () => {
     if (Atomics.load(closing, 0) === 1) throw new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
     if (cancel && Atomics.load(cancel, 0) === 1) throw cancelled();

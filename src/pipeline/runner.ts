@@ -1,4 +1,5 @@
-import type { EngineInfo, EngineStats } from '../engines/engine.js';
+import type { EngineStats } from '../engines/engine.js';
+import type { EngineInfo } from './face-models.js';
 import type { ImageInput } from '../image/source.js';
 import type { RunControl } from '../types.js';
 import type { DetectOptionsInput } from './options.js';
