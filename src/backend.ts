@@ -3,10 +3,9 @@ import type { EngineStats } from './engines/engine.js';
 import type { EngineInfo, ModelSetup } from './pipeline/face-models.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
-import { FacePipeline, type EmbedOptions, type PipelineSettings } from './pipeline/pipeline.js';
+import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, PipelineSettings, QualifiedFace } from './pipeline/pipeline.js';
 import { PhotoPool } from './pipeline/photo-pool.js';
-import { IdleUnloadingRunner } from './pipeline/idle-unload.js';
-import type { LoadState, PhotoRunner } from './pipeline/runner.js';
+import { IdleUnload, type LoadState } from './pipeline/idle-unload.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
@@ -44,9 +43,9 @@ export interface FaceBackend {
   /** One L2-normalised embedding per box (or one for the whole image when no boxes are given). */
   embed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<Float32Array[]>;
   /** Like embed, with the clamped boxes, alignment and stage timings. */
-  embedDetailed(image: ImageInput, options?: EmbedOptions, control?: RunControl): ReturnType<FacePipeline['embed']>;
-  detect(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): ReturnType<FacePipeline['detect']>;
-  faces(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): ReturnType<FacePipeline['faces']>;
+  embedDetailed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<PipelineResult<EmbeddedBox>>;
+  detect(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<QualifiedFace>>;
+  faces(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<EmbeddedFace>>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
   verify(image1: ImageInput, image2: ImageInput, control?: RunControl): Promise<Verification>;
   /** The same decision for two embeddings of this model. */
@@ -81,22 +80,23 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
-  const { pack, value: loaded } = await loadWithHealing(request, resolved, (p) => createRunner(config, p, log), log);
+  const { pack, value: loaded } = await loadWithHealing(request, resolved, (p) => startPool(config, p, log), log);
   log.info({ runtime: loaded.info.runtime, providers: loaded.info.providers, recognition: loaded.info.recognition }, 'models loaded');
-  const runner = config.modelTtl > 0 ? new IdleUnloadingRunner(loaded, () => createRunner(config, pack, log), config.modelTtl * 1000, log) : loaded;
-  const info = describe(config, pack, runner.info);
+  const info = describe(config, pack, loaded.info);
+  // The photo workers, freed when idle for LUMEN_FACE_MODEL_TTL seconds (never when 0).
+  const pool = new IdleUnload(loaded, () => startPool(config, pack, log), config.modelTtl * 1000, log);
   const threshold = matchThreshold(config.modelName, config.matchThreshold);
   return {
-    embed: async (image, opts, control) => (await runner.embed(image, opts, control)).faces.map((f) => f.embedding),
-    embedDetailed: (image, opts, control) => runner.embed(image, opts, control),
-    detect: (image, opts, control) => runner.detect(image, opts, control),
-    faces: (image, opts, control) => runner.faces(image, opts, control),
-    verify: (image1, image2, control) => verifyImages(runner, image1, image2, threshold, control),
+    embed: async (image, opts, control) => (await pool.use((p) => p.embed(image, opts, control))).faces.map((f) => f.embedding),
+    embedDetailed: (image, opts, control) => pool.use((p) => p.embed(image, opts, control)),
+    detect: (image, opts, control) => pool.use((p) => p.detect(image, opts, control)),
+    faces: (image, opts, control) => pool.use((p) => p.faces(image, opts, control)),
+    verify: (image1, image2, control) => pool.use((p) => verifyImages(p, image1, image2, threshold, control)),
     verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
     info: () => info,
-    close: () => runner.close(),
-    stats: () => runner.stats?.(),
-    loadState: () => (runner instanceof IdleUnloadingRunner ? runner.loadState() : { loaded: true, loads: 1 }),
+    close: () => pool.close(),
+    stats: () => pool.current?.stats(),
+    loadState: () => pool.loadState(),
   };
 }
 
@@ -111,7 +111,7 @@ function pipelineSettings(config: Config): PipelineSettings {
 }
 
 /** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
-async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
+async function startPool(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoPool> {
   const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
   if (pool.info.details.providerFallback) {
     log.error({ device: config.device, reason: pool.info.details.providerFallback },
