@@ -6,12 +6,11 @@ import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } fro
 import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, PipelineSettings, QualifiedFace } from './pipeline/pipeline.js';
 import { PhotoPool } from './pipeline/photo-pool.js';
 import { IdleUnload, type LoadState } from './pipeline/idle-unload.js';
-import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
-import { silentLogger, type Logger, type RunControl } from './types.js';
+import { silentLogger, type Logger, type PhotoInput, type RunControl } from './types.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -41,13 +40,13 @@ export interface BackendInfo {
  */
 export interface FaceBackend {
   /** One L2-normalised embedding per box (or one for the whole image when no boxes are given). */
-  embed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<Float32Array[]>;
+  embed(image: PhotoInput, options?: EmbedOptions, control?: RunControl): Promise<Float32Array[]>;
   /** Like embed, with the clamped boxes, alignment and stage timings. */
-  embedDetailed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<PipelineResult<EmbeddedBox>>;
-  detect(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<QualifiedFace>>;
-  faces(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<EmbeddedFace>>;
+  embedDetailed(image: PhotoInput, options?: EmbedOptions, control?: RunControl): Promise<PipelineResult<EmbeddedBox>>;
+  detect(image: PhotoInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<QualifiedFace>>;
+  faces(image: PhotoInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<EmbeddedFace>>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
-  verify(image1: ImageInput, image2: ImageInput, control?: RunControl): Promise<Verification>;
+  verify(image1: PhotoInput, image2: PhotoInput, control?: RunControl): Promise<Verification>;
   /** The same decision for two embeddings of this model. */
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;

@@ -9,4 +9,4 @@ export { parseBoxesJson, type BoxInput } from './pipeline/boxes.js';
 export { alignOptionSchema, detectOptionsSchema, readKnobs, type ReadKnobsOptions } from './pipeline/options.js';
 export type { StageTimings } from './pipeline/timings.js';
 export type { ImageInput } from './image/source.js';
-export type { Box, Landmarks, Point, RgbImage, Logger, RunControl } from './types.js';
+export type { Box, HandedOverBytes, Landmarks, Point, PhotoInput, RgbImage, Logger, RunControl } from './types.js';

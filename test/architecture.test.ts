@@ -51,6 +51,7 @@ export function layeringViolations(file: string, source: string): string[] {
     if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/')) problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
     const landing = relativeImport ? target(file, ref.specifier) : '';
     if (file.startsWith('src/engines/') && landing.startsWith('src/face/')) problems.push(`${file} imports ${ref.specifier} (engines know nothing of faces)`);
+    if (file.startsWith('plugins/') && /^src\/(pipeline|engines|face)\//.test(landing)) problems.push(`${file} imports ${ref.specifier} (plugins wrap the backend, never its pipeline)`);
     if (PROTOCOL_LAYER.test(file) && landing.startsWith('src/') && !PUBLIC_API.test(landing)) {
       problems.push(`${file} imports ${ref.specifier} (a protocol layer uses only the backend's public API: src/index, src/backend, src/types, src/errors)`);
     }
@@ -139,6 +140,9 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('routes/a.ts', "import { LumenError } from '../src/errors.js';"), []);
   t.same(layeringViolations('routes/a.ts', "import type { Box } from '../src/types.js';"), []);
   t.same(layeringViolations('routes/a.ts', "import { imageRoute } from './image-route.js';"), [], 'routes use each other');
+  t.same(layeringViolations('plugins/body.ts', "import { handOver } from '../src/pipeline/photo-pool.js';"), [
+    'plugins/body.ts imports ../src/pipeline/photo-pool.js (plugins wrap the backend, never its pipeline)',
+  ]);
 });
 
 t.test('the list checker catches a list written again', async (t) => {

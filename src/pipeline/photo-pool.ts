@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import type { EngineStats } from '../engines/engine.js';
 import type { EngineInfo } from './face-models.js';
 import { abortError, LumenError } from '../errors.js';
-import type { RunControl } from '../types.js';
+import type { HandedOverBytes, PhotoInput, RunControl } from '../types.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
 import { plainBoxes } from './boxes.js';
 import { guardPool, type PoolGuard } from './pool-guard.js';
@@ -69,15 +69,15 @@ export class PhotoPool {
     }
   }
 
-  detect(input: ImageInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<QualifiedFace>> {
+  detect(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<QualifiedFace>> {
     return this.run({ op: 'detect', input, options }, control);
   }
 
-  faces(input: ImageInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<EmbeddedFace>> {
+  faces(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<EmbeddedFace>> {
     return this.run({ op: 'faces', input, options }, control);
   }
 
-  async embed(input: ImageInput, options: EmbedOptions = {}, control?: RunControl): Promise<PipelineResult<EmbeddedBox>> {
+  async embed(input: PhotoInput, options: EmbedOptions = {}, control?: RunControl): Promise<PipelineResult<EmbeddedBox>> {
     const boxes = options.boxes == null ? options.boxes : plainBoxes(options.boxes, this.maxBoxes);
     return this.run({ op: 'embed', input, options: { ...options, boxes } }, control);
   }
@@ -100,7 +100,7 @@ export class PhotoPool {
     return this.guard.close();
   }
 
-  private async run<T>(task: Exclude<PhotoTask, { op: 'info' }>, { signal }: RunControl = {}): Promise<T> {
+  private async run<T>(task: PhotoRequest, { signal }: RunControl = {}): Promise<T> {
     if (signal?.aborted) throw abortError(signal);
     await this.admit(signal);
     const cancel = new SharedArrayBuffer(4);
@@ -184,6 +184,9 @@ export class PhotoPool {
   }
 }
 
+/** A photo task as the pool's callers give it: its input may be handed over. */
+type PhotoRequest = Omit<Exclude<PhotoTask, { op: 'info' }>, 'input'> & { input: PhotoInput };
+
 const shuttingDown = () => new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
 
 function unwrap<T>(reply: PhotoReply<unknown>): T {
@@ -195,28 +198,20 @@ function unwrap<T>(reply: PhotoReply<unknown>): T {
   throw err;
 }
 
-/** Buffers whose owner has handed them over: they move to a worker without a copy. */
-const handedOver = new WeakSet<ArrayBufferLike>();
-
-/**
- * Give up these bytes: the photo pool may move their buffer to a worker, which detaches every view
- * of it. The HTTP routes hand over the uploads they read; for a 100 MP upload that saves a copy of
- * 85 MB. Bytes that share their buffer with other data are still copied.
- */
-export function handOver<T extends Uint8Array>(bytes: T): T {
-  if (ownsWholeBuffer(bytes)) handedOver.add(bytes.buffer);
-  return bytes;
-}
-
 const ownsWholeBuffer = (data: Uint8Array) =>
   data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+
+const isHandedOver = (input: PhotoInput): input is HandedOverBytes => 'handOver' in input && input.handOver === true;
 
 /**
  * The photo moves to the worker: handed-over bytes as they are, anything else as a copy the worker
  * owns, so a caller's buffer is never detached behind its back (a library user may reuse it).
  */
-function sendable(input: ImageInput): { input: ImageInput; transferList: ArrayBuffer[] } {
-  const given = isRgbImage(input) ? input.data : input;
-  const data = handedOver.has(given.buffer) && ownsWholeBuffer(given) ? given : new Uint8Array(given);
-  return { input: isRgbImage(input) ? { ...input, data } : data, transferList: [data.buffer as ArrayBuffer] };
+function sendable(input: PhotoInput): { input: ImageInput; transferList: ArrayBuffer[] } {
+  if (isHandedOver(input)) {
+    const data = ownsWholeBuffer(input.bytes) ? input.bytes : new Uint8Array(input.bytes);
+    return { input: data, transferList: [data.buffer as ArrayBuffer] };
+  }
+  const data = new Uint8Array(isRgbImage(input) ? input.data : input);
+  return { input: isRgbImage(input) ? { ...input, data } : data, transferList: [data.buffer] };
 }

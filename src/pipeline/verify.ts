@@ -1,6 +1,5 @@
 import { LumenError } from '../errors.js';
-import type { ImageInput } from '../image/source.js';
-import type { RunControl } from '../types.js';
+import type { PhotoInput, RunControl } from '../types.js';
 import type { EmbeddedFace } from './pipeline.js';
 import type { PhotoPool } from './photo-pool.js';
 
@@ -70,8 +69,8 @@ export function decide(similarity: number, threshold: number | null): Pick<Verif
 /** Embed the largest face of each image and compare them. */
 export async function verifyImages(
   pool: Pick<PhotoPool, 'faces'>,
-  image1: ImageInput,
-  image2: ImageInput,
+  image1: PhotoInput,
+  image2: PhotoInput,
   threshold: number | null,
   control?: RunControl,
 ): Promise<Verification> {

@@ -108,3 +108,18 @@ t.test('an abort reason that is a LumenError is the rejection; an aborted signal
   t.equal(stats().runs, before, 'no model ran');
   t.equal(stats().running, 0, 'no photo reached the worker');
 });
+
+t.test('handed-over bytes move to the worker; other bytes stay the caller\'s', async (t) => {
+  const photo = readFace('groups/couple.jpg');
+  const kept = new Uint8Array(photo);
+  const first = await backend.detect(kept);
+  t.equal(kept.byteLength, photo.length, 'plain bytes are copied: the caller can still read them');
+  const given = new Uint8Array(photo);
+  const second = await backend.detect({ bytes: given, handOver: true });
+  t.equal(given.byteLength, 0, 'handed-over bytes were moved (their buffer is detached)');
+  t.same(second.faces, first.faces, 'the same answer either way');
+  const shared = new Uint8Array(new ArrayBuffer(photo.length + 16), 8, photo.length);
+  shared.set(photo);
+  await backend.detect({ bytes: shared, handOver: true });
+  t.equal(shared.byteLength, photo.length, 'bytes sharing their buffer with other data are copied even when handed over');
+});
