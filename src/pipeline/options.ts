@@ -22,6 +22,8 @@ export const detectOptionsSchema = z.object({
 });
 
 export type DetectOptions = z.output<typeof detectOptionsSchema>;
+/** Knobs ready for the photo workers: checked once, with max_faces always set and never above LUMEN_FACE_MAX_FACES. */
+export type PhotoOptions = DetectOptions & { max_faces: number };
 /** Programmatic callers may also pass knobs as text, read as a query string would be. */
 export type DetectOptionsInput = { [K in keyof z.input<typeof detectOptionsSchema>]?: z.input<typeof detectOptionsSchema>[K] | string };
 
@@ -122,4 +124,14 @@ export function readKnobs<S extends Knobs>(schema: S, input: Record<string, unkn
 /** Validate knobs given to the programmatic API (HTTP reads them in the route's query validator). */
 export function parseDetectOptions(options: DetectOptionsInput): DetectOptions {
   return readKnobs(detectOptionsSchema, options as Record<string, unknown>, { code: 'INVALID_OPTION', what: '', strict: false });
+}
+
+/**
+ * The one place max_faces meets its ceiling: the caller's knobs, validated, with max_faces at most
+ * LUMEN_FACE_MAX_FACES (and that when not given), so a query cannot multiply the work. The photo
+ * workers take the result as it is and never parse again.
+ */
+export function photoOptions(options: DetectOptionsInput, maxFaces: number): PhotoOptions {
+  const parsed = parseDetectOptions(options);
+  return { ...parsed, max_faces: Math.min(parsed.max_faces ?? maxFaces, maxFaces) };
 }

@@ -6,7 +6,7 @@ import type { HandedOverBytes, PhotoInput, RunControl } from '../types.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
 import { plainBoxes } from './boxes.js';
 import { guardPool, type PoolGuard } from './pool-guard.js';
-import type { DetectOptionsInput } from './options.js';
+import { type DetectOptionsInput, photoOptions } from './options.js';
 import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, QualifiedFace } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
 
@@ -38,6 +38,7 @@ export class PhotoPool {
     private readonly runs: Int32Array,
     readonly info: EngineInfo,
     private readonly maxBoxes: number,
+    private readonly maxFaces: number,
     private readonly capacity: number,
   ) {}
 
@@ -60,7 +61,7 @@ export class PhotoPool {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, workers * PHOTOS_PER_WORKER);
+      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, setup.pipeline.maxFaces, workers * PHOTOS_PER_WORKER);
     } catch (err) {
       Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
@@ -69,12 +70,12 @@ export class PhotoPool {
     }
   }
 
-  detect(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<QualifiedFace>> {
-    return this.run({ op: 'detect', input, options }, control);
+  async detect(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<QualifiedFace>> {
+    return this.run({ op: 'detect', input, options: photoOptions(options, this.maxFaces) }, control);
   }
 
-  faces(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<EmbeddedFace>> {
-    return this.run({ op: 'faces', input, options }, control);
+  async faces(input: PhotoInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<EmbeddedFace>> {
+    return this.run({ op: 'faces', input, options: photoOptions(options, this.maxFaces) }, control);
   }
 
   async embed(input: PhotoInput, options: EmbedOptions = {}, control?: RunControl): Promise<PipelineResult<EmbeddedBox>> {

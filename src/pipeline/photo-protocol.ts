@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { ImageInput } from '../image/source.js';
 import type { EngineInfo, ModelSetup } from './face-models.js';
-import type { DetectOptionsInput } from './options.js';
+import type { PhotoOptions } from './options.js';
 import type { EmbedOptions, PipelineSettings } from './pipeline.js';
 
 /** Messages between the photo pool (main thread) and its photo workers. */
@@ -22,7 +22,7 @@ type Cancellable = { cancel?: SharedArrayBuffer };
 
 export type PhotoTask =
   | { op: 'info' }
-  | ({ op: 'detect' | 'faces'; input: ImageInput; options: DetectOptionsInput } & Cancellable)
+  | ({ op: 'detect' | 'faces'; input: ImageInput; options: PhotoOptions } & Cancellable)
   | ({ op: 'embed'; input: ImageInput; options: EmbedOptions } & Cancellable);
 
 /** Errors cross the thread as data, so their code survives (a structured clone keeps only the message). */

@@ -10,9 +10,9 @@ import { type BoxDetector, landmarksForBoxes } from './box-landmarks.js';
 import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
 import { cropFaces, type CropRequest, LevelDecoder } from './crop-plan.js';
 import { detectFaces } from './detector.js';
-import { type DetectOptions, type DetectOptionsInput, parseDetectOptions } from './options.js';
+import type { DetectOptions, PhotoOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
-import { deferMaxFaces, keepByPose, keepBySharpness, measureQualities } from './quality.js';
+import { keepByPose, keepBySharpness, measureQualities } from './quality.js';
 import { type FaceQuality, SHARPNESS_CROP } from '../face/quality.js';
 import { emptyTimings, type StageTimings, timed } from './timings.js';
 
@@ -81,10 +81,9 @@ export class FacePipeline {
     }
   }
 
-  async detect(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
+  async detect(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const options = this.detectOptions(optionsInput);
     const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
     const qualities = await fullDecodes(async () => {
@@ -97,10 +96,9 @@ export class FacePipeline {
     return { image: sizeOf(source), faces, timings };
   }
 
-  async faces(input: ImageInput, optionsInput: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
+  async faces(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const options = this.detectOptions(optionsInput);
     const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
 
@@ -139,16 +137,9 @@ export class FacePipeline {
     return { image: sizeOf(source), faces, timings };
   }
 
-  /** The caller's knobs, with max_faces never above LUMEN_FACE_MAX_FACES: a query cannot multiply the work. */
-  private detectOptions(options: DetectOptionsInput): DetectOptions {
-    const parsed = parseDetectOptions(options);
-    return { ...parsed, max_faces: Math.min(parsed.max_faces ?? Infinity, this.settings.maxFaces) };
-  }
-
-  /** What the detector keeps: max_faces waits for the quality knobs, but LUMEN_FACE_MAX_FACES always holds. */
-  private detectorOptions(options: DetectOptions): DetectOptions {
-    const deferred = deferMaxFaces(options);
-    return { ...deferred, max_faces: Math.min(deferred.max_faces ?? Infinity, this.settings.maxFaces) };
+  /** The detector keeps every face that passes its own knobs: max_faces is applied after the quality knobs. */
+  private detectorOptions(options: PhotoOptions): DetectOptions {
+    return { ...options, max_faces: undefined };
   }
 
   private get detector(): BoxDetector {
