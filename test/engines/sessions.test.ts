@@ -6,7 +6,7 @@ import type { Feed, TensorSession } from '../../src/engines/engine.js';
 import { openOnnxSession } from '../../src/engines/onnxrt/session.js';
 import { openRknnRuntime } from '../../src/engines/rknn/session.js';
 import { ArcFace } from '../../src/face/arcface.js';
-import { Scrfd } from '../../src/face/scrfd.js';
+import { groupScrfdOutputs, Scrfd } from '../../src/face/scrfd.js';
 import { imageShape } from '../../src/face/tensor-layout.js';
 import { silentLogger } from '../../src/types.js';
 import { buildFakeRknn, writeFakeRknnPack } from '../fake-rknn/build.js';
@@ -99,6 +99,13 @@ for (const [name, open] of Object.entries(runtimes)) {
     t.equal(scrfd.dynamic, name === 'onnxrt', 'the shared ONNX graph takes any multiple of 32; the RKNN one its square');
     t.equal(scrfd.outputCount, 9);
     await t.rejects(scrfd.detect({ data: new Uint8Array(100 * 100 * 3), width: 100, height: 100 }), 'a side that fits neither is refused');
+    const wide = { data: new Uint8Array(640 * 480 * 3), width: 640, height: 480 };
+    if (scrfd.dynamic) {
+      const outputs = await scrfd.detect(wide);
+      t.same(groupScrfdOutputs(outputs, 640, 480).map((l) => l.score.data.length), [2 * 80 * 60, 2 * 40 * 30, 2 * 20 * 15], 'a 640x480 input runs at its own shape');
+    } else {
+      await t.rejects(scrfd.detect(wide), /takes 640x640/, 'a fixed graph takes its square only');
+    }
     const arcface = await ArcFace.open(recognition);
     t.equal(arcface.dim, 128, 'the warm-up found the embedding size');
     t.same([arcface.width, arcface.height], [112, 112]);

@@ -55,7 +55,7 @@ function options(paths: { detection: string; recognition: string }, extra: Parti
   };
 }
 
-const createRknnEngine = ({ detectionPath, recognitionPath, detSize, recInputSize, ...rknn }: Options, log: Logger) =>
+const openRknnModels = ({ detectionPath, recognitionPath, detSize, recInputSize, ...rknn }: Options, log: Logger) =>
   openFaceModels({ runtime: 'rknn', detectionPath, recognitionPath, device: 'rknpu', detSize, recInputSize, intraOpThreads: 1, rknn }, log);
 
 function compatible(...entries: string[]): string {
@@ -81,7 +81,7 @@ function fromFloat16(h: number): number {
 
 t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', async (t) => {
   const paths = pack({ detection: { faces: 3 } });
-  const engine = await createRknnEngine(options(paths), silentLogger);
+  const engine = await openRknnModels(options(paths), silentLogger);
   t.match(engine.info, {
     runtime: 'rknn',
     device: 'rknpu',
@@ -126,7 +126,7 @@ t.test('FLOAT32 NCHW models take the normalised planes', async (t) => {
     outputs: [{ dims: [1, 7] }],
   });
   const recognition = writeFakeRecognitionModel(fresh('rec.rknn'), { inputType: 'FLOAT32', fmt: 'NCHW', dim: 128 });
-  const engine = await createRknnEngine(options({ detection, recognition }, { detSize: 32 }), silentLogger);
+  const engine = await openRknnModels(options({ detection, recognition }, { detSize: 32 }), silentLogger);
   t.match(engine.info.details, { detectionInput: { fmt: 'NCHW', feed: 'normalised float32 NCHW' } });
 
   const image = random(32 * 32 * 3, 7);
@@ -154,7 +154,7 @@ t.test('FLOAT32 NHWC, FLOAT16, UINT8 NCHW and INT8 inputs', async (t) => {
   ];
   for (const [name, input, expected] of cases) {
     const recognition = writeFakeModel(fresh('rec.rknn'), { mode: 'embed', inputs: [input], outputs: [{ dims: [1, 64] }] });
-    const engine = await createRknnEngine(options({ detection, recognition }), silentLogger);
+    const engine = await openRknnModels(options({ detection, recognition }), silentLogger);
     t.same(await engine.embed(c, 1), expected, name);
     await engine.close();
   }
@@ -172,7 +172,7 @@ t.test('float16 conversion rounds to nearest even', async (t) => {
 
 t.test('a fixed recognition batch is filled and padded per run', async (t) => {
   const paths = pack({ recognition: { batch: 4, dim: 32 } });
-  const engine = await createRknnEngine(options(paths), silentLogger);
+  const engine = await openRknnModels(options(paths), silentLogger);
   t.same(engine.info.recognition, { width: 112, height: 112, dim: 32, batch: 4 });
   const crops = [1, 2, 3].map(crop);
   const packed = new Uint8Array(3 * crops[0].length);
@@ -186,33 +186,33 @@ t.test('a fixed recognition batch is filled and padded per run', async (t) => {
 t.test('a recognizer with two outputs: the one declaring one vector per image is the embedding', async (t) => {
   // The fake writes the embedding to its last output; a [B, 1] norm output sits before it.
   const paths = pack({ recognition: { dim: 64, leadingOutputs: [{ dims: [1, 1], type: 'FLOAT32', name: 'norm' }] } });
-  const engine = await createRknnEngine(options(paths), silentLogger);
+  const engine = await openRknnModels(options(paths), silentLogger);
   t.equal(engine.info.recognition.dim, 64);
   const c = crop(7);
   t.same(await engine.embed(c, 1), fakeEmbedding(c, 64), 'the embedding, not the decoy');
   await engine.close();
 
   const twin = pack({ recognition: { dim: 64, leadingOutputs: [{ dims: [1, 64], type: 'FLOAT32', name: 'raw' }] } });
-  const ambiguous = await failureOf(() => createRknnEngine(options(twin), silentLogger));
+  const ambiguous = await failureOf(() => openRknnModels(options(twin), silentLogger));
   t.match(ambiguous, { code: 'MODEL_LOAD_FAILED', message: /2 outputs that could be the embedding: .*"raw" \[1, 64\], "683" \[1, 64\]/ });
 });
 
 t.test('rknn_target is checked against the board', async (t) => {
   const paths = pack();
   const rock5b = compatible('radxa,rock-5b', 'rockchip,rk3588');
-  const err = await failureOf(() => createRknnEngine(options(paths, { target: 'rk3568', compatiblePath: rock5b }), silentLogger));
+  const err = await failureOf(() => openRknnModels(options(paths, { target: 'rk3568', compatiblePath: rock5b }), silentLogger));
   t.ok(err instanceof LumenError);
   t.equal(err.code, 'RKNN_TARGET_MISMATCH');
   t.match(err.message, /rknn_target is rk3568 but this board is rk3588/);
   t.match(err.message, rock5b);
 
-  const ok = await createRknnEngine(options(paths, { target: 'rk3588', compatiblePath: compatible('xunlong,orangepi-5', 'rockchip,rk3588s') }), silentLogger);
+  const ok = await openRknnModels(options(paths, { target: 'rk3588', compatiblePath: compatible('xunlong,orangepi-5', 'rockchip,rk3588s') }), silentLogger);
   t.equal(ok.info.details.soc, 'rk3588s');
   await ok.close();
-  const same = await createRknnEngine(options(paths, { target: 'rk3566', compatiblePath: compatible('rockchip,rk3568-evb1', 'rockchip,rk3568') }), silentLogger);
+  const same = await openRknnModels(options(paths, { target: 'rk3566', compatiblePath: compatible('rockchip,rk3568-evb1', 'rockchip,rk3568') }), silentLogger);
   t.equal(same.info.details.target, 'rk3566', 'rk3566 models run on rk3568');
   await same.close();
-  const noFile = await createRknnEngine(options(paths, { target: 'rk3588' }), silentLogger);
+  const noFile = await openRknnModels(options(paths, { target: 'rk3588' }), silentLogger);
   t.equal(noFile.info.details.soc, null, 'without the file, nothing to check');
   await noFile.close();
 });
@@ -222,19 +222,19 @@ t.test('core masks: skipped on RK356x, set on every context of RK3588', async (t
   // soc=rk3568 makes the fake refuse masks, as RK356x does.
   const rk356x = pack({ detection: { extra: { soc: 'rk3568', trace } }, recognition: { extra: { soc: 'rk3568', trace } } });
   const { log, lines: logged } = captureLogger();
-  const skipped = await createRknnEngine(options(rk356x, { coreMask: 3, contexts: 2, compatiblePath: compatible('rockchip,rk3568') }), log);
+  const skipped = await openRknnModels(options(rk356x, { coreMask: 3, contexts: 2, compatiblePath: compatible('rockchip,rk3568') }), log);
   t.equal(skipped.info.details.coreMask, 'auto');
   t.ok(logged.some((e) => /rknn_core_mask ignored/.test(e.msg ?? '')), 'logged');
   await skipped.close();
   t.notOk(readFakeTrace(trace).some((c) => c.fn === 'rknn_set_core_mask'));
 
-  const byTarget = await createRknnEngine(options(rk356x, { coreMask: 3, target: 'rk3566' }), silentLogger);
+  const byTarget = await openRknnModels(options(rk356x, { coreMask: 3, target: 'rk3566' }), silentLogger);
   t.equal(byTarget.info.details.coreMask, 'auto', 'no board file: rknn_target decides');
   await byTarget.close();
 
   const trace3588 = fresh('trace');
   const rk3588 = pack({ detection: { extra: { trace: trace3588 } }, recognition: { extra: { trace: trace3588 } } });
-  const masked = await createRknnEngine(options(rk3588, { coreMask: 7, contexts: 2, compatiblePath: compatible('rockchip,rk3588') }), silentLogger);
+  const masked = await openRknnModels(options(rk3588, { coreMask: 7, contexts: 2, compatiblePath: compatible('rockchip,rk3588') }), silentLogger);
   t.equal(masked.info.details.coreMask, 7);
   await masked.close();
   const masks = readFakeTrace(trace3588).filter((c) => c.fn === 'rknn_set_core_mask');
@@ -249,7 +249,7 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
     recognition: { dim: 128, extra: { delayMs: 20, perfUs: 555, trace } },
   });
   const { log, lines: logged } = captureLogger();
-  const engine = await createRknnEngine(options(paths, { contexts: 3, perfDebug: true, deviceId: '0123456789' }), log);
+  const engine = await openRknnModels(options(paths, { contexts: 3, perfDebug: true, deviceId: '0123456789' }), log);
   t.equal(engine.info.details.contexts, 3);
   t.equal(engine.info.details.perfDebug, true);
   const crops = Array.from({ length: 6 }, (_, i) => crop(10 + i));
@@ -266,7 +266,7 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
   t.equal(parallel, 3, 'three recognition runs at once');
 
   const { log: quiet, lines: quietLines } = captureLogger();
-  const plain = await createRknnEngine(options(paths), quiet);
+  const plain = await openRknnModels(options(paths), quiet);
   await plain.embed(crop(1), 1);
   await plain.close();
   t.notOk(quietLines.some((e) => e.msg === 'rknn run'), 'no perf lines without rknn_perf_debug');
@@ -274,12 +274,12 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
 
 t.test('sizes are checked at load', async (t) => {
   const paths = pack();
-  const det = await failureOf(() => createRknnEngine(options(paths, { detSize: 320 }), silentLogger));
+  const det = await failureOf(() => openRknnModels(options(paths, { detSize: 320 }), silentLogger));
   t.match(det, { code: 'MODEL_LOAD_FAILED', message: /takes 640x640 but the detection size is 320/ });
 
-  const same = await createRknnEngine(options(paths, { recInputSize: { height: 112, width: 112 } }), silentLogger);
+  const same = await openRknnModels(options(paths, { recInputSize: { height: 112, width: 112 } }), silentLogger);
   await same.close();
-  const other = await failureOf(() => createRknnEngine(options(paths, { recInputSize: { height: 128 } }), silentLogger));
+  const other = await failureOf(() => openRknnModels(options(paths, { recInputSize: { height: 128 } }), silentLogger));
   t.match(other, { code: 'MODEL_LOAD_FAILED', message: /ask for 112x128 but the recognition model takes 112x112/ });
 
   const nc1hwc2 = writeFakeModel(fresh('rec.rknn'), {
@@ -287,26 +287,26 @@ t.test('sizes are checked at load', async (t) => {
     inputs: [{ dims: [1, 112, 112, 3], type: 'UINT8', fmt: 'NC1HWC2' }],
     outputs: [{ dims: [1, 8] }],
   } satisfies FakeModelSpec);
-  const layout = await failureOf(() => createRknnEngine(options({ detection: paths.detection, recognition: nc1hwc2 }), silentLogger));
+  const layout = await failureOf(() => openRknnModels(options({ detection: paths.detection, recognition: nc1hwc2 }), silentLogger));
   t.match(layout.message, /expected format NHWC or NCHW/);
 });
 
 t.test('errors: missing library, failed loads clean up, failed runs', async (t) => {
   const paths = pack();
   const missing = join(dir, 'nowhere', 'librknnrt.so');
-  const lib = await failureOf(() => createRknnEngine(options(paths, { libraryPath: missing }), silentLogger));
+  const lib = await failureOf(() => openRknnModels(options(paths, { libraryPath: missing }), silentLogger));
   t.match(lib, { code: 'MODEL_LOAD_FAILED' });
   t.match(lib.message, missing);
 
   const trace = fresh('trace');
   const broken = pack({ detection: { extra: { trace } }, recognition: { extra: { fail: ['rknn_init:-6'] } } });
-  const init = await failureOf(() => createRknnEngine(options(broken, { contexts: 2 }), silentLogger));
+  const init = await failureOf(() => openRknnModels(options(broken, { contexts: 2 }), silentLogger));
   t.match(init.message, /recognition model .*rknn_init failed: RKNN_ERR_MODEL_INVALID \(-6\)/);
   t.equal(readFakeTrace(trace).filter((c) => c.fn === 'rknn_destroy' && c.rc === 0).length, 2, 'the detection contexts were destroyed');
 
   // Call 1 is the warm-up, call 2 the first request.
   const failing = pack({ recognition: { extra: { fail: ['rknn_run:-7:2'] } } });
-  const engine = await createRknnEngine(options(failing), silentLogger);
+  const engine = await openRknnModels(options(failing), silentLogger);
   const err = await failureOf(() => engine.embed(crop(1), 1));
   t.ok(err instanceof LumenError);
   t.match(err, { status: 500, code: 'RKNN_RUN_FAILED', message: /recognition run failed: rknn_run returned RKNN_ERR_CTX_INVALID \(-7\)/ });
