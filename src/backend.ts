@@ -111,7 +111,7 @@ function pipelineSettings(config: Config): PipelineSettings {
 
 /** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
 async function startPool(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoPool> {
-  const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
+  const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers, log);
   if (pool.info.details.providerFallback) {
     log.error({ device: config.device, reason: pool.info.details.providerFallback },
       `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +

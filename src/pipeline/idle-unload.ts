@@ -19,6 +19,8 @@ export class IdleUnload<T extends { close(): Promise<void> }> {
   private timer: NodeJS.Timeout | undefined;
   private loads = 1;
   private closed = false;
+  /** An idle unload in progress: the models are still in memory until it ends. */
+  private unloading: Promise<void> | undefined;
 
   constructor(
     first: T,
@@ -36,7 +38,7 @@ export class IdleUnload<T extends { close(): Promise<void> }> {
   }
 
   loadState(): LoadState {
-    return { loaded: this.held !== undefined, loads: this.loads };
+    return { loaded: this.held !== undefined || this.unloading !== undefined, loads: this.loads };
   }
 
   async use<R>(work: (loaded: T) => Promise<R>): Promise<R> {
@@ -53,6 +55,7 @@ export class IdleUnload<T extends { close(): Promise<void> }> {
     this.closed = true;
     clearTimeout(this.timer);
     await this.loading?.catch(() => undefined);
+    await this.unloading;
     const held = this.held;
     this.held = undefined;
     await held?.close();
@@ -89,11 +92,16 @@ export class IdleUnload<T extends { close(): Promise<void> }> {
     const held = this.held;
     if (this.inUse > 0 || held === undefined || this.closed) return;
     this.held = undefined;
-    try {
-      await held.close();
-      this.log.info({ idleSeconds: this.ttlMs / 1000 }, 'models unloaded after idle time (LUMEN_FACE_MODEL_TTL)');
-    } catch (err) {
-      this.log.warn({ err }, 'closing the idle models failed');
-    }
+    this.unloading = (async () => {
+      try {
+        await held.close();
+        this.log.info({ idleSeconds: this.ttlMs / 1000 }, 'models unloaded after idle time (LUMEN_FACE_MODEL_TTL)');
+      } catch (err) {
+        this.log.warn({ err }, 'closing the idle models failed');
+      } finally {
+        this.unloading = undefined;
+      }
+    })();
+    await this.unloading;
   }
 }

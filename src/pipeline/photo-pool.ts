@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
 import type { EngineStats } from '../engines/engine.js';
 import type { EngineInfo } from './face-models.js';
 import { abortError, LumenError } from '../errors.js';
-import type { HandedOverBytes, PhotoInput, RunControl } from '../types.js';
+import { silentLogger, type HandedOverBytes, type Logger, type PhotoInput, type RunControl } from '../types.js';
+import { receiveWorkerLogs } from './worker-log.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
 import { plainBoxes } from './boxes.js';
 import { guardPool, type PoolGuard } from './pool-guard.js';
@@ -40,12 +42,16 @@ export class PhotoPool {
     private readonly maxBoxes: number,
     private readonly maxFaces: number,
     private readonly capacity: number,
+    private readonly logs: { close(): void },
   ) {}
 
-  static async start(settings: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
+  /** `log` receives the workers' lines (model loading, rknn_perf_debug's NPU times...). */
+  static async start(settings: PhotoWorkerSetup, workers: number, log: Logger = silentLogger): Promise<PhotoPool> {
     const stop = new SharedArrayBuffer(4);
     const runs = new SharedArrayBuffer(4);
-    const setup: PhotoWorkerSetup = { ...settings, stop, runs };
+    const logChannel = `lumen-face-photo-workers-${randomUUID()}`;
+    const logs = receiveWorkerLogs(logChannel, log);
+    const setup: PhotoWorkerSetup = { ...settings, stop, runs, logChannel };
     const pool = new Piscina<PhotoTask, PhotoReply<unknown>>({
       filename: new URL('./photo-worker.js', import.meta.url).href,
       minThreads: workers,
@@ -61,10 +67,11 @@ export class PhotoPool {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, setup.pipeline.maxFaces, workers * PHOTOS_PER_WORKER);
+      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, setup.pipeline.maxFaces, workers * PHOTOS_PER_WORKER, logs);
     } catch (err) {
       Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
+      logs.close();
       if (err instanceof LumenError) throw err;
       throw new LumenError('MODEL_LOAD_FAILED', `the photo workers could not load the pack: ${(err as Error).message}`, { cause: err });
     }
@@ -98,7 +105,7 @@ export class PhotoPool {
     this.closing = true;
     Atomics.store(this.stop, 0, 1);
     for (const { refuse } of this.waiting.splice(0)) refuse(shuttingDown());
-    return this.guard.close();
+    return this.guard.close().finally(() => this.logs.close());
   }
 
   private async run<T>(task: PhotoRequest, { signal }: RunControl = {}): Promise<T> {

@@ -13,6 +13,8 @@ export interface PhotoWorkerSetup {
   inferenceNice: number;
   /** One Int32: set to 1 when the pool closes, so a long photo stops at its next model run. */
   stop?: SharedArrayBuffer;
+  /** The channel the workers log on (see worker-log.ts). */
+  logChannel?: string;
   /** One Int32: model runs started by every worker of the pool, for monitoring. */
   runs?: SharedArrayBuffer;
 }

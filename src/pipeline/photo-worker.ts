@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { LumenError } from '../errors.js';
 import { silentLogger } from '../types.js';
+import { workerLogger } from './worker-log.js';
 import { type FaceModels, openFaceModels } from './face-models.js';
 import { FacePipeline, type PipelineResult } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
@@ -30,7 +31,7 @@ if (setup.inferenceNice > 0) {
 // over more threads (which would only add hand-offs); the work floor the benchmark compares with does the same.
 sharp.concurrency(1);
 
-const engine = await openFaceModels(setup.models, silentLogger);
+const engine = await openFaceModels(setup.models, setup.logChannel ? workerLogger(setup.logChannel) : silentLogger);
 const closing = new Int32Array(setup.stop ?? new SharedArrayBuffer(4));
 const modelRuns = new Int32Array(setup.runs ?? new SharedArrayBuffer(4));
 

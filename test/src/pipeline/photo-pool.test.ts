@@ -1,8 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { LumenError, type FaceBackend } from '../../../src/index.js';
+import { createBackend, LumenError, type FaceBackend } from '../../../src/index.js';
+import { buildFakeRknn, writeFakeRknnPack } from '../../fake-rknn/build.js';
+import { captureLogger } from '../../helpers/logger.js';
 import { backendFor, FACES_DIR, readFace, TEST_ENGINE } from '../../helpers/fixtures.js';
 
 /**
@@ -122,4 +125,23 @@ t.test('handed-over bytes move to the worker; other bytes stay the caller\'s', a
   shared.set(photo);
   await backend.detect({ bytes: shared, handOver: true });
   t.equal(shared.byteLength, photo.length, 'bytes sharing their buffer with other data are copied even when handed over');
+});
+
+t.test("the workers' log lines reach the backend's logger: rknn_perf_debug's NPU time per run", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-pool-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFakeRknnPack(dir, { model: 'fake', precision: 'fp16', detection: { faces: 1, extra: { perfUs: 321 } } });
+  const { log, lines } = captureLogger();
+  const rknn = await createBackend({
+    env: {
+      LUMEN_FACE_RUNTIME: 'rknn', LUMEN_FACE_LOCAL_DIR: dir, LUMEN_FACE_MODEL_NAME: 'fake', LUMEN_FACE_PRECISION: 'fp16', LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_RKNN_LIBRARY: buildFakeRknn(), LUMEN_FACE_WORKERS: '1', LUMEN_FACE_EXTRA: JSON.stringify({ rknn_perf_debug: true }),
+    },
+    log,
+  });
+  t.teardown(() => rknn.close());
+  await rknn.detect(readFace('groups/couple.jpg'));
+  // The line crosses threads on a channel: give it a turn of the event loop to arrive.
+  await until('the line from the worker', () => lines.some((l) => l.msg === 'rknn run' && l.obj.npuTimeUs === 321 && l.obj.model === 'detection'));
+  t.pass('the detection run logged its NPU time from the photo worker');
 });
