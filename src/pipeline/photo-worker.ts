@@ -32,45 +32,47 @@ if (setup.inferenceNice > 0) {
 sharp.concurrency(1);
 
 const engine = await openFaceModels(setup.models, setup.logChannel ? workerLogger(setup.logChannel) : silentLogger);
+// Each photo gets a pipeline of its own (see handle); this first one refuses, before the pool reports
+// ready, a pack the pipeline cannot serve (a detector without keypoints).
+new FacePipeline(engine, setup.pipeline);
 const closing = new Int32Array(setup.stop ?? new SharedArrayBuffer(4));
 const modelRuns = new Int32Array(setup.runs ?? new SharedArrayBuffer(4));
 
 /**
- * The engine, refusing new model runs once the pool closes or this photo's caller aborts. A photo can
- * hold hundreds of runs (256 boxes on a 12 MP photo); ending a thread inside ONNX Runtime aborts the
- * process, so a closing pool, or an abandoned photo, makes them stop at their next run instead.
+ * This photo's view of the models: it refuses new model runs once the pool closes or the photo's
+ * caller aborts. A photo can hold hundreds of runs (256 boxes on a 12 MP photo); ending a thread
+ * inside ONNX Runtime aborts the process, so a closing pool, or an abandoned photo, makes them stop
+ * at their next run instead.
+ *
+ * It also counts the photo's runs in progress: a failed photo can end while sibling runs it started
+ * are still inside the runtime (one of several concurrent runs threw); its task waits for them, so a
+ * finished task never leaves a run behind for the pool's close to cut short.
  */
-function stoppable(inner: FaceModels, cancel: Int32Array | undefined): FaceModels {
+function stoppable(inner: FaceModels, cancel: Int32Array | undefined): { models: FaceModels; runsSettled(): Promise<void> } {
+  let running = 0;
+  const whenIdle: Array<() => void> = [];
+  const tracked = <T>(run: Promise<T>): Promise<T> => {
+    running++;
+    return run.finally(() => {
+      if (--running === 0) for (const resolve of whenIdle.splice(0)) resolve();
+    });
+  };
   const check = () => {
     if (Atomics.load(closing, 0) === 1) throw new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
     if (cancel && Atomics.load(cancel, 0) === 1) throw cancelled();
     Atomics.add(modelRuns, 0, 1);
   };
   return {
-    ...inner,
-    detect: (image) => (check(), tracked(inner.detect(image))),
-    embed: (crops, count) => (check(), tracked(inner.embed(crops, count))),
+    models: {
+      ...inner,
+      detect: (image) => (check(), tracked(inner.detect(image))),
+      embed: (crops, count) => (check(), tracked(inner.embed(crops, count))),
+    },
+    runsSettled: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenIdle.push(resolve))),
   };
 }
 
 const cancelled = () => new LumenError('ABORTED', 'the photo was cancelled by its caller');
-
-/**
- * Model runs in progress. A failed photo can end while sibling runs it started are still inside ONNX
- * Runtime (one of several concurrent runs threw); its task waits for them, so a finished task never
- * leaves a run behind for the pool's close to cut short.
- */
-let running = 0;
-const whenIdle: Array<() => void> = [];
-
-function tracked<T>(run: Promise<T>): Promise<T> {
-  running++;
-  return run.finally(() => {
-    if (--running === 0) for (const resolve of whenIdle.splice(0)) resolve();
-  });
-}
-
-const runsSettled = () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenIdle.push(resolve)));
 
 /** Hand the result back without copying its embeddings. */
 function moved<T>(result: PipelineResult<T & { embedding?: Float32Array }>) {
@@ -79,11 +81,12 @@ function moved<T>(result: PipelineResult<T & { embedding?: Float32Array }>) {
 }
 
 export default async function handle(task: PhotoTask): Promise<PhotoReply<unknown>> {
+  if (task.op === 'info') return { ok: true, value: engine.info };
+  const cancel = task.cancel && new Int32Array(task.cancel);
+  const photo = stoppable(engine, cancel);
   try {
-    if (task.op === 'info') return { ok: true, value: engine.info };
-    const cancel = task.cancel && new Int32Array(task.cancel);
     if (cancel && Atomics.load(cancel, 0) === 1) throw cancelled();
-    const pipeline = new FacePipeline(stoppable(engine, cancel), setup.pipeline);
+    const pipeline = new FacePipeline(photo.models, setup.pipeline);
     switch (task.op) {
       case 'detect':
         return { ok: true, value: await pipeline.detect(task.input, task.options) };
@@ -93,7 +96,7 @@ export default async function handle(task: PhotoTask): Promise<PhotoReply<unknow
         return moved(await pipeline.embed(task.input, task.options));
     }
   } catch (err) {
-    await runsSettled();
+    await photo.runsSettled();
     const e = err as Error;
     const cause = e.cause instanceof Error ? e.cause.message : undefined;
     return { ok: false, code: err instanceof LumenError ? err.code : null, message: e.message, stack: e.stack, cause };
