@@ -76,11 +76,11 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
       if (!release) throw new LumenError('BUSY', 'the service is handling LUMEN_FACE_MAX_INFLIGHT images (HTTP and gRPC together); retry shortly');
       try {
         const answer = await task.run({ backend, payload: request.payload, meta: request.meta, signal: abort.signal });
-        metrics.answered(task.name, 'OK', started, answer.outcome);
         send({
           correlation_id: id, is_final: true, result: answer.result, result_mime: answer.mime, result_schema: answer.schema,
           meta: { ...answer.meta, processing_time_ms: elapsed(started) },
         });
+        metrics.answered(task.name, 'OK', started, answer.outcome);
       } finally {
         release();
       }

@@ -31,8 +31,8 @@ export function grpcMetrics(registry: Registry): GrpcMetrics {
       requests.inc(labels);
       duration.observe(labels, (performance.now() - started) / 1000);
       if (!outcome) return;
-      images?.observe({ protocol: 'grpc', route: task }, outcome.faces.length);
-      for (const [stage, ms] of Object.entries(outcome.timings)) stages?.observe({ protocol: 'grpc', route: task, stage }, ms / 1000);
+      images?.observe({ route: task, protocol: 'grpc' }, outcome.faces.length);
+      for (const [stage, ms] of Object.entries(outcome.timings)) stages?.observe({ route: task, stage, protocol: 'grpc' }, ms / 1000);
     },
   };
 }
