@@ -26,9 +26,9 @@ export class IdleUnloadingRunner implements PhotoRunner {
     this.arm();
   }
 
-  readonly detect: PhotoRunner['detect'] = (image, options) => this.run((r) => r.detect(image, options));
-  readonly faces: PhotoRunner['faces'] = (image, options) => this.run((r) => r.faces(image, options));
-  readonly embed: PhotoRunner['embed'] = (image, options) => this.run((r) => r.embed(image, options));
+  readonly detect: PhotoRunner['detect'] = (image, options, control) => this.run((r) => r.detect(image, options, control));
+  readonly faces: PhotoRunner['faces'] = (image, options, control) => this.run((r) => r.faces(image, options, control));
+  readonly embed: PhotoRunner['embed'] = (image, options, control) => this.run((r) => r.embed(image, options, control));
 
   loadState(): LoadState {
     return { loaded: this.current !== undefined, loads: this.loads };
