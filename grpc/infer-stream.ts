@@ -116,7 +116,7 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
     gone = true;
     queue.length = 0;
     chunks.clear();
-    abort.abort(new LumenError('SHUTTING_DOWN', 'the client cancelled the stream'));
+    abort.abort(new LumenError('ABORTED', 'the client cancelled the stream'));
   };
   call.on('cancelled', drop);
   call.on('error', drop);

@@ -1,12 +1,15 @@
 import { LumenError } from '../src/errors.js';
-import type { DetectOptions as DetectOptionsInput } from '../src/index.js';
-import type { Landmarks } from '../src/index.js';
-import { invalid } from '../src/validation.js';
+import type { DetectOptions as DetectOptionsInput, Landmarks } from '../src/index.js';
 
 /** Python's float() on trimmed text, without its words (inf, nan) or digit separators: "50", "50.0", "-1", "5e1". */
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-const bad = (key: string, expected: string, received: string) => new LumenError('INVALID_PARAMETER', invalid(`meta "${key}"`, expected, received));
+const PREVIEW = 80;
+/** The one phrasing of validation messages: the name, what was expected, what was received (a long value cut short). */
+const bad = (key: string, expected: string, received: string) => {
+  const shown = received.length > PREVIEW ? `${JSON.stringify(received.slice(0, PREVIEW))}...` : JSON.stringify(received);
+  return new LumenError('INVALID_PARAMETER', `meta "${key}" is invalid: expected ${expected}; received ${shown}`);
+};
 
 /**
  * A meta value as a number, read the way Lumen's Python node reads it: float(text), and int(float(text))

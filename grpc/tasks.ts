@@ -66,7 +66,7 @@ export const faceDetectAndEmbed: Task = {
   outputMime: FACE_MIME,
   async run({ backend, payload, meta, signal }) {
     const detection = readDetectionMeta(meta);
-    const { answer, faces } = await facesWithin(detection, (options) => backend.faces(payload, options));
+    const { answer, faces } = await facesWithin(detection, (options) => backend.faces(payload, options, { signal }));
     const body = { faces: faces.map((f) => ({ ...faceJson(f), embedding: toNumbers(f.embedding) })), count: faces.length, model_id: modelId(backend) };
     return { result: json(body), mime: FACE_MIME, schema: FACE_SCHEMA, meta: { face_count: String(faces.length) }, outcome: { faces, timings: answer.timings } };
   },
@@ -77,7 +77,7 @@ export const faceDetect: Task = {
   outputMime: FACE_MIME,
   async run({ backend, payload, meta, signal }) {
     const detection = readDetectionMeta(meta);
-    const { answer, faces } = await facesWithin(detection, (options) => backend.detect(payload, options));
+    const { answer, faces } = await facesWithin(detection, (options) => backend.detect(payload, options, { signal }));
     const body = { faces: faces.map(faceJson), count: faces.length, model_id: modelId(backend) };
     return { result: json(body), mime: FACE_MIME, schema: FACE_SCHEMA, meta: { face_count: String(faces.length) }, outcome: { faces, timings: answer.timings } };
   },
@@ -93,8 +93,8 @@ export const faceEmbed: Task = {
     const landmarks = readLandmarks(meta);
     // As Lumen's node: aligned with the landmarks sent, else the whole image resized as it is.
     const answer = landmarks
-      ? await backend.embedDetailed(payload, { boxes: [{ box: WHOLE_IMAGE, landmarks }], align: true })
-      : await backend.embedDetailed(payload, { align: false });
+      ? await backend.embedDetailed(payload, { boxes: [{ box: WHOLE_IMAGE, landmarks }], align: true }, { signal })
+      : await backend.embedDetailed(payload, { align: false }, { signal });
     const vector = toNumbers(answer.faces[0].embedding);
     const body = { vector, dim: vector.length, model_id: modelId(backend) };
     return { result: json(body), mime: EMBEDDING_MIME, schema: EMBEDDING_SCHEMA, meta: { dim: String(vector.length) }, outcome: { faces: answer.faces, timings: answer.timings } };
