@@ -46,6 +46,8 @@ export class ChunkError extends LumenError {
 export class Reassembler {
   private readonly pending = new Map<string, Pending>();
   private pendingBytes = 0;
+  /** Ids whose payload was refused midway, with its total: their later chunks are let go without another answer. */
+  private readonly refused = new Map<string, number>();
 
   constructor(
     private readonly limits: ChunkLimits,
@@ -57,6 +59,11 @@ export class Reassembler {
     const id = request.correlation_id;
     const total = request.total;
     const open = this.pending.get(id);
+    if (!open && request.seq > 0 && this.refused.has(id)) {
+      if (request.seq >= this.refused.get(id)! - 1) this.refused.delete(id);
+      return undefined;
+    }
+    this.refused.delete(id);
     if (!open && total <= 1) {
       if (request.seq !== 0) throw new ChunkError(id, 'INVALID_PARAMETER', `seq is invalid: expected 0 for a payload sent whole (total ${total}); received ${request.seq}`);
       this.checkSize(id, request.payload.length);
@@ -80,6 +87,7 @@ export class Reassembler {
   /** Let every open reassembly go (the stream was cancelled). */
   clear(): void {
     for (const [id, open] of this.pending) this.forget(id, open);
+    this.refused.clear();
   }
 
   /** The client half-closed: one error for each payload still missing chunks, which are let go. */
@@ -138,7 +146,7 @@ export class Reassembler {
     const timer = setTimeout(() => {
       const open = this.pending.get(id);
       if (!open) return;
-      this.forget(id, open);
+      this.drop(id);
       this.onExpired(new ChunkError(id, 'REQUEST_TIMEOUT',
         `chunk ${open.next} of ${open.total} for "${id}" did not arrive within ${this.limits.idleMs / 1000} s (LUMEN_FACE_REQUEST_TIMEOUT); the chunks received are dropped`));
     }, this.limits.idleMs);
@@ -146,9 +154,15 @@ export class Reassembler {
     return timer;
   }
 
+  /** Let a payload go midway: the answer is the error thrown; the chunks still to come are swallowed. */
   private drop(id: string): void {
     const open = this.pending.get(id);
-    if (open) this.forget(id, open);
+    if (!open) return;
+    this.forget(id, open);
+    if (open.next >= open.total - 1) return;
+    this.refused.set(id, open.total);
+    // Bounded like the reassemblies: the oldest refusal is forgotten first.
+    if (this.refused.size > this.limits.maxPending) this.refused.delete(this.refused.keys().next().value!);
   }
 
   private forget(id: string, open: Pending): void {

@@ -99,3 +99,42 @@ export function serverStream<T>(client: GrpcClients['inference'], method: string
 }
 
 export type { Capability };
+
+/**
+ * An Infer stream driven step by step: write, then wait for the next answer, so a test can check the
+ * stream is still open and serving after each bad request.
+ */
+export function conversation(clients: GrpcClients, metadata = new grpc.Metadata()) {
+  const call = (clients.inference.Infer as unknown as (m: grpc.Metadata) => grpc.ClientDuplexStream<Partial<InferRequest>, InferResponse>)(metadata);
+  const answers: InferResponse[] = [];
+  const waiting: ((r: InferResponse) => void)[] = [];
+  const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+  call.on('error', () => undefined);
+  call.on('data', (response: InferResponse) => {
+    const take = waiting.shift();
+    if (take) take(response);
+    else answers.push(response);
+  });
+  return {
+    call,
+    write: (r: Partial<InferRequest>) => call.write(r),
+    next: () => new Promise<InferResponse>((resolve) => {
+      const ready = answers.shift();
+      if (ready) resolve(ready);
+      else waiting.push(resolve);
+    }),
+    end: () => {
+      call.end();
+      return status;
+    },
+    status,
+  };
+}
+
+/** `bytes` cut into `count` chunks of one correlation id. */
+export function chunked(id: string, bytes: Buffer, count: number, fields: Partial<InferRequest> = {}): Partial<InferRequest>[] {
+  const size = Math.ceil(bytes.length / count);
+  return Array.from({ length: count }, (_, seq) => ({
+    correlation_id: id, task: 'face_detect_and_embed', ...fields, payload: bytes.subarray(seq * size, (seq + 1) * size), seq, total: count, offset: seq * size,
+  }));
+}
