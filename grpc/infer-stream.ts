@@ -18,15 +18,16 @@ function findTask(name: string): Task {
 }
 
 /**
- * One Infer stream. Chunks are reassembled as they come; a whole request waits its turn in the stream's
- * queue (at most `maxConcurrency` of them run at once), then takes one of the in-flight slots HTTP also
- * uses, without waiting: no slot answers UNAVAILABLE. Every failure is answered in that request's
+ * One Infer stream. Chunks are reassembled as they come. Once a payload is whole it takes one of the
+ * in-flight slots HTTP also uses, without waiting (no slot answers UNAVAILABLE), as an HTTP body does
+ * once it has arrived: so the payloads held in memory are bounded across both protocols. It then waits
+ * its turn in the stream's queue (at most `maxConcurrency` run at once). Every failure is answered in that request's
  * InferResponse.error and the stream goes on. When the client cancels, the queue is dropped and the
  * requests running are told to stop; when it half-closes, the stream ends once every answer is sent.
  */
 export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcMetrics): void {
   const { limits } = host;
-  const queue: WholeRequest[] = [];
+  const queue: { request: WholeRequest; release: () => void }[] = [];
   let running = 0;
   let ended = false;
   let gone = false;
@@ -56,9 +57,10 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
 
   function pump() {
     while (!gone && running < limits.maxConcurrency && queue.length > 0) {
-      const request = queue.shift()!;
+      const { request, release } = queue.shift()!;
       running++;
       void run(request).finally(() => {
+        release();
         running--;
         pump();
         finishIfDone();
@@ -70,20 +72,14 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
     const started = performance.now();
     const id = request.correlationId;
     try {
+      // Known: checked before it took a slot.
       const task = findTask(request.task);
-      const backend = host.backend();
-      const release = host.tryImageSlot();
-      if (!release) throw new LumenError('BUSY', 'the service is handling LUMEN_FACE_MAX_INFLIGHT images (HTTP and gRPC together); retry shortly');
-      try {
-        const answer = await task.run({ backend, payload: request.payload, meta: request.meta, signal: abort.signal });
-        send({
-          correlation_id: id, is_final: true, result: answer.result, result_mime: answer.mime, result_schema: answer.schema,
-          meta: { ...answer.meta, processing_time_ms: elapsed(started) },
-        });
-        metrics.answered(task.name, 'OK', started, answer.outcome);
-      } finally {
-        release();
-      }
+      const answer = await task.run({ backend: host.backend(), payload: request.payload, meta: request.meta, signal: abort.signal });
+      send({
+        correlation_id: id, is_final: true, result: answer.result, result_mime: answer.mime, result_schema: answer.schema,
+        meta: { ...answer.meta, processing_time_ms: elapsed(started) },
+      });
+      metrics.answered(task.name, 'OK', started, answer.outcome);
     } catch (err) {
       if (gone) return;
       answerError(id, TASK_NAMES.includes(request.task) ? request.task : 'unknown', err, started);
@@ -97,7 +93,10 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
       if (queue.length + running >= limits.maxConcurrency + limits.maxQueued) {
         throw new ChunkError(whole.correlationId, 'BUSY', `this stream already has ${limits.maxQueued} requests waiting; wait for answers before sending more`);
       }
-      queue.push(whole);
+      findTask(whole.task);
+      const release = host.tryImageSlot();
+      if (!release) throw new ChunkError(whole.correlationId, 'BUSY', 'the service is handling LUMEN_FACE_MAX_INFLIGHT images (HTTP and gRPC together); retry shortly');
+      queue.push({ request: whole, release });
       pump();
     } catch (err) {
       const id = err instanceof ChunkError ? err.correlationId : request.correlation_id;
@@ -114,7 +113,7 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
   const drop = () => {
     if (gone) return;
     gone = true;
-    queue.length = 0;
+    for (const { release } of queue.splice(0)) release();
     chunks.clear();
     abort.abort(new LumenError('ABORTED', 'the client cancelled the stream'));
   };
