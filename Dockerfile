@@ -15,6 +15,7 @@ COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
+COPY grpc ./grpc
 COPY openapi ./openapi
 # Compile once here (npm start would recompile), drop dev packages, and keep only this
 # platform's ONNX Runtime binaries (the package carries darwin, win32 and both linux arches).
@@ -45,6 +46,8 @@ ENV NODE_ENV=production \
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The gRPC contract, read when LUMEN_FACE_GRPC_PORT turns gRPC on (grpc/protocol.ts).
+COPY --from=build /app/grpc/*.proto ./grpc/
 COPY --from=build /app/packs /packs
 RUN mkdir -p /cache && chown node:node /cache
 VOLUME ["/cache"]

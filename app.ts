@@ -31,6 +31,13 @@ import { IMMICH_ROUTES } from './plugins/probe-paths.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { withRedaction } from './server/logger.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gRPC port bound (server/grpc.ts sets it), or null when gRPC is off; /v1/info reports it. */
+    grpcPort: number | null;
+  }
+}
+
 export interface AppOptions {
   config: Config;
   /** Use this backend instead of loading one from the config (it is not closed with the app). */
@@ -67,6 +74,7 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(swaggerPlugin);
   await app.register(configPlugin, { config });
+  app.decorate('grpcPort', null);
   await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });

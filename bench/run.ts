@@ -18,6 +18,7 @@
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  * immich: images/s through immich's /predict against /v1/faces on the same photos, one client (see immich.ts);
  *         not part of `all`.
+ * grpc: images/s through gRPC's face_detect_and_embed against /v1/faces on the same photos (see grpc.ts); not part of `all`.
  * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
  *       not part of `all`.
  * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
@@ -40,6 +41,7 @@ import {
   requirePack,
 } from '../test/helpers/fixtures.js';
 import { hostileBench } from './hostile.js';
+import { grpcBench } from './grpc.js';
 import { immichBench } from './immich.js';
 import { idleBench } from './idle.js';
 import { batchBench } from './batch.js';
@@ -55,7 +57,7 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'idle', 'all'] as const;
+const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'grpc', 'idle', 'all'] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -173,6 +175,7 @@ const STANDALONE: Partial<Record<Section, () => Promise<string[]>>> = {
   'decode-share': decodeShareBench,
   idle: idleBench,
   immich: immichBench,
+  grpc: grpcBench,
   'embed-memory': embedMemoryBench,
 };
 

@@ -28,10 +28,11 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
   const errors = new Counter({ name: 'lumen_face_http_errors_total', help: 'Error answers by status and error code (503 by BUSY or NOT_READY, 401, 413...).', labelNames: ['status', 'code'], registers });
   const inFlight = new Gauge({ name: 'lumen_face_http_requests_in_flight', help: 'Requests received and not yet answered.', registers });
   const stages = new Histogram({
-    name: 'lumen_face_stage_duration_seconds', help: 'Time an image request spent in each pipeline stage (decode, detect, align, embed, ...).',
-    labelNames: ['route', 'stage'], buckets: STAGE_BUCKETS, registers,
+    name: 'lumen_face_stage_duration_seconds', help: 'Time an image request spent in each pipeline stage (decode, detect, align, embed, ...), by route (or gRPC task) and protocol.',
+    labelNames: ['route', 'stage', 'protocol'], buckets: STAGE_BUCKETS, registers,
   });
-  const faces = new Histogram({ name: 'lumen_face_faces_per_image', help: 'Faces answered per image, by route.', labelNames: ['route'], buckets: FACE_BUCKETS, registers });
+  // `protocol` is http here and grpc for the gRPC service (grpc/metrics.ts), whose `route` is the task.
+  const faces = new Histogram({ name: 'lumen_face_faces_per_image', help: 'Faces answered per image, by route (or gRPC task) and protocol.', labelNames: ['route', 'protocol'], buckets: FACE_BUCKETS, registers });
   const modelLoad = new Gauge({ name: 'lumen_face_model_load_seconds', help: 'Time to resolve (and download) the pack and load both models.', registers });
   const modelInfo = new Gauge({
     name: 'lumen_face_model_info', help: 'Always 1 once the models are loaded; the labels say what runs.',
@@ -111,8 +112,8 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
     if (reply.statusCode >= 400 && !probe) errors.inc({ status, code: request.errorCode ?? 'unknown' });
     const stats = request.pipelineStats;
     for (const image of stats?.images ?? []) {
-      faces.observe({ route }, image.faces);
-      for (const [stage, ms] of Object.entries(image.timings)) stages.observe({ route, stage }, ms / 1000);
+      faces.observe({ route, protocol: 'http' }, image.faces);
+      for (const [stage, ms] of Object.entries(image.timings)) stages.observe({ route, stage, protocol: 'http' }, ms / 1000);
     }
   });
 }, { name: 'metrics', dependencies: ['request-log'] });

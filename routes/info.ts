@@ -17,7 +17,7 @@ const packFile = z
 
 const inputSize = (width: number, height: number) => z.object({ width: count('Pixels.', width), height: count('Pixels.', height) });
 
-const infoResponse = z
+const backendInfo = z
   .object({
     service: z.object({ name: z.string().meta({ example: 'lumen-face' }), version: z.string().meta({ example: '0.1.0' }) }),
     runtime: z.enum(RUNTIMES),
@@ -59,8 +59,15 @@ const infoResponse = z
     engine: z
       .record(z.string(), z.unknown())
       .meta({ description: 'Runtime details: threads and workers, or RKNN SDK/driver versions, core mask and contexts.' }),
-  })
-  .meta({ id: 'Info', description: 'What is running and how it is configured.' }) satisfies z.ZodType<BackendInfo>;
+  }) satisfies z.ZodType<BackendInfo>;
+
+/** Beside what the backend reports, what the server speaks besides HTTP. */
+const infoResponse = backendInfo.extend({
+  grpc: z.object({
+    enabled: z.boolean().meta({ description: 'Whether Lumen\'s gRPC protocol is served (LUMEN_FACE_GRPC_PORT is set); see docs/lumen.md.' }),
+    port: z.number().int().nullable().meta({ description: 'The gRPC port; null when gRPC is off.', example: 50051 }),
+  }),
+}).meta({ id: 'Info', description: 'What is running and how it is configured.' });
 
 const infoRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/info', {
@@ -71,7 +78,7 @@ const infoRoute: FastifyPluginAsyncZod = async (app) => {
       querystring: z.strictObject({}),
       response: { 200: infoResponse, 400: errorResponses[400], 401: errorResponses[401], 421: errorResponses[421], 503: errorResponses[503] },
     },
-  }, async () => app.faceBackend.get().info());
+  }, async () => ({ ...app.faceBackend.get().info(), grpc: { enabled: app.grpcPort !== null, port: app.grpcPort } }));
 };
 
 export default infoRoute;

@@ -3,13 +3,13 @@ import type { Config } from '../src/config.js';
 
 /**
  * Signal handling, in one place: on SIGINT or SIGTERM stop accepting, let the requests in flight
- * finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close the connections still open (their clients hear the
- * close). The exit waits for the app's close, whose last step ends the photo workers once no model run
+ * finish, and at LUMEN_FACE_SHUTDOWN_TIMEOUT close the connections still open, HTTP and gRPC (their clients
+ * hear the close). The exit waits for the app's close, whose last step ends the photo workers once no model run
  * is left in them: a worker torn down by process.exit() mid-run makes ONNX Runtime's completion throw
  * into a dead environment, and the process aborts ("terminate called after throwing an instance of
  * 'Napi::Error'", exit 134). Queued runs are cancelled, so that wait is one run at most.
  */
-export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdownTimeout'>): void {
+export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdownTimeout'>, closeOtherConnections: () => void = () => undefined): void {
   let started = false;
   const shutdown = async (signal: string) => {
     if (started) {
@@ -21,6 +21,8 @@ export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdo
     const timer = setTimeout(() => {
       app.log.warn(`requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); closing their connections`);
       app.server.closeAllConnections();
+      // The gRPC calls still open, if gRPC is on.
+      closeOtherConnections();
     }, config.shutdownTimeout * 1000);
     timer.unref();
     try {

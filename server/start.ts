@@ -2,6 +2,7 @@ import { buildApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { lowerBackgroundThreads } from '../src/thread-priority.js';
 import { explainStartupError } from './explain.js';
+import { startGrpc } from './grpc.js';
 import { loggerOptions } from './logger.js';
 import { exitAfterLoadFailure, handleSignals } from './shutdown.js';
 
@@ -20,7 +21,14 @@ export async function startServer() {
   }
 
   const app = await buildApp({ config, logger: loggerOptions(config) });
-  handleSignals(app, config);
+  let grpc: Awaited<ReturnType<typeof startGrpc>>;
+  try {
+    grpc = await startGrpc(app, config);
+  } catch (err) {
+    app.log.fatal({ err }, `could not listen for gRPC on port ${config.grpcPort} (LUMEN_FACE_GRPC_PORT)`);
+    process.exit(1);
+  }
+  handleSignals(app, config, () => grpc?.forceClose());
 
   try {
     await app.listen({

@@ -20,6 +20,7 @@ COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
+COPY grpc ./grpc
 COPY openapi ./openapi
 RUN npx tsc -p tsconfig.json \
  && npm prune --omit=dev --ignore-scripts \
@@ -41,6 +42,8 @@ ENV NODE_ENV=production \
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The gRPC contract, read when LUMEN_FACE_GRPC_PORT turns gRPC on (grpc/protocol.ts).
+COPY --from=build /app/grpc/*.proto ./grpc/
 RUN mkdir -p /cache && chown lumen /cache
 VOLUME ["/cache"]
 USER lumen

@@ -21,6 +21,7 @@ COPY server ./server
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
+COPY grpc ./grpc
 COPY openapi ./openapi
 RUN npx tsc -p tsconfig.json \
  && npm prune --omit=dev --ignore-scripts \
@@ -42,6 +43,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/native/binding.gyp ./native/binding.gyp
 COPY --from=build /app/native/build/Release/lumen_rknn.node ./native/build/Release/lumen_rknn.node
 COPY --from=build /app/dist ./dist
+# The gRPC contract, read when LUMEN_FACE_GRPC_PORT turns gRPC on (grpc/protocol.ts).
+COPY --from=build /app/grpc/*.proto ./grpc/
 RUN mkdir -p /cache && chown node:node /cache
 VOLUME ["/cache"]
 # The NPU device node (/dev/dri/renderD*) is usually group "render" or "video": run with

@@ -115,6 +115,8 @@ export const VARIABLES = {
   host: row(['LUMEN_FACE_HOST'], nonEmpty('a host name or IP address'), value('127.0.0.1'),
     'Address to listen on. The Docker image sets `0.0.0.0`.'),
   port: row(['LUMEN_FACE_PORT'], int(0, 65535, 'a TCP port from 0 to 65535'), value(8000), 'Port to listen on.'),
+  grpcPort: row(['LUMEN_FACE_GRPC_PORT'], int(0, 65535, 'a TCP port from 0 to 65535'), unset<number>('off'),
+    'Port for Lumen\'s gRPC protocol (`home_native.v1.Inference`, the face node of Lumilio-Photos) and `grpc.health.v1`, on `LUMEN_FACE_HOST`. Unset: no gRPC. See docs/lumen.md.'),
   maxUploadBytes: row(['LUMEN_FACE_MAX_UPLOAD_BYTES'], int(1), value(32 * 1024 * 1024, '32 MiB'),
     'Largest accepted image upload, in bytes. Bigger uploads get 413.'),
   maxPixels: row(['LUMEN_FACE_MAX_PIXELS'], int(1), value(100_000_000, '100 MP'),

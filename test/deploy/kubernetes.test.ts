@@ -95,6 +95,15 @@ t.test('the Service reaches the container port', async (t) => {
   for (const p of service.spec.ports) t.ok(server.ports.some((c: Doc) => c.name === p.targetPort || c.containerPort === p.targetPort), `targetPort ${p.targetPort}`);
 });
 
+t.test('gRPC: LUMEN_FACE_GRPC_PORT is the container\'s grpc port, which the Service exposes', async (t) => {
+  t.ok(settings.LUMEN_FACE_GRPC_PORT, 'gRPC is on');
+  const port = server.ports.find((p: Doc) => p.name === 'grpc');
+  t.equal(String(port?.containerPort), settings.LUMEN_FACE_GRPC_PORT, 'containerPort is LUMEN_FACE_GRPC_PORT');
+  const grpcPort = one('Service').spec.ports.find((p: Doc) => p.targetPort === 'grpc');
+  t.ok(grpcPort, 'the Service has a port to it');
+  t.equal(grpcPort.appProtocol, 'kubernetes.io/h2c', 'declared as HTTP/2 without TLS');
+});
+
 t.test('resources, and workers tied to the CPU limit', async (t) => {
   const { requests, limits } = server.resources;
   t.ok(requests.cpu && requests.memory && limits.cpu && limits.memory, 'requests and limits');
@@ -197,6 +206,8 @@ t.test('compose.yaml: the CPU service, its port, cache volume and variables', as
   for (const name of Object.keys(service.environment)) t.ok(CONFIG_NAMES.has(name), name);
   const [published] = service.ports as string[];
   t.equal(published.split(':').at(-1), service.environment.LUMEN_FACE_PORT, 'the container port is LUMEN_FACE_PORT');
+  const grpcPublished = (service.ports as string[]).filter((p) => p.split(':').at(-1) === service.environment.LUMEN_FACE_GRPC_PORT);
+  t.equal(grpcPublished.length, service.environment.LUMEN_FACE_GRPC_PORT ? 1 : 0, 'LUMEN_FACE_GRPC_PORT is published when set');
   const [volume, target] = (service.volumes[0] as string).split(':');
   t.ok(volume in compose.volumes, 'a named volume');
   t.equal(target, '/cache', 'the image keeps its cache in /cache');

@@ -83,9 +83,9 @@ t.test('every image route rounds and reports the same way: Server-Timing, log li
   }
   const metrics = (await app.inject('/metrics')).body;
   for (const route of ROUTES) {
-    const count = new RegExp(`^lumen_face_faces_per_image_count\\{route="${route.url.replace(/\//g, '\\/')}"\\} (\\d+)$`, 'm').exec(metrics);
+    const count = new RegExp(`^lumen_face_faces_per_image_count\\{route="${route.url.replace(/\//g, '\\/')}",protocol="http"\\} (\\d+)$`, 'm').exec(metrics);
     t.equal(Number(count?.[1]), route.images, `${route.url}: faces_per_image observed once per image`);
-    t.match(metrics, new RegExp(`lumen_face_stage_duration_seconds_count\\{route="${route.url}",stage="decode"\\} ${route.images}`), `${route.url}: stage times observed`);
+    t.match(metrics, new RegExp(`lumen_face_stage_duration_seconds_count\\{route="${route.url}",stage="decode",protocol="http"\\} ${route.images}`), `${route.url}: stage times observed`);
   }
 
   const bad = await postParts(app, '/v1/faces/batch', [{ name: 'image', value: 'text' }]);

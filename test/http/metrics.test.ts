@@ -40,11 +40,11 @@ t.test('an image request is counted, timed by stage, and its faces counted', asy
   const m = await scrape(app);
   t.equal(m.get('lumen_face_http_requests_total{method="POST",route="/v1/faces",status="200"}'), 1);
   t.equal(m.get('lumen_face_http_request_duration_seconds_count{method="POST",route="/v1/faces",status="200"}'), 1);
-  t.equal(m.get('lumen_face_faces_per_image_count{route="/v1/faces"}'), 1);
-  t.equal(m.get('lumen_face_faces_per_image_sum{route="/v1/faces"}'), faceCount);
+  t.equal(m.get('lumen_face_faces_per_image_count{route="/v1/faces",protocol="http"}'), 1);
+  t.equal(m.get('lumen_face_faces_per_image_sum{route="/v1/faces",protocol="http"}'), faceCount);
   for (const [stage, seconds] of Object.entries(timing)) {
-    t.equal(m.get(`lumen_face_stage_duration_seconds_count{route="/v1/faces",stage="${stage}"}`), 1, `${stage} observed once`);
-    const sum = m.get(`lumen_face_stage_duration_seconds_sum{route="/v1/faces",stage="${stage}"}`) ?? NaN;
+    t.equal(m.get(`lumen_face_stage_duration_seconds_count{route="/v1/faces",stage="${stage}",protocol="http"}`), 1, `${stage} observed once`);
+    const sum = m.get(`lumen_face_stage_duration_seconds_sum{route="/v1/faces",stage="${stage}",protocol="http"}`) ?? NaN;
     t.ok(Math.abs(sum - seconds) <= 0.00005 + 1e-9, `${stage}: ${sum} s as in Server-Timing (${seconds} s)`);
   }
   t.equal(m.get('lumen_face_http_requests_in_flight'), 1, 'only the scrape itself is in flight');
