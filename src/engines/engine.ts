@@ -9,7 +9,11 @@ export interface EngineInfo {
   /** Recognition input size the crops must have. */
   recognition: { width: number; height: number; dim: number; batch: 'dynamic' | number };
   /** The detector's output count, which tells its SCRFD layout (keypoints or not). */
-  detection: { outputs: number };
+  detection: {
+    outputs: number;
+    /** The graph takes any input height and width (a multiple of 32); false or absent: only detSize x detSize. */
+    anyShape?: boolean;
+  };
   /** Runtime-specific details (SDK versions, core mask, thread counts...). */
   details: Record<string, unknown>;
 }
@@ -49,7 +53,8 @@ export interface EngineStats {
 export interface InferenceEngine {
   readonly info: EngineInfo;
   /**
-   * Run the detector on a letterboxed square RGB image (side = detection size).
+   * Run the detector on a letterboxed RGB image: detection size square, or any multiple of 32 on each side when
+   * `info.detection.anyShape`.
    * The engine normalises `(x - 127.5) / 128` (or feeds bytes when the model has it baked in).
    * Ownership of `image.data` passes to the engine (it may be transferred to a worker).
    */

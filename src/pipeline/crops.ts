@@ -1,12 +1,59 @@
+import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
 import { arcfaceTemplate } from '../face/arcface.js';
+import type { DecodeLadder } from '../image/ladder.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
 import { toRgb } from '../image/source.js';
 
 export interface CropSize {
   width: number;
   height: number;
+}
+
+/** What to crop for one face: aligned on its landmarks, or a plain square around its box. */
+export type CropRequest = { landmarks: Landmarks } | { box: Box };
+
+/**
+ * A face keeps at least this many decoded pixels per pixel of the recognition input, so the warp
+ * samples pixels at least as fine as the reference's full-size decode would give it after its pre-shrink.
+ */
+export const RESOLUTION_MARGIN = 1.5;
+
+/** Recognition-input pixels per image pixel when these landmarks are aligned to the template. */
+export function alignScale(landmarks: Landmarks, size: CropSize): number {
+  const m = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
+  return Math.hypot(m[0], m[3]);
+}
+
+/** Decoded pixels per image pixel a crop needs (at most 1: the full decode serves everything). */
+export function cropResolution(request: CropRequest, size: CropSize): number {
+  const scale = 'landmarks' in request
+    ? alignScale(request.landmarks, size)
+    : Math.max(size.width, size.height) / Math.max(1, request.box[2] - request.box[0], request.box[3] - request.box[1]);
+  return Math.min(1, RESOLUTION_MARGIN * scale);
+}
+
+/** Crops worked on at once: enough to keep sharp's threads busy, few enough to bound memory. */
+const AT_ONCE = 4;
+
+/**
+ * Crops for the recognizer, every one cut from the same pixels: the ladder's, at the finest resolution
+ * any of them needs (one finer decode at most; coarser faces are pre-shrunk from those pixels).
+ */
+export async function cropFaces(requests: readonly CropRequest[], ladder: DecodeLadder, size: CropSize): Promise<Uint8Array[]> {
+  if (requests.length === 0) return [];
+  const { image, sx, sy } = await ladder.atResolution(Math.max(...requests.map((r) => cropResolution(r, size))));
+  const limit = pLimit(AT_ONCE);
+  return Promise.all(
+    requests.map((r) =>
+      limit(() =>
+        'landmarks' in r
+          ? alignedCrop(image, r.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, size)
+          : squareCrop(image, [r.box[0] * sx, r.box[1] * sy, r.box[2] * sx, r.box[3] * sy], size),
+      ),
+    ),
+  );
 }
 
 const rawInput = (image: RgbImage) =>

@@ -17,6 +17,7 @@ export interface SessionEngineSetup {
   details: Record<string, unknown>;
 }
 
+const isDynamic = (d: number | null | undefined) => d === null || d === undefined || d <= 0;
 const staticDim = (d: number | null | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
 
 /**
@@ -65,7 +66,7 @@ export async function sessionEngine(detection: TensorSession, recognition: Tenso
     device: setup.device,
     providers: setup.providers,
     recognition: { width, height, dim, batch },
-    detection: { outputs: detection.outputs.length },
+    detection: { outputs: detection.outputs.length, anyShape: isDynamic(detection.inputs[0]?.dims[2]) && isDynamic(detection.inputs[0]?.dims[3]) },
     details: setup.details,
   };
   return {
