@@ -20,7 +20,7 @@
  * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
  *       not part of `all`.
  * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
- *             `npm run bench -- throughput [--seconds 120]`.
+ *             `npm run bench -- throughput [--seconds 120] [--pack scrfd_2.5g_mbf|scrfd_500m_mbf]` (both packs unless --pack).
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -182,7 +182,7 @@ async function main() {
   }
   const arg = (process.argv[2] ?? 'all') as Section;
   if (!SECTIONS.includes(arg) || process.argv.length > 3) {
-    process.stderr.write(`usage: node dist/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
+    process.stderr.write(`usage: node dist/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N] [--pack NAME]]\n`);
     process.exit(2);
   }
   const doQuality = arg === 'quality' || arg === 'all';

@@ -35,17 +35,6 @@ export interface LadderDecode {
   height: number;
 }
 
-/**
- * The shrink libjpeg applies on load when sharp resizes a JPEG by `shrink` (sharp's pipeline.cc with
- * fastShrinkOnLoad): 8, 4 or 2 when the shrink reaches it, halved when the shrink's integer part
- * equals it (sharp's guard against libjpeg rounding). 1 means every pixel is decoded.
- */
-export function jpegLoadShrink(shrink: number): number {
-  let load = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
-  if (load > 1 && Math.trunc(shrink) === load) load /= 2;
-  return load;
-}
-
 export class DecodeLadder {
   private held: HeldPixels | undefined;
   private queue: Promise<unknown> = Promise.resolve();
