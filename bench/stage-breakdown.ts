@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { cropFaces } from '../src/pipeline/crops.js';
 import { DecodeLadder, detectorInput } from '../src/image/ladder.js';
 import { ARCFACE_NORM } from '../src/face/arcface.js';
@@ -30,6 +31,9 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
   const detection = await ort.InferenceSession.create(detectionPath, options);
   const recognition = await ort.InferenceSession.create(recognitionPath, options);
   const totals = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  // As in the photo workers: libvips on one thread, so a stage's CPU time is its own work.
+  const concurrency = sharp.concurrency();
+  sharp.concurrency(1);
   const cpu = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
     const before = process.cpuUsage();
     const result = await work();
@@ -67,6 +71,7 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
       faces: detections.map((d, i) => ({ box: d.box, score: d.score, landmarks: d.landmarks, embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))) })),
     }));
   }
+  sharp.concurrency(concurrency);
   await detection.release();
   await recognition.release();
   const n = set.photos.length;

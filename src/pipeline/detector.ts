@@ -7,6 +7,13 @@ import { emptyTimings, type StageTimings } from './timings.js';
 
 const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]);
 
+/**
+ * Detections shorter than this in the detector's input are dropped: one stride-8 cell, half the smallest
+ * SCRFD anchor (16 px). Photos are no longer enlarged into the detector, and at their own scale such specks
+ * fire on texture (a 6x8 px "face" in a shared group photo); real faces of 10 px are kept.
+ */
+export const MIN_INPUT_SIDE = 8;
+
 /** Whether the detector graph takes any input shape (a multiple of 32), so no square padding is needed. */
 export const takesAnyShape = (engine: InferenceEngine) => engine.info.detection.anyShape === true;
 
@@ -47,6 +54,6 @@ export async function runDetector(
     nmsIou: options.nms,
   });
   timings.detect += performance.now() - start;
-  const kept = detections.filter((d) => shorterSide(d) >= options.min_size).sort((a, b) => boxArea(b.box) - boxArea(a.box));
+  const kept = detections.filter((d) => shorterSide(d) >= options.min_size && shorterSide(d) * input.scale >= MIN_INPUT_SIDE).sort((a, b) => boxArea(b.box) - boxArea(a.box));
   return options.max_faces === undefined ? kept : kept.slice(0, options.max_faces);
 }

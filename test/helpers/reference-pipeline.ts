@@ -5,6 +5,7 @@ import { headPose, LAPLACIAN_KERNEL, SHARPNESS_REGION, shorterSide } from '../..
 import { decodeScrfd, SCRFD_NORM } from '../../src/face/scrfd.js';
 import { detectorShape } from '../../src/image/ladder.js';
 import { alignedCrop } from '../../src/pipeline/crops.js';
+import { MIN_INPUT_SIDE } from '../../src/pipeline/detector.js';
 import type { Box, Landmarks, RgbImage, Tensor } from '../../src/types.js';
 
 /**
@@ -14,7 +15,8 @@ import type { Box, Landmarks, RgbImage, Tensor } from '../../src/types.js';
  * take; `square` gives InsightFace's 640x640, enlarging small photos); warp every crop from the
  * full-resolution pixels;
  * sharpness through libvips (gray, Laplacian, statistics), as the measure is defined.
- * Same knobs as the service's defaults: min_score 0.5, nms 0.4, min_size 0, largest face first.
+ * Same knobs as the service's defaults: min_score 0.5, nms 0.4, min_size 0, largest face first, and the
+ * detector's floor on a face's size in its own input (MIN_INPUT_SIDE).
  */
 
 export interface ReferenceFace {
@@ -64,7 +66,9 @@ export class ReferencePipeline {
     const outputs = this.detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] }));
     const detections = decodeScrfd(outputs, {
       inputWidth, inputHeight, scale: newHeight / height, imageWidth: width, imageHeight: height, minScore: 0.5, nmsIou: 0.4,
-    }).sort((a, b) => area(b.box) - area(a.box));
+    })
+      .filter((d) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]) * (newHeight / height) >= MIN_INPUT_SIDE)
+      .sort((a, b) => area(b.box) - area(a.box));
 
     const faces: ReferenceFace[] = [];
     for (const d of detections) {
