@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { SCRFD_NORM } from '../src/face/scrfd.js';
-import { rgbToNchw } from '../src/engines/tensor-layout.js';
+import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { PhotoSet } from './photo-sets.js';
 
 /**

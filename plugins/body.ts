@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError, type ErrorCode } from '../src/errors.js';
-import { handOver } from '../src/pipeline/photo-pool.js';
+import type { HandedOverBytes } from '../src/index.js';
 import { jsonBodyLimit } from '../src/limits.js';
 import { decodeBase64Image } from '../src/image/base64.js';
 import type { FetchImageOptions } from '../src/fetch/fetch-image.js';
@@ -39,7 +39,8 @@ export interface PartsSpec {
   filesOptional?: boolean;
 }
 
-export interface ReadFile {
+/** A file of the body. Nothing reads its bytes once the photo is run, so the file hands them over: pass it as it is. */
+export interface ReadFile extends HandedOverBytes {
   name: string;
   bytes: Buffer;
 }
@@ -207,7 +208,7 @@ async function readMultipart(request: FastifyRequest, spec: PartsSpec, maxBytes:
         if (bytes > maxBytes) throw tooLarge(maxBytes);
         chunks.push(chunk);
       }
-      parts.files.push({ name: part.fieldname, bytes: handOver(Buffer.concat(chunks)) });
+      parts.files.push({ name: part.fieldname, bytes: Buffer.concat(chunks), handOver: true });
     }
   } catch (err) {
     if (err instanceof LumenError) throw err;
@@ -234,7 +235,7 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
     bytes += decoded.length;
     if (bytes > maxBytes) throw tooLarge(maxBytes);
     if (parts.files.length >= spec.maxFiles) throw new LumenError('TOO_MANY_FILES', tooManyFilesMessage(spec));
-    parts.files.push({ name, bytes: handOver(decoded) });
+    parts.files.push({ name, bytes: decoded, handOver: true });
   };
   for (const [key, value] of Object.entries(body)) {
     if (spec.jsonUrl && key === 'url') {
@@ -242,7 +243,7 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
       if (!opts.urlFetch) throw new LumenError('URL_NOT_ALLOWED', 'fetching photos by URL is off; the operator enables it with LUMEN_FACE_URL_FETCH_ALLOW');
       if (parts.files.length > 0 || 'image' in body) throw new LumenError('TOO_MANY_FILES', 'send the photo once: "image" or "url", not both');
       const fetched = await fetchImage(value, { ...opts.urlFetch, maxBytes });
-      parts.files.push({ name: spec.files[0], bytes: handOver(fetched) });
+      parts.files.push({ name: spec.files[0], bytes: fetched, handOver: true });
     } else if (spec.jsonArray && key === spec.jsonArray) {
       if (!Array.isArray(value)) throw new LumenError('INVALID_PARAMETER', `body parameter "${key}" must be an array of base64 strings`);
       value.forEach((item, i) => add(spec.files[0], item, `${key}.${i}`));

@@ -61,14 +61,14 @@ async function runBatch<F>(
   app: FastifyInstance,
   request: FastifyRequest,
   files: readonly ReadFile[],
-  processImage: (bytes: Buffer) => Promise<Processed<F>>,
+  processImage: (file: ReadFile) => Promise<Processed<F>>,
 ): Promise<ImageWork<{ model: BackendInfo['model']; results: Array<Processed<F>['entry'] | ErrorEntry> }>> {
   const backend = app.faceBackend.get();
   const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
   const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
       if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-      return await processImage(file.bytes);
+      return await processImage(file);
     } catch (err) {
       return errorEntry(err, request);
     }
@@ -102,8 +102,8 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     validatorCompiler: imageRouteValidator,
   }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs) => {
     const { embedding_format: format, ...options } = knobs;
-    return runBatch(app, request, files, async (bytes) => {
-      const result = await app.faceBackend.get().faces(bytes, options);
+    return runBatch(app, request, files, async (file) => {
+      const result = await app.faceBackend.get().faces(file, options);
       return { entry: { image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) }, outcome: outcome(result) };
     });
   }));
@@ -118,8 +118,8 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
   }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs) =>
-    runBatch(app, request, files, async (bytes) => {
-      const result = await app.faceBackend.get().detect(bytes, knobs);
+    runBatch(app, request, files, async (file) => {
+      const result = await app.faceBackend.get().detect(file, knobs);
       return { entry: { image: result.image, faces: result.faces.map(detectedFaceJson) }, outcome: outcome(result) };
     })));
 };

@@ -23,7 +23,7 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
     validatorCompiler: imageRouteValidator,
   }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: detectQuery }, async ({ files }, knobs) => {
     const backend = app.faceBackend.get();
-    const result = await backend.detect(files[0].bytes, knobs);
+    const result = await backend.detect(files[0], knobs);
     return {
       body: { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) },
       outcomes: [result],

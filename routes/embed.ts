@@ -63,7 +63,7 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => imageRoute(app, request, reply, { body: { ...ONE_IMAGE, fields: ['boxes'] }, query: embedQuery }, async ({ files, fields }, knobs) => {
     const backend = app.faceBackend.get();
     const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
-    const result = await backend.embedDetailed(files[0].bytes, { boxes, align: knobs.align });
+    const result = await backend.embedDetailed(files[0], { boxes, align: knobs.align });
     return {
       body: {
         model: backend.info().model,

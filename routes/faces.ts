@@ -24,7 +24,7 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: facesQuery }, async ({ files }, knobs) => {
     const backend = app.faceBackend.get();
     const { embedding_format: format, ...options } = knobs;
-    const result = await backend.faces(files[0].bytes, options);
+    const result = await backend.faces(files[0], options);
     return {
       body: { model: backend.info().model, image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) },
       outcomes: [result],

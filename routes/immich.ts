@@ -213,7 +213,7 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
       const backend = app.faceBackend.get();
       const { minScore } = faceRequest(entries[FACE_TASK], backend.info().model.name);
       if (!image) throw new LumenError('MISSING_IMAGE', `the "${FACE_TASK}" task needs an "image" file part${fields.assetId ? ' (an assetId alone is not enough)' : ''}`);
-      const result = await backend.faces(image, { min_score: minScore });
+      const result = await backend.faces(files[0], { min_score: minScore });
       reportOutcomes(request, reply, [result]);
       return {
         [FACE_TASK]: result.faces.map(immichFace),

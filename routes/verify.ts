@@ -84,7 +84,7 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
       return { model: backend.info().model, ...result, similarity: roundedScore(result.similarity), faces: [] };
     }
     return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }) => {
-      const bytes = (name: string) => files.find((f) => f.name === name)!.bytes;
+      const bytes = (name: string) => files.find((f) => f.name === name)!;
       // Both photos at once, each on a photo worker of its own: a verification takes the time of the slower one.
       const [one, two] = await Promise.all([backend.faces(bytes('image1'), { max_faces: 1 }), backend.faces(bytes('image2'), { max_faces: 1 })]);
       const missing = [one.faces.length ? null : '"image1"', two.faces.length ? null : '"image2"'].filter((x) => x !== null);

@@ -1,4 +1,4 @@
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
 import { type DecodeLadder, detectorInputOf, type HeldPixels } from '../image/ladder.js';
@@ -10,7 +10,7 @@ import { parseDetectOptions } from './options.js';
 import type { StageTimings } from './timings.js';
 
 export interface BoxDetector {
-  engine: InferenceEngine;
+  engine: FaceModels;
   detSize: number;
 }
 

@@ -1,6 +1,6 @@
 import { boxArea } from '../face/geometry.js';
 import { decodeScrfd, type Detection } from '../face/scrfd.js';
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 import { type DecodeLadder, type DetectorInput, detectorInput } from '../image/ladder.js';
 import type { DetectOptions } from './options.js';
 import { emptyTimings, type StageTimings } from './timings.js';
@@ -15,14 +15,14 @@ const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d
 export const MIN_INPUT_SIDE = 8;
 
 /** Whether the detector graph takes any input shape (a multiple of 32), so no square padding is needed. */
-export const takesAnyShape = (engine: InferenceEngine) => engine.info.detection.anyShape === true;
+export const takesAnyShape = (engine: FaceModels) => engine.info.detection.dynamic;
 
 /**
  * Detect on the photo held by the ladder, at its own scale when it fits the detector (never enlarged)
  * and its own shape where the graph allows; largest face first. Coordinates are in the upright image.
  */
 export async function detectFaces(
-  engine: InferenceEngine,
+  engine: FaceModels,
   ladder: DecodeLadder,
   detSize: number,
   options: DetectOptions,
@@ -34,7 +34,7 @@ export async function detectFaces(
 
 /** Run the detector on a prepared input and read its faces, in pixels of an imageWidth x imageHeight image. */
 export async function runDetector(
-  engine: InferenceEngine,
+  engine: FaceModels,
   input: DetectorInput,
   imageWidth: number,
   imageHeight: number,
