@@ -93,30 +93,34 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
 }
 
 /**
- * The face warped onto the ArcFace template. When the face is much larger than the template, the
- * region is first shrunk by sharp so the bilinear warp does not alias.
+ * The face warped onto the ArcFace template. When the face is much larger than the template, a region
+ * around it is first shrunk by sharp, by a whole factor k, from a region whose corners sit on multiples
+ * of k: the shrunk pixels are then the same whatever the exact landmarks, so landmarks that move by a
+ * hundredth of a pixel (rounded in JSON and sent back) move the crop by as little, not by a resampling.
  */
 export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: CropSize): Promise<Uint8Array> {
   const transform = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
   const scale = Math.hypot(transform[0], transform[3]);
-  if (scale >= 0.5) return warpAffine(image, transform, size.width, size.height);
+  // About 1.5 shrunk pixels per template pixel, as a whole factor.
+  const k = Math.round(1 / (1.5 * scale));
+  if (scale >= 0.5 || k < 2) return warpAffine(image, transform, size.width, size.height);
 
   const inverse = invertAffine(transform);
   const corners = [[0, 0], [size.width, 0], [0, size.height], [size.width, size.height]].map(([u, v]) => applyAffine(inverse, [u, v]));
   const xs = corners.map((p) => p[0]);
   const ys = corners.map((p) => p[1]);
   // A margin of a few shrunk pixels, so bilinear samples at the crop's edge never reach the region's border.
-  const margin = Math.ceil(3 / scale);
-  const left = Math.floor(Math.min(...xs)) - margin;
-  const top = Math.floor(Math.min(...ys)) - margin;
-  const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + margin - left, Math.ceil(Math.max(...ys)) + margin - top, image.width, image.height);
-  const shrunkWidth = Math.max(1, Math.round(inside.width * scale * 1.5));
-  const shrunkHeight = Math.max(1, Math.round(inside.height * scale * 1.5));
-  const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
+  const margin = 3 * k;
+  const snap = (v: number) => Math.floor(v / k) * k;
+  const left = Math.max(0, snap(Math.min(...xs) - margin));
+  const top = Math.max(0, snap(Math.min(...ys) - margin));
+  const right = Math.min(snap(image.width), snap(Math.max(...xs) + margin + k));
+  const bottom = Math.min(snap(image.height), snap(Math.max(...ys) + margin + k));
+  if (right - left < k || bottom - top < k) return warpAffine(image, transform, size.width, size.height);
+  const inside = { left, top, width: right - left, height: bottom - top };
+  const region = await toRgb(rawInput(image).extract(inside).resize(inside.width / k, inside.height / k, { fit: 'fill' }));
   // Map shrunk-region pixels back to image pixels, then through the similarity.
-  const sx = inside.width / shrunkWidth;
-  const sy = inside.height / shrunkHeight;
-  const toImage: Affine = [sx, 0, inside.left + 0.5 * sx - 0.5, 0, sy, inside.top + 0.5 * sy - 0.5];
+  const toImage: Affine = [k, 0, left + 0.5 * k - 0.5, 0, k, top + 0.5 * k - 0.5];
   return warpAffine(region, compose(transform, toImage), size.width, size.height);
 }
 
