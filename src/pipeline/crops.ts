@@ -94,35 +94,40 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
 
 /**
  * The face warped onto the ArcFace template. When the face is much larger than the template, a region
- * around it is first shrunk by sharp, by a whole factor k, from a region whose corners sit on multiples
- * of k: the shrunk pixels are then the same whatever the exact landmarks, so landmarks that move by a
- * hundredth of a pixel (rounded in JSON and sent back) move the crop by as little, not by a resampling.
+ * around it is first shrunk by sharp (to about 1.5 pixels per template pixel) so the bilinear warp does
+ * not alias. The region's corners sit on a grid of REGION_GRID pixels and the shrink is rounded to 1 %,
+ * so landmarks that move by a hundredth of a pixel (rounded in JSON and sent back) give the same shrunk
+ * pixels and move the crop by as little, not by another resampling.
  */
 export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: CropSize): Promise<Uint8Array> {
   const transform = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
   const scale = Math.hypot(transform[0], transform[3]);
-  // About 1.5 shrunk pixels per template pixel, as a whole factor.
-  const k = Math.round(1 / (1.5 * scale));
-  if (scale >= 0.5 || k < 2) return warpAffine(image, transform, size.width, size.height);
+  if (scale >= 0.5) return warpAffine(image, transform, size.width, size.height);
 
   const inverse = invertAffine(transform);
   const corners = [[0, 0], [size.width, 0], [0, size.height], [size.width, size.height]].map(([u, v]) => applyAffine(inverse, [u, v]));
   const xs = corners.map((p) => p[0]);
   const ys = corners.map((p) => p[1]);
   // A margin of a few shrunk pixels, so bilinear samples at the crop's edge never reach the region's border.
-  const margin = 3 * k;
-  const snap = (v: number) => Math.floor(v / k) * k;
-  const left = Math.max(0, snap(Math.min(...xs) - margin));
-  const top = Math.max(0, snap(Math.min(...ys) - margin));
-  const right = Math.min(snap(image.width), snap(Math.max(...xs) + margin + k));
-  const bottom = Math.min(snap(image.height), snap(Math.max(...ys) + margin + k));
-  if (right - left < k || bottom - top < k) return warpAffine(image, transform, size.width, size.height);
-  const inside = { left, top, width: right - left, height: bottom - top };
-  const region = await toRgb(rawInput(image).extract(inside).resize(inside.width / k, inside.height / k, { fit: 'fill' }));
+  const margin = Math.ceil(3 / scale);
+  const down = (v: number) => Math.floor(v / REGION_GRID) * REGION_GRID;
+  const up = (v: number) => Math.ceil(v / REGION_GRID) * REGION_GRID;
+  const left = down(Math.min(...xs) - margin);
+  const top = down(Math.min(...ys) - margin);
+  const inside = intersect(left, top, up(Math.max(...xs) + margin) - left, up(Math.max(...ys) + margin) - top, image.width, image.height);
+  const shrink = Math.round(scale * 1.5 * 100) / 100;
+  const shrunkWidth = Math.max(1, Math.round(inside.width * shrink));
+  const shrunkHeight = Math.max(1, Math.round(inside.height * shrink));
+  const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
   // Map shrunk-region pixels back to image pixels, then through the similarity.
-  const toImage: Affine = [k, 0, left + 0.5 * k - 0.5, 0, k, top + 0.5 * k - 0.5];
+  const sx = inside.width / shrunkWidth;
+  const sy = inside.height / shrunkHeight;
+  const toImage: Affine = [sx, 0, inside.left + 0.5 * sx - 0.5, 0, sy, inside.top + 0.5 * sy - 0.5];
   return warpAffine(region, compose(transform, toImage), size.width, size.height);
 }
+
+/** The pre-shrunk region's corners are multiples of this (see alignedCrop). */
+const REGION_GRID = 16;
 
 /** a ∘ b: apply b, then a. */
 function compose(a: Affine, b: Affine): Affine {
