@@ -1,6 +1,5 @@
 import ort from 'onnxruntime-node';
-import { letterbox } from '../src/image/letterbox.js';
-import { SourceImage } from '../src/image/source.js';
+import sharp from 'sharp';
 import { SCRFD_NORM } from '../src/face/scrfd.js';
 import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { PhotoSet } from './photo-sets.js';
@@ -10,8 +9,6 @@ import type { PhotoSet } from './photo-sets.js';
  * recognition run (batch 1) per face found, on sessions created with default options and called
  * back to back in this process. Inputs are prepared before the clock starts: no decoding, nothing else.
  */
-
-const LIMITS = { maxPixels: 200_000_000 };
 
 export interface BareModels {
   detection: ort.InferenceSession;
@@ -25,10 +22,20 @@ export async function bareModels(detectionPath: string, recognitionPath: string)
 export async function detectorInputs(set: PhotoSet, size: number): Promise<ort.Tensor[]> {
   const inputs: ort.Tensor[] = [];
   for (const photo of set.photos) {
-    const { image } = await letterbox(await SourceImage.open(photo.bytes, LIMITS), size);
-    inputs.push(new ort.Tensor('float32', rgbToNchw(image.data, 1, size, size, SCRFD_NORM.mean, SCRFD_NORM.std), [1, 3, size, size]));
+    const image = await squareLetterbox(photo.bytes, size);
+    inputs.push(new ort.Tensor('float32', rgbToNchw(image, 1, size, size, SCRFD_NORM.mean, SCRFD_NORM.std), [1, 3, size, size]));
   }
   return inputs;
+}
+
+/** The upright photo fitted into a size x size square (enlarged when smaller), black at the right and bottom. */
+export async function squareLetterbox(bytes: Uint8Array, size: number): Promise<Uint8Array> {
+  const { width = 1, height = 1, orientation = 1 } = await sharp(bytes).metadata();
+  const [w, h] = orientation >= 5 ? [height, width] : [width, height];
+  const [newWidth, newHeight] = h > w ? [Math.max(1, Math.floor((size * w) / h)), size] : [size, Math.max(1, Math.floor((size * h) / w))];
+  const data = await sharp(bytes).rotate().resize(newWidth, newHeight, { fit: 'fill' })
+    .extend({ right: size - newWidth, bottom: size - newHeight, background: { r: 0, g: 0, b: 0 } }).removeAlpha().raw().toBuffer();
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 /** Images per second the models alone sustain on this set, given the faces each photo has. */

@@ -1,20 +1,19 @@
 /**
- * Issue 7: "12 MP photos are decoded twice, once for the letterbox and once for the crops. Measure
- * whether one shrink-on-load decode can serve both." For each 12 MP photo this times, with sharp on
- * one thread: the letterbox straight from the JPEG (today), the decode at each face's crop level
- * (today), and the alternative: one decode at the letterbox's own shrink-on-load level, letterboxed
- * from memory, serving the crops of faces whose level is that one.
+ * What the decode ladder does on 12 MP photos, with sharp on one thread (median of RUNS, ms): the
+ * full-size decode the work floor pays, against the ladder's decodes for the letterbox and the crops
+ * of the faces found (src/image/ladder.ts), and the sizes it decoded at.
  */
 import sharp from 'sharp';
-import { letterbox } from '../src/image/letterbox.js';
-import { levelSize, SourceImage, toRgb } from '../src/image/source.js';
-import { landmarksLevel } from '../src/pipeline/decode-scale.js';
+import { DecodeLadder, detectorInput } from '../src/image/ladder.js';
+import { SourceImage } from '../src/image/source.js';
+import { cropFaces } from '../src/pipeline/crops.js';
 import type { Landmarks } from '../src/types.js';
 import { backendFor, percentile, readFace } from '../test/helpers/fixtures.js';
 
 const RUNS = 9;
 const limits = { maxPixels: 1e8 };
 const ms = (x: number) => x.toFixed(1);
+const CROP = { width: 112, height: 112 };
 
 async function median(work: () => Promise<unknown>): Promise<number> {
   await work();
@@ -37,41 +36,25 @@ export async function decodeShareBench(detSize = 640): Promise<string[]> {
   const concurrency = sharp.concurrency();
   sharp.concurrency(1);
   const out = [
-    `## One decode for letterbox and crops? (sharp on 1 thread, median of ${RUNS}, ms)`,
+    `## The decode ladder on 12 MP photos (sharp on 1 thread, median of ${RUNS}, ms)`,
     '',
-    '| photo | face levels | letterbox from JPEG | crop decodes today | letterbox level | its decode | letterbox from it | crops it could serve | letterbox pixels differ (mean abs, max) |',
-    '|:--|:--|--:|--:|--:|--:|--:|--:|:--|',
+    '| photo | faces | full decode | ladder: letterbox | ladder: letterbox + crops | decodes (size) |',
+    '|:--|--:|--:|--:|--:|:--|',
   ];
   try {
     for (const [name, bytes] of photos) {
       const source = await SourceImage.open(bytes, limits);
       const { faces } = await backend.detect(bytes);
-      const size = { width: 112, height: 112 };
-      const levels = faces.map((f) => landmarksLevel(f.landmarks as Landmarks, size));
-      const distinct = [...new Set(levels)];
-      const letterboxMs = await median(() => letterbox(source, detSize));
-      const cropDecodeMs = await median(() => Promise.all(distinct.map((k) => source.decode(k))));
-      // The coarsest level that still holds the detector's input: what shrink-on-load could give it.
-      const level = Math.max(0, Math.floor(Math.log2(Math.max(source.width, source.height) / detSize)));
-      const levelMs = await median(() => source.decode(level));
-      const decoded = await source.decode(level);
-      const fromMemory = await SourceImage.open(decoded, limits);
-      const { width, height } = levelSize(source.width, source.height, level);
-      const target = source.width >= source.height ? [detSize, Math.floor((detSize * height) / width)] : [Math.floor((detSize * width) / height), detSize];
-      const viaMs = await median(() => toRgb(fromMemory.pipeline().resize(target[0], target[1], { fit: 'fill' })));
-      const direct = await toRgb(source.pipeline().resize(target[0], target[1], { fit: 'fill' }));
-      const via = await toRgb(fromMemory.pipeline().resize(target[0], target[1], { fit: 'fill' }));
-      let sum = 0;
-      let max = 0;
-      for (let i = 0; i < direct.data.length; i++) {
-        const d = Math.abs(direct.data[i] - via.data[i]);
-        sum += d;
-        max = Math.max(max, d);
-      }
-      const served = levels.filter((k) => k === level).length;
-      out.push(
-        `| ${name} | ${levels.join(' ')} | ${ms(letterboxMs)} | ${ms(cropDecodeMs)} (${distinct.length}) | ${level} | ${ms(levelMs)} | ${ms(viaMs)} | ${served} of ${faces.length} | ${(sum / direct.data.length).toFixed(2)}, ${max} |`,
-      );
+      const requests = faces.map((f) => ({ landmarks: f.landmarks as Landmarks }));
+      const fullMs = await median(() => source.decode());
+      const letterboxMs = await median(() => detectorInput(new DecodeLadder(source), detSize, true));
+      let ladder = new DecodeLadder(source);
+      const bothMs = await median(async () => {
+        ladder = new DecodeLadder(source);
+        await detectorInput(ladder, detSize, true);
+        await cropFaces(requests, ladder, CROP);
+      });
+      out.push(`| ${name} | ${faces.length} | ${ms(fullMs)} | ${ms(letterboxMs)} | ${ms(bothMs)} | ${ladder.decodes.map((d) => `${d.width}x${d.height}`).join(', ')} |`);
     }
   } finally {
     sharp.concurrency(concurrency);

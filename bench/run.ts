@@ -13,8 +13,7 @@
  * batch: images/s for 32 photos in one /v1/faces/batch request against 32 single requests, 4 at a time.
  * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
  *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
- * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
- *          the crops (issue 7); not part of `all`.
+ * decode-share: 12 MP photos, the decode ladder's decodes and their time against one full decode; not part of `all`.
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  * immich: images/s through immich's /predict against /v1/faces on the same photos, one client (see immich.ts);
  *         not part of `all`.
@@ -22,7 +21,7 @@
  * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
  *       not part of `all`.
  * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
- *             `npm run bench -- throughput [--seconds 120]`.
+ *             `npm run bench -- throughput [--seconds 120] [--pack scrfd_2.5g_mbf|scrfd_500m_mbf]` (both packs unless --pack).
  */
 import os from 'node:os';
 import sharp from 'sharp';
@@ -186,7 +185,7 @@ async function main() {
   }
   const arg = (process.argv[2] ?? 'all') as Section;
   if (!SECTIONS.includes(arg) || process.argv.length > 3) {
-    process.stderr.write(`usage: node dist/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N]]\n`);
+    process.stderr.write(`usage: node dist/bench/run.js [${SECTIONS.join('|')}|throughput [--seconds N] [--pack NAME]]\n`);
     process.exit(2);
   }
   const doQuality = arg === 'quality' || arg === 'all';

@@ -1,11 +1,11 @@
 import ort from 'onnxruntime-node';
-import { cropFaces, LevelDecoder } from '../src/pipeline/crop-plan.js';
-import { emptyTimings } from '../src/pipeline/timings.js';
+import sharp from 'sharp';
+import { cropFaces } from '../src/pipeline/crops.js';
+import { DecodeLadder, detectorInput } from '../src/image/ladder.js';
 import { ARCFACE_NORM } from '../src/face/arcface.js';
 import { l2Normalise } from '../src/pipeline/recognizer.js';
 import { measureQualities } from '../src/pipeline/quality.js';
 import { decodeScrfd, SCRFD_NORM } from '../src/face/scrfd.js';
-import { letterbox } from '../src/image/letterbox.js';
 import { SourceImage } from '../src/image/source.js';
 import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { Tensor } from '../src/types.js';
@@ -13,11 +13,12 @@ import type { PhotoSet } from './photo-sets.js';
 
 /**
  * CPU time per stage per image (user + system, all threads of this process), running the pipeline's
- * own steps one after another on an idle machine. Model runs use one intra-op thread, so their CPU
+ * own steps one after another on an idle machine (detection on the photo's own shape, as the shared
+ * graphs allow). Model runs use one intra-op thread, so their CPU
  * time is their work, not spinning. The stages follow the order of the work in /v1/faces.
  */
 
-/** The crops' decode and their alignment are one step of the pipeline's decode ladder (src/pipeline/crop-plan.ts). */
+/** A finer decode for the crops, when a face needs one, and their alignment are one step (src/image/ladder.ts, src/pipeline/crops.ts). */
 export const STAGES = ['open header', 'decode+letterbox', 'normalise det', 'detect model', 'scrfd decode', 'decode+align crops',
   'normalise rec', 'embed model', 'quality', 'serialise'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -30,6 +31,9 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
   const detection = await ort.InferenceSession.create(detectionPath, options);
   const recognition = await ort.InferenceSession.create(recognitionPath, options);
   const totals = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  // As in the photo workers: libvips on one thread, so a stage's CPU time is its own work.
+  const concurrency = sharp.concurrency();
+  sharp.concurrency(1);
   const cpu = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
     const before = process.cpuUsage();
     const result = await work();
@@ -39,19 +43,20 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
   };
   for (const photo of set.photos) {
     const source = await cpu('open header', () => SourceImage.open(photo.bytes, LIMITS));
-    const { image, scale } = await cpu('decode+letterbox', () => letterbox(source, size));
-    const detInput = await cpu('normalise det', () => rgbToNchw(image.data, 1, size, size, SCRFD_NORM.mean, SCRFD_NORM.std));
-    const results = await cpu('detect model', () => detection.run({ [detection.inputNames[0]]: new ort.Tensor('float32', detInput, [1, 3, size, size]) }));
+    const ladder = new DecodeLadder(source);
+    const { image, scale } = await cpu('decode+letterbox', () => detectorInput(ladder, size, true));
+    const detInput = await cpu('normalise det', () => rgbToNchw(image.data, 1, image.width, image.height, SCRFD_NORM.mean, SCRFD_NORM.std));
+    const dims = [1, 3, image.height, image.width];
+    const results = await cpu('detect model', () => detection.run({ [detection.inputNames[0]]: new ort.Tensor('float32', detInput, dims) }));
     const detections = await cpu('scrfd decode', () => decodeScrfd(
       detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] })),
-      { inputWidth: size, inputHeight: size, scale, imageWidth: source.width, imageHeight: source.height, minScore: 0.5, nmsIou: 0.4 },
+      { inputWidth: image.width, inputHeight: image.height, scale, imageWidth: source.width, imageHeight: source.height, minScore: 0.5, nmsIou: 0.4 },
     ));
     if (detections.length === 0) continue;
     const crops = await cpu('decode+align crops', async () => {
-      const decoder = new LevelDecoder(source, emptyTimings());
       const requests = detections.map((d) => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box }));
-      const cut = await cropFaces(requests, decoder, CROP, emptyTimings());
-      decoder.release();
+      const cut = await cropFaces(requests, ladder, CROP);
+      ladder.release();
       return cut;
     });
     const embeddings: Float32Array[] = [];
@@ -66,6 +71,7 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
       faces: detections.map((d, i) => ({ box: d.box, score: d.score, landmarks: d.landmarks, embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))) })),
     }));
   }
+  sharp.concurrency(concurrency);
   await detection.release();
   await recognition.release();
   const n = set.photos.length;

@@ -10,15 +10,16 @@ import { STAGES, type Stage, stageBreakdown } from './stage-breakdown.js';
 import { type WorkFloor, workFloor } from './work-floor.js';
 
 /**
- * `npm run bench -- throughput [--seconds N] [--only-small|--only-12mp] [--node-args "..."]`: served throughput against the work floor.
- * - starts the real server as `npm start` does (node dist/server.js) on the shared scrfd_2.5g_mbf fp32 pack,
+ * `npm run bench -- throughput [--seconds N] [--pack NAME] [--only-small|--only-12mp] [--node-args "..."]`: served throughput against the work floor.
+ * - for each pack (both shared packs, scrfd_2.5g_mbf then scrfd_500m_mbf, unless --pack names one), starts the real
+ *   server as `npm start` does (node dist/server.js) on the pack's fp32 files,
  *   with the defaults plus whatever LUMEN_FACE_* / UV_THREADPOOL_SIZE variables the bench itself was given;
  * - per photo set (the shared ~1 MP photos, then 12 MP upscales of the group photos): one stream of bare model
  *   calls, the work floor on every core (work-floor.ts), a per-stage CPU breakdown (all with the server idle), then N seconds (default 25; 120 for the RSS
  *   plateau run) of 4 concurrent clients on /v1/faces while a separate process probes /healthz every 50 ms.
  */
 
-const MODEL = 'scrfd_2.5g_mbf';
+const PACKS = ['scrfd_2.5g_mbf', 'scrfd_500m_mbf'];
 const PRECISION = 'fp32';
 const CLIENTS = 4;
 const DET_SIZE = 640;
@@ -54,14 +55,14 @@ interface SetResult {
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function serverEnv(port: number): NodeJS.ProcessEnv {
+function serverEnv(port: number, model: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   // Tuning variables given to the bench pass through, so a run can compare a setting against the defaults.
   for (const [k, val] of Object.entries(process.env)) if (k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE') env[k] = val;
   return {
     ...env,
     LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
-    LUMEN_FACE_MODEL_NAME: MODEL,
+    LUMEN_FACE_MODEL_NAME: model,
     LUMEN_FACE_PRECISION: PRECISION,
     LUMEN_FACE_OFFLINE: '1',
     LUMEN_FACE_PORT: String(port),
@@ -69,9 +70,9 @@ function serverEnv(port: number): NodeJS.ProcessEnv {
   };
 }
 
-async function startServer(nodeArgs: string[]): Promise<{ child: ChildProcess; base: string }> {
+async function startServer(nodeArgs: string[], model: string): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port), stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port, model), stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
@@ -153,17 +154,29 @@ export async function throughputBench(args: string[]): Promise<string[]> {
   const i = args.indexOf('--seconds');
   const seconds = i >= 0 ? Number(args[i + 1]) : 25;
   if (!(seconds > 0)) throw new Error(`--seconds: expected a positive number, received ${String(args[i + 1])}`);
-  const pack = join(MODELS_DIR, MODEL, 'onnxrt', PRECISION);
-  const detectionPath = join(pack, 'detection.onnx');
-  const recognitionPath = join(pack, 'recognition.onnx');
-
+  const p = args.indexOf('--pack');
+  const packs = p >= 0 ? [args[p + 1]] : PACKS;
+  if (!packs.every((pack) => PACKS.includes(pack))) throw new Error(`--pack: expected one of ${PACKS.join(', ')}, received ${String(args[p + 1])}`);
   log('throughput: preparing photo sets');
   const only = args.includes('--only-12mp') ? ['12 MP'] : args.includes('--only-small') ? ['small'] : ['small', '12 MP'];
   const sets = [smallPhotos(), await twelveMegapixelPhotos()].filter((set) => only.includes(set.name));
-  log('throughput: starting the server');
   // e.g. --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server's main thread.
   const n = args.indexOf('--node-args');
-  const { child, base } = await startServer(n >= 0 ? args[n + 1].split(' ').filter(Boolean) : []);
+  const nodeArgs = n >= 0 ? args[n + 1].split(' ').filter(Boolean) : [];
+  const out: string[] = [`uptime before the run: ${uptime()}`, ''];
+  for (const pack of packs) out.push(...(await packThroughput(pack, sets, seconds, nodeArgs)), '');
+  out.push(`uptime after the run: ${uptime()}`);
+  return out;
+}
+
+const uptime = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+
+async function packThroughput(model: string, sets: PhotoSet[], seconds: number, nodeArgs: string[]): Promise<string[]> {
+  const pack = join(MODELS_DIR, model, 'onnxrt', PRECISION);
+  const detectionPath = join(pack, 'detection.onnx');
+  const recognitionPath = join(pack, 'recognition.onnx');
+  log(`throughput: ${model}: starting the server`);
+  const { child, base } = await startServer(nodeArgs, model);
   const pid = child.pid!;
   const results: SetResult[] = [];
   let info: Record<string, unknown> = {};
@@ -171,25 +184,25 @@ export async function throughputBench(args: string[]): Promise<string[]> {
     info = (await (await fetch(`${base}/v1/info`)).json()) as Record<string, unknown>;
     const models = await bareModels(detectionPath, recognitionPath);
     for (const set of sets) {
-      log(`throughput: ${set.name}: one pass to count faces`);
+      log(`throughput: ${model}: ${set.name}: one pass to count faces`);
       const faces: number[] = [];
       for (const p of set.photos) {
         const r = await postFaces(base, new Blob([p.bytes as BlobPart], { type: 'image/jpeg' }), p.name);
         if (!r.ok) throw new Error(`${p.name}: /v1/faces failed`);
         faces.push(r.faces);
       }
-      log(`throughput: ${set.name}: bare model limit (server idle)`);
+      log(`throughput: ${model}: ${set.name}: bare model limit (server idle)`);
       const inputs = await detectorInputs(set, DET_SIZE);
       const bare = await bareLimit(models, inputs, faces, BARE_SECONDS);
-      log(`throughput: ${set.name}: per-stage CPU (server idle)`);
+      log(`throughput: ${model}: ${set.name}: per-stage CPU (server idle)`);
       const sample = { name: set.name, photos: set.photos.slice(0, BREAKDOWN_PHOTOS) };
       const breakdown = await stageBreakdown(detectionPath, recognitionPath, sample, DET_SIZE);
       const floors: WorkFloor[] = [];
       const serveds: Served[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
-        log(`throughput: ${set.name}: round ${round}/${ROUNDS}: work floor, one worker per CPU (server idle), ${seconds / ROUNDS} s`);
+        log(`throughput: ${model}: ${set.name}: round ${round}/${ROUNDS}: work floor, one worker per CPU (server idle), ${seconds / ROUNDS} s`);
         floors.push(await workFloor(detectionPath, recognitionPath, set, faces, inputs.map((t) => t.data as Float32Array), DET_SIZE, seconds / ROUNDS));
-        log(`throughput: ${set.name}: round ${round}/${ROUNDS}: ${CLIENTS} clients for ${seconds / ROUNDS} s`);
+        log(`throughput: ${model}: ${set.name}: round ${round}/${ROUNDS}: ${CLIENTS} clients for ${seconds / ROUNDS} s`);
         serveds.push(await serve(base, pid, set, seconds / ROUNDS));
       }
       const floor = addFloors(floors);
@@ -205,7 +218,7 @@ export async function throughputBench(args: string[]): Promise<string[]> {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('close', r));
   }
-  return report(results, info, seconds);
+  return report(model, results, info, seconds);
 }
 
 function addFloors(rounds: WorkFloor[]): WorkFloor {
@@ -230,10 +243,10 @@ function addServed(rounds: Served[]): Served {
 
 const f1 = (x: number) => x.toFixed(1);
 
-function report(results: SetResult[], info: Record<string, unknown>, seconds: number): string[] {
+function report(model: string, results: SetResult[], info: Record<string, unknown>, seconds: number): string[] {
   const engine = (info.engine ?? {}) as Record<string, unknown>;
   const out = [
-    `## Throughput: ${MODEL} ${PRECISION}, ${CLIENTS} concurrent clients on /v1/faces for ${seconds} s per set, /healthz probed every 50 ms from a separate process`,
+    `## Throughput: ${model} ${PRECISION}, ${CLIENTS} concurrent clients on /v1/faces for ${seconds} s per set, /healthz probed every 50 ms from a separate process`,
     '',
     `node ${process.versions.node}, ${os.availableParallelism()} CPUs, server: workers ${String(engine.workers)}, intra-op threads ${String(engine.intraOpThreads)}` +
       `${Object.keys(process.env).filter((k) => k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE').map((k) => `, ${k}=${process.env[k]}`).join('')}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,

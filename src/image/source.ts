@@ -4,13 +4,6 @@ import type { RgbImage } from '../types.js';
 import type { ImageLimits } from './limits.js';
 import { describeBytes } from './sniff.js';
 
-/**
- * Photos up to this size keep their full-size decode when a resize needs every pixel anyway, so the
- * letterbox and the crops share it. Larger ones stream through sharp for each resize, as libvips never
- * holds all their pixels at once: memory stays bounded (a 100 MP PNG would otherwise hold 300 MB).
- */
-const KEEP_FULL_DECODE_PIXELS = 16_000_000;
-
 /** Encoded bytes (JPEG, PNG, ...) or raw RGB pixels. */
 export type ImageInput = Uint8Array | RgbImage;
 
@@ -22,18 +15,13 @@ const FORMAT_LIST = 'JPEG, PNG, WebP, AVIF, GIF or TIFF';
  * `pipeline()`, which already applies the EXIF orientation, so all coordinates are upright.
  */
 export class SourceImage {
-  private full: RgbImage | undefined;
-  private fullPromise: Promise<RgbImage> | undefined;
-
   private constructor(
     private readonly input: ImageInput,
     readonly width: number,
     readonly height: number,
     readonly format: string,
     private readonly limits: ImageLimits,
-  ) {
-    if (isRgbImage(input)) this.full = input;
-  }
+  ) {}
 
   static async open(input: ImageInput, limits: ImageLimits): Promise<SourceImage> {
     if (isRgbImage(input)) return SourceImage.fromRaw(input, limits);
@@ -84,76 +72,15 @@ export class SourceImage {
     return sharp(this.input, options).rotate();
   }
 
-  /**
-   * The upright image resized to width x height, as a pipeline to finish. When sharp would decode
-   * the photo at full size for this resize anyway (no shrink-on-load applies), it starts from the
-   * photo's one full-size decode instead of decoding again: the pixels are the same, the work is not.
-   */
-  resizedPipeline(width: number, height: number): Sharp {
-    const resize = { fit: 'fill' as const };
-    if (this.reusesFullDecode(width, height)) return rawPipeline(this.full as RgbImage).resize(width, height, resize);
-    return this.pipeline().resize(width, height, resize);
+  /** The input's pixels when it was sent as raw RGB (nothing to decode). */
+  get raw(): RgbImage | undefined {
+    return isRgbImage(this.input) ? this.input : undefined;
   }
 
-  /**
-   * Decode to upright 8-bit sRGB; alpha is flattened onto black. Level k decodes at 1/2^k of the
-   * size (see levelSize), which for JPEG and WebP may shrink on load. The full-size decode is made
-   * once and kept until release(); the same level of the same image always gives the same pixels.
-   */
-  async decode(level = 0): Promise<RgbImage> {
-    if (level === 0) return this.fullDecode();
-    const { width, height } = levelSize(this.width, this.height, level);
-    if (this.keepsFullDecode(width, height)) await this.fullDecode();
-    return toRgb(this.resizedPipeline(width, height), `${this.format.toUpperCase()} image`);
+  /** The whole upright image at full size, decoded now (the decode ladder decides when that is worth it). */
+  async decode(): Promise<RgbImage> {
+    return this.raw ?? toRgb(this.pipeline(), `${this.format.toUpperCase()} image`);
   }
-
-  /** Whether a resize to width x height should decode the whole photo once and keep it for the next. */
-  keepsFullDecode(width: number, height: number): boolean {
-    return this.wouldDecodeFull(width, height) && (this.full !== undefined || this.width * this.height <= KEEP_FULL_DECODE_PIXELS);
-  }
-
-  /** Whether a resize to width x height starts from the kept full-size decode. */
-  private reusesFullDecode(width: number, height: number): boolean {
-    return this.full !== undefined && this.wouldDecodeFull(width, height);
-  }
-
-  /**
-   * Whether sharp decodes every pixel for this resize: always for formats without shrink-on-load,
-   * and for JPEG when its rule (sharp's pipeline.cc) picks a load shrink of 1. WebP scales on load.
-   */
-  wouldDecodeFull(width: number, height: number): boolean {
-    if (this.format === 'raw') return true;
-    const shrink = Math.min(this.width / width, this.height / height);
-    if (this.format === 'webp') return shrink <= 1;
-    if (this.format !== 'jpeg') return true;
-    let load = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
-    if (load > 1 && Math.trunc(shrink) === load) load /= 2;
-    return load === 1;
-  }
-
-  private async fullDecode(): Promise<RgbImage> {
-    if (isRgbImage(this.input)) return this.input;
-    if (this.fullPromise === undefined) {
-      this.fullPromise = toRgb(this.pipeline(), `${this.format.toUpperCase()} image`);
-      this.fullPromise.then((image) => (this.full = image), () => (this.fullPromise = undefined));
-    }
-    return this.fullPromise;
-  }
-
-  /** Drop the kept full-size decode; later work decodes again. */
-  release(): void {
-    this.fullPromise = undefined;
-    this.full = isRgbImage(this.input) ? this.input : undefined;
-  }
-}
-
-const rawPipeline = (image: RgbImage) =>
-  sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
-
-/** Size of the level-k decode of a width x height image: 1/2^k of each side, rounded, at least 1. */
-export function levelSize(width: number, height: number, level: number): { width: number; height: number } {
-  const factor = 2 ** level;
-  return { width: Math.max(1, Math.round(width / factor)), height: Math.max(1, Math.round(height / factor)) };
 }
 
 /** Finish a pipeline as interleaved 8-bit sRGB. Grayscale, CMYK, 16-bit and alpha inputs all end up here. */

@@ -1,20 +1,17 @@
 import type { FaceModels } from './face-models.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
-import type { ImageLimits } from '../image/limits.js';
-import { SourceImage } from '../image/source.js';
-import type { Box, Landmarks, RgbImage } from '../types.js';
+import { type DecodeLadder, detectorInputOf, type HeldPixels } from '../image/ladder.js';
+import type { Box, Landmarks } from '../types.js';
 import type { FaceRegion } from './boxes.js';
-import { byLevel, type LevelDecoder, type LevelScale } from './crop-plan.js';
 import { regionOf } from './crops.js';
-import { detectFaces } from './detector.js';
+import { detectFaces, runDetector, takesAnyShape } from './detector.js';
 import { parseDetectOptions } from './options.js';
 import type { StageTimings } from './timings.js';
 
 export interface BoxDetector {
   engine: FaceModels;
   detSize: number;
-  limits: ImageLimits;
 }
 
 /**
@@ -23,36 +20,42 @@ export interface BoxDetector {
  */
 export async function landmarksForBoxes(
   detector: BoxDetector,
-  source: SourceImage,
-  decoder: LevelDecoder,
+  ladder: DecodeLadder,
   regions: FaceRegion[],
   timings: StageTimings,
 ): Promise<(Landmarks | null)[]> {
   const needed = regions.some((r) => !r.landmarks);
-  const whole = needed ? await detectFaces(detector.engine, source, detector.detSize, parseDetectOptions({}), timings) : [];
+  const whole = needed ? await detectFaces(detector.engine, ladder, detector.detSize, parseDetectOptions({}), timings) : [];
   const found = regions.map((r) => {
     if (r.landmarks) return r.landmarks;
     // For the whole image, the whole-image pass is the margin pass: take its best face whatever the overlap.
-    return bestMatch(whole, r.box, 0, 0, isWholeImage(r.box, source) ? 0 : MIN_MATCH_IOU);
+    return bestMatch(whole, r.box, 0, 0, isWholeImage(r.box, ladder) ? 0 : MIN_MATCH_IOU);
   });
   // Boxes sent more than once are detected around once.
   const pending = new Map<string, { box: Box; margin: Margin; indices: number[] }>();
   regions.forEach((r, i) => {
-    if (found[i] !== null || isWholeImage(r.box, source)) return;
+    if (found[i] !== null || isWholeImage(r.box, ladder)) return;
     const key = r.box.join(',');
-    const entry = pending.get(key) ?? { box: r.box, margin: marginAround(r.box, source), indices: [] };
+    const entry = pending.get(key) ?? { box: r.box, margin: marginAround(r.box, ladder), indices: [] };
     entry.indices.push(i);
     pending.set(key, entry);
   });
   const work = [...pending.values()];
-  const detected = await byLevel(work, ({ margin }) => marginLevel(margin, detector.detSize), decoder, ({ box, margin }, image, scale) =>
-    landmarksAround(detector, image, scale, box, margin, timings),
-  );
+  if (work.length === 0) return found;
+  // Every margin from the same pixels: the finest any margin needs to fill the detector input.
+  const pixels = await ladder.atResolution(Math.max(...work.map(({ margin }) => marginResolution(margin, detector.detSize))));
+  const detected: (Landmarks | null)[] = [];
+  for (const { box, margin } of work) detected.push(await landmarksAround(detector, pixels, box, margin, timings));
   work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
   return found;
 }
 
-const isWholeImage = ([x1, y1, x2, y2]: Box, source: SourceImage) => x1 === 0 && y1 === 0 && x2 === source.width && y2 === source.height;
+interface Size {
+  width: number;
+  height: number;
+}
+
+const isWholeImage = ([x1, y1, x2, y2]: Box, image: Size) => x1 === 0 && y1 === 0 && x2 === image.width && y2 === image.height;
 
 interface Margin {
   left: number;
@@ -62,7 +65,7 @@ interface Margin {
 }
 
 /** Twice the box's longer side, centred on it, within the image. */
-function marginAround(box: Box, source: SourceImage): Margin {
+function marginAround(box: Box, source: Size): Margin {
   const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
   const cx = (box[0] + box[2]) / 2;
   const cy = (box[1] + box[3]) / 2;
@@ -74,17 +77,16 @@ function marginAround(box: Box, source: SourceImage): Margin {
   };
 }
 
-/** The coarsest decode level at which the margin still fills the detector input (native resolution if smaller). */
-function marginLevel(margin: Margin, detSize: number): number {
+/** Decoded pixels per image pixel at which the margin still fills the detector input (native resolution if smaller). */
+function marginResolution(margin: Margin, detSize: number): number {
   const side = Math.max(margin.right - margin.left, margin.bottom - margin.top);
-  return side <= detSize ? 0 : Math.floor(Math.log2(side / detSize));
+  return Math.min(1, detSize / side);
 }
 
 /** Run the detector on the margin around the box, never upscaled (upscaling blurs small faces). */
 async function landmarksAround(
   detector: BoxDetector,
-  image: RgbImage,
-  { sx, sy }: LevelScale,
+  { image, sx, sy }: HeldPixels,
   box: Box,
   margin: Margin,
   timings: StageTimings,
@@ -94,8 +96,8 @@ async function landmarksAround(
   const width = Math.max(1, Math.ceil(margin.right * sx) - left);
   const height = Math.max(1, Math.ceil(margin.bottom * sy) - top);
   const region = await regionOf(image, left, top, width, height);
-  const source = await SourceImage.open(region, detector.limits);
-  const found = await detectFaces(detector.engine, source, detector.detSize, parseDetectOptions({}), timings, { upscale: false });
+  const input = await detectorInputOf(region, detector.detSize, takesAnyShape(detector.engine));
+  const found = await runDetector(detector.engine, input, region.width, region.height, parseDetectOptions({}), timings);
   const scaledBox: Box = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
   const match = bestMatch(found, scaledBox, left, top, 0);
   return match ? (match.map(([x, y]) => [x / sx, y / sy]) as Landmarks) : null;

@@ -1,7 +1,7 @@
 import { LumenError } from '../errors.js';
 import type { Box, Landmarks, Point } from '../types.js';
 import { invalid as invalidText, shown as preview } from '../validation.js';
-import { alignScale } from './decode-scale.js';
+import { alignScale } from './crops.js';
 
 /** A box as a caller sends it: bare, or an object that may carry the face's five landmarks. */
 export type BoxInput = Box | { box: Box; landmarks?: Landmarks };

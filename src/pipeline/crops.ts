@@ -1,12 +1,59 @@
+import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
 import { arcfaceTemplate } from '../face/arcface.js';
+import type { DecodeLadder } from '../image/ladder.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
 import { toRgb } from '../image/source.js';
 
 export interface CropSize {
   width: number;
   height: number;
+}
+
+/** What to crop for one face: aligned on its landmarks, or a plain square around its box. */
+export type CropRequest = { landmarks: Landmarks } | { box: Box };
+
+/**
+ * A face keeps at least this many decoded pixels per pixel of the recognition input, so the warp
+ * samples pixels at least as fine as the reference's full-size decode would give it after its pre-shrink.
+ */
+export const RESOLUTION_MARGIN = 1.5;
+
+/** Recognition-input pixels per image pixel when these landmarks are aligned to the template. */
+export function alignScale(landmarks: Landmarks, size: CropSize): number {
+  const m = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
+  return Math.hypot(m[0], m[3]);
+}
+
+/** Decoded pixels per image pixel a crop needs (at most 1: the full decode serves everything). */
+export function cropResolution(request: CropRequest, size: CropSize): number {
+  const scale = 'landmarks' in request
+    ? alignScale(request.landmarks, size)
+    : Math.max(size.width, size.height) / Math.max(1, request.box[2] - request.box[0], request.box[3] - request.box[1]);
+  return Math.min(1, RESOLUTION_MARGIN * scale);
+}
+
+/** Crops worked on at once: enough to keep sharp's threads busy, few enough to bound memory. */
+const AT_ONCE = 4;
+
+/**
+ * Crops for the recognizer, every one cut from the same pixels: the ladder's, at the finest resolution
+ * any of them needs (one finer decode at most; coarser faces are pre-shrunk from those pixels).
+ */
+export async function cropFaces(requests: readonly CropRequest[], ladder: DecodeLadder, size: CropSize): Promise<Uint8Array[]> {
+  if (requests.length === 0) return [];
+  const { image, sx, sy } = await ladder.atResolution(Math.max(...requests.map((r) => cropResolution(r, size))));
+  const limit = pLimit(AT_ONCE);
+  return Promise.all(
+    requests.map((r) =>
+      limit(() =>
+        'landmarks' in r
+          ? alignedCrop(image, r.landmarks.map(([x, y]) => [x * sx, y * sy]) as Landmarks, size)
+          : squareCrop(image, [r.box[0] * sx, r.box[1] * sy, r.box[2] * sx, r.box[3] * sy], size),
+      ),
+    ),
+  );
 }
 
 const rawInput = (image: RgbImage) =>
@@ -46,8 +93,11 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
 }
 
 /**
- * The face warped onto the ArcFace template. When the face is much larger than the template, the
- * region is first shrunk by sharp so the bilinear warp does not alias.
+ * The face warped onto the ArcFace template. When the face is much larger than the template, a region
+ * around it is first shrunk by sharp (to about 1.5 pixels per template pixel) so the bilinear warp does
+ * not alias. The region's corners sit on a grid of REGION_GRID pixels and the shrink is rounded to 1 %,
+ * so landmarks that move by a hundredth of a pixel (rounded in JSON and sent back) give the same shrunk
+ * pixels and move the crop by as little, not by another resampling.
  */
 export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: CropSize): Promise<Uint8Array> {
   const transform = estimateSimilarity(landmarks, arcfaceTemplate(size.width, size.height));
@@ -60,11 +110,14 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   const ys = corners.map((p) => p[1]);
   // A margin of a few shrunk pixels, so bilinear samples at the crop's edge never reach the region's border.
   const margin = Math.ceil(3 / scale);
-  const left = Math.floor(Math.min(...xs)) - margin;
-  const top = Math.floor(Math.min(...ys)) - margin;
-  const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + margin - left, Math.ceil(Math.max(...ys)) + margin - top, image.width, image.height);
-  const shrunkWidth = Math.max(1, Math.round(inside.width * scale * 1.5));
-  const shrunkHeight = Math.max(1, Math.round(inside.height * scale * 1.5));
+  const down = (v: number) => Math.floor(v / REGION_GRID) * REGION_GRID;
+  const up = (v: number) => Math.ceil(v / REGION_GRID) * REGION_GRID;
+  const left = down(Math.min(...xs) - margin);
+  const top = down(Math.min(...ys) - margin);
+  const inside = intersect(left, top, up(Math.max(...xs) + margin) - left, up(Math.max(...ys) + margin) - top, image.width, image.height);
+  const shrink = Math.round(scale * 1.5 * 100) / 100;
+  const shrunkWidth = Math.max(1, Math.round(inside.width * shrink));
+  const shrunkHeight = Math.max(1, Math.round(inside.height * shrink));
   const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
   // Map shrunk-region pixels back to image pixels, then through the similarity.
   const sx = inside.width / shrunkWidth;
@@ -72,6 +125,9 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   const toImage: Affine = [sx, 0, inside.left + 0.5 * sx - 0.5, 0, sy, inside.top + 0.5 * sy - 0.5];
   return warpAffine(region, compose(transform, toImage), size.width, size.height);
 }
+
+/** The pre-shrunk region's corners are multiples of this (see alignedCrop). */
+const REGION_GRID = 16;
 
 /** a ∘ b: apply b, then a. */
 function compose(a: Affine, b: Affine): Affine {

@@ -4,11 +4,12 @@ import type { FaceModels } from './face-models.js';
 import { type Detection, SCRFD_KEYPOINT_OUTPUT_COUNTS } from '../face/scrfd.js';
 import { LumenError } from '../errors.js';
 import type { ImageLimits } from '../image/limits.js';
+import { DecodeLadder } from '../image/ladder.js';
 import { type ImageInput, SourceImage } from '../image/source.js';
 import type { Box, Landmarks } from '../types.js';
 import { type BoxDetector, landmarksForBoxes } from './box-landmarks.js';
 import { type BoxInput, type FaceRegion, normaliseBoxes } from './boxes.js';
-import { cropFaces, type CropRequest, LevelDecoder } from './crop-plan.js';
+import { cropFaces, type CropRequest } from './crops.js';
 import { detectFaces } from './detector.js';
 import type { DetectOptions, PhotoOptions } from './options.js';
 import { embedCrops } from './recognizer.js';
@@ -84,34 +85,31 @@ export class FacePipeline {
   async detect(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
-    if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
-    const qualities = await fullDecodes(async () => {
-      const decoder = new LevelDecoder(source, timings);
-      const crops = await cropFaces(detections.map(cropRequest), decoder, SHARPNESS_CROP, timings);
-      decoder.release();
-      return timed(timings, 'quality', () => measureQualities(detections, crops, SHARPNESS_CROP));
-    });
-    const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
-    return { image: sizeOf(source), faces, timings };
+    return fullDecodes(() => withLadder(source, timings, async (ladder) => {
+      const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
+      if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
+      const crops = await this.crops(detections.map(cropRequest), ladder, SHARPNESS_CROP, timings);
+      const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, SHARPNESS_CROP));
+      const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
+      return { image: sizeOf(source), faces, timings };
+    }));
   }
 
   async faces(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detections = keepByPose(await detectFaces(this.engine, source, this.settings.detSize, this.detectorOptions(options), timings), options);
+    const detected = await fullDecodes(() => withLadder(source, timings, async (ladder) => {
+      const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
+      const crops = await this.crops(detections.map(cropRequest), ladder, this.cropSize, timings);
+      return { detections, crops };
+    }));
+    const { detections, crops } = detected;
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
-
-    const faces = await fullDecodes(async () => {
-      const decoder = new LevelDecoder(source, timings);
-      const crops = await cropFaces(detections.map(cropRequest), decoder, this.cropSize, timings);
-      decoder.release();
-      // Measured before embedding, which may hand the crops' memory to a worker.
-      const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, this.cropSize));
-      const kept = keepBySharpness(qualities, options);
-      const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, kept.map((i) => crops[i]), this.settings.maxBatchSize));
-      return kept.map((i, k) => ({ ...toDetectedFace(detections[i]), quality: qualities[i], embedding: embeddings[k] }));
-    });
+    // Measured before embedding, which may hand the crops' memory to a worker.
+    const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, this.cropSize));
+    const kept = keepBySharpness(qualities, options);
+    const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, kept.map((i) => crops[i]), this.settings.maxBatchSize));
+    const faces = kept.map((i, k) => ({ ...toDetectedFace(detections[i]), quality: qualities[i], embedding: embeddings[k] }));
     return { image: sizeOf(source), faces, timings };
   }
 
@@ -125,15 +123,13 @@ export class FacePipeline {
         : normaliseBoxes(options.boxes, source.width, source.height, this.settings.maxBoxes);
     if (regions.length === 0) return { image: sizeOf(source), faces: [], timings };
 
-    const faces = await fullDecodes(async () => {
-      const decoder = new LevelDecoder(source, timings);
-      const landmarks = align ? await landmarksForBoxes(this.detector, source, decoder, regions, timings) : regions.map(() => null);
+    const { landmarks, crops } = await fullDecodes(() => withLadder(source, timings, async (ladder) => {
+      const landmarks = align ? await landmarksForBoxes(this.detector, ladder, regions, timings) : regions.map(() => null);
       const requests = regions.map((r, i) => (landmarks[i] ? { landmarks: landmarks[i] } : { box: r.box }));
-      const crops = await cropFaces(requests, decoder, this.cropSize, timings);
-      decoder.release();
-      const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
-      return regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
-    });
+      return { landmarks, crops: await this.crops(requests, ladder, this.cropSize, timings) };
+    }));
+    const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
+    const faces = regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
     return { image: sizeOf(source), faces, timings };
   }
 
@@ -143,7 +139,16 @@ export class FacePipeline {
   }
 
   private get detector(): BoxDetector {
-    return { engine: this.engine, detSize: this.settings.detSize, limits: this.settings.limits };
+    return { engine: this.engine, detSize: this.settings.detSize };
+  }
+
+  /** The crops, their time counted as alignment (the ladder's decodes count as decode). */
+  private async crops(requests: CropRequest[], ladder: DecodeLadder, size: { width: number; height: number }, timings: StageTimings) {
+    const start = performance.now();
+    const decodeBefore = ladder.ms;
+    const crops = await cropFaces(requests, ladder, size);
+    timings.align += performance.now() - start - (ladder.ms - decodeBefore);
+    return crops;
   }
 
   get cropSize() {
@@ -158,6 +163,20 @@ function toDetectedFace(d: Detection): DetectedFace {
   // The constructor refused detectors without keypoint outputs.
   if (d.landmarks === null) throw new Error('an SCRFD detection without landmarks from a keypoint model');
   return { box: d.box, score: d.score, landmarks: d.landmarks };
+}
+
+/**
+ * Work on the photo's pixels through one decode ladder, whose decodes are counted as decode time;
+ * its pixels are dropped when the work is done (the crops are cut before embedding).
+ */
+async function withLadder<T>(source: SourceImage, timings: StageTimings, work: (ladder: DecodeLadder) => Promise<T>): Promise<T> {
+  const ladder = new DecodeLadder(source);
+  try {
+    return await work(ladder);
+  } finally {
+    timings.decode += ladder.ms;
+    ladder.release();
+  }
 }
 
 const sizeOf = (source: SourceImage): ImageSize => ({ width: source.width, height: source.height });

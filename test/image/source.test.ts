@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import t from 'tap';
 import { LumenError } from '../../src/errors.js';
-import { letterbox } from '../../src/image/letterbox.js';
+import { DecodeLadder, detectorInput } from '../../src/image/ladder.js';
 import { SourceImage } from '../../src/image/source.js';
 import type { Asserts } from '../helpers/asserts.js';
 
@@ -61,9 +61,9 @@ t.test('EXIF orientation is applied before anything else', async (t) => {
   const [r] = pixel(image, 5, 10);
   const [, , b] = pixel(image, 35, 10);
   t.ok(r > 200 && b > 200, 'red left, blue right after orientation');
-  const boxed = await letterbox(source, 64);
+  const boxed = await detectorInput(new DecodeLadder(source), 64, false);
   t.equal(boxed.image.width, 64);
-  t.equal(boxed.scale, 32 / 20, 'scale = new height / height');
+  t.equal(boxed.scale, 1, 'a photo smaller than the detector is not enlarged');
   t.ok(pixel(boxed.image, 5, 10)[0] > 200, 'letterbox sees the upright image');
   t.same(pixel(boxed.image, 5, 50), [0, 0, 0], 'padding is black, at the bottom');
 });

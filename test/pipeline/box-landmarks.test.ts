@@ -3,7 +3,7 @@ import t from 'tap';
 import { openFaceModels } from '../../src/pipeline/face-models.js';
 import { SourceImage } from '../../src/image/source.js';
 import { landmarksForBoxes, type BoxDetector } from '../../src/pipeline/box-landmarks.js';
-import { LevelDecoder } from '../../src/pipeline/crop-plan.js';
+import { DecodeLadder } from '../../src/image/ladder.js';
 import { detectFaces } from '../../src/pipeline/detector.js';
 import { parseDetectOptions } from '../../src/pipeline/options.js';
 import { emptyTimings } from '../../src/pipeline/timings.js';
@@ -17,22 +17,22 @@ t.before(async () => {
     { runtime: 'onnxrt', detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
     silentLogger,
   );
-  detector = { engine, detSize: 640, limits: { maxPixels: 100_000_000 } };
+  detector = { engine, detSize: 640 };
 });
 t.teardown(() => detector?.engine.close());
 
 const farthest = (a: Landmarks, b: Landmarks) => Math.max(...a.map(([x, y], i) => Math.hypot(x - b[i][0], y - b[i][1])));
 
 t.test('landmarks for caller boxes: sent, matched, searched around, or none', async (t) => {
-  const source = await SourceImage.open(readFace('groups/t1.jpg'), detector.limits);
-  const decoder = new LevelDecoder(source, emptyTimings());
-  const faces = await detectFaces(detector.engine, source, 640, parseDetectOptions({}), emptyTimings());
+  const source = await SourceImage.open(readFace('groups/t1.jpg'), { maxPixels: 100_000_000 });
+  const ladder = new DecodeLadder(source);
+  const faces = await detectFaces(detector.engine, ladder, 640, parseDetectOptions({}), emptyTimings());
   t.ok(faces.length >= 2, 'the group photo has faces');
   const [first, second] = faces;
   const sent: Landmarks = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
   const empty: [number, number, number, number] = [0, 0, 12, 12];
 
-  const result = await landmarksForBoxes(detector, source, decoder, [
+  const result = await landmarksForBoxes(detector, ladder, [
     { box: first.box, landmarks: sent },
     { box: first.box },
     { box: second.box },
@@ -44,6 +44,6 @@ t.test('landmarks for caller boxes: sent, matched, searched around, or none', as
   t.ok(farthest(result[2]!, second.landmarks!) < 0.5, 'each box its own face');
   t.equal(result[3], null, 'a box with no face in or around it has none');
 
-  const whole = await landmarksForBoxes(detector, source, decoder, [{ box: [0, 0, source.width, source.height] }], emptyTimings());
+  const whole = await landmarksForBoxes(detector, ladder, [{ box: [0, 0, source.width, source.height] }], emptyTimings());
   t.ok(whole[0] !== null, 'the whole image takes the best face of the whole-image pass');
 });

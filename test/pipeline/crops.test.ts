@@ -58,3 +58,12 @@ t.test('alignedCrop of a big face (pre-shrunk by sharp) matches the direct warp'
   const same = await alignedCrop(image, near, size);
   t.same(at(same, 112, 0, 0), at(image.data, 2000, 10, 20), 'a face at template scale is a pure shift');
 });
+
+t.test('squareCrop of a box far larger than the image: exact size, the image centred in black', async (t) => {
+  const gray: RgbImage = { data: new Uint8Array(300 * 200 * 3).fill(200), width: 300, height: 200 };
+  const crop = await squareCrop(gray, [-10000, -10000, 10300, 10200], { width: 112, height: 112 });
+  t.equal(crop.length, 112 * 112 * 3);
+  const at = (x: number, y: number) => crop[(y * 112 + x) * 3];
+  t.equal(at(0, 0), 0, 'black around');
+  t.equal(at(56, 56), 200, 'the image in the middle');
+});
