@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import { letterbox } from '../src/image/letterbox.js';
 import { SourceImage } from '../src/image/source.js';
 import { SCRFD_NORM } from '../src/face/scrfd.js';
-import { rgbToNchw } from '../src/engines/tensor-layout.js';
+import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { PhotoSet } from './photo-sets.js';
 
 /**

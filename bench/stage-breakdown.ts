@@ -7,7 +7,7 @@ import { measureQualities } from '../src/pipeline/quality.js';
 import { decodeScrfd, SCRFD_NORM } from '../src/face/scrfd.js';
 import { letterbox } from '../src/image/letterbox.js';
 import { SourceImage } from '../src/image/source.js';
-import { rgbToNchw } from '../src/engines/tensor-layout.js';
+import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { Tensor } from '../src/types.js';
 import type { PhotoSet } from './photo-sets.js';
 

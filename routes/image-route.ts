@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Parts, PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
-import { readKnobs } from '../src/pipeline/options.js';
+import { readKnobs } from '../src/index.js';
 import { QUERY_KNOBS } from './query-validator.js';
 import { reportOutcomes, type ImageOutcome } from './report.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BackendInfo } from '../src/backend.js';
-import { PACK_LAYOUTS, type PackFileInfo, RUNTIMES } from '../src/models/index.js';
+import { PACK_LAYOUTS, type PackFileInfo, RUNTIMES } from '../src/index.js';
 import { count, errorResponses, modelSchema } from './route-schemas.js';
 
 const packFile = z

@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { readKnobs } from '../src/pipeline/options.js';
+import { readKnobs } from '../src/index.js';
 
 /**
  * Image-route bodies (multipart or JSON) are read and checked by request.readParts(); their zod

@@ -1,17 +1,17 @@
 import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
-import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
+import type { EngineStats } from './engines/engine.js';
+import type { EngineInfo, ModelSetup } from './pipeline/face-models.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
-import { FacePipeline, type EmbedOptions, type PipelineSettings } from './pipeline/pipeline.js';
+import type { EmbedOptions, EmbeddedBox, EmbeddedFace, PipelineResult, PipelineSettings, QualifiedFace } from './pipeline/pipeline.js';
 import { PhotoPool } from './pipeline/photo-pool.js';
-import { IdleUnloadingRunner } from './pipeline/idle-unload.js';
-import type { LoadState, PhotoRunner } from './pipeline/runner.js';
+import { IdleUnload, type LoadState } from './pipeline/idle-unload.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
-import { silentLogger, type Logger } from './types.js';
+import { silentLogger, type Logger, type RunControl } from './types.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -35,16 +35,19 @@ export interface BackendInfo {
   engine: Record<string, unknown>;
 }
 
-/** The programmatic API: the HTTP routes are built on exactly this. */
+/**
+ * The programmatic API: the HTTP routes are built on exactly this. Every method that runs photos takes
+ * a last `control`: when its signal aborts, the call stops (see RunControl).
+ */
 export interface FaceBackend {
   /** One L2-normalised embedding per box (or one for the whole image when no boxes are given). */
-  embed(image: ImageInput, options?: EmbedOptions): Promise<Float32Array[]>;
+  embed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<Float32Array[]>;
   /** Like embed, with the clamped boxes, alignment and stage timings. */
-  embedDetailed(image: ImageInput, options?: EmbedOptions): ReturnType<FacePipeline['embed']>;
-  detect(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['detect']>;
-  faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
+  embedDetailed(image: ImageInput, options?: EmbedOptions, control?: RunControl): Promise<PipelineResult<EmbeddedBox>>;
+  detect(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<QualifiedFace>>;
+  faces(image: ImageInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<EmbeddedFace>>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
-  verify(image1: ImageInput, image2: ImageInput): Promise<Verification>;
+  verify(image1: ImageInput, image2: ImageInput, control?: RunControl): Promise<Verification>;
   /** The same decision for two embeddings of this model. */
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;
@@ -77,22 +80,23 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const request = packRequest(config);
   const resolved = await resolvePack(request, log);
   log.info({ layout: resolved.layout, detection: resolved.detection.path, recognition: resolved.recognition.path }, 'model pack resolved');
-  const { pack, value: loaded } = await loadWithHealing(request, resolved, (p) => createRunner(config, p, log), log);
+  const { pack, value: loaded } = await loadWithHealing(request, resolved, (p) => startPool(config, p, log), log);
   log.info({ runtime: loaded.info.runtime, providers: loaded.info.providers, recognition: loaded.info.recognition }, 'models loaded');
-  const runner = config.modelTtl > 0 ? new IdleUnloadingRunner(loaded, () => createRunner(config, pack, log), config.modelTtl * 1000, log) : loaded;
-  const info = describe(config, pack, runner.info);
+  const info = describe(config, pack, loaded.info);
+  // The photo workers, freed when idle for LUMEN_FACE_MODEL_TTL seconds (never when 0).
+  const pool = new IdleUnload(loaded, () => startPool(config, pack, log), config.modelTtl * 1000, log);
   const threshold = matchThreshold(config.modelName, config.matchThreshold);
   return {
-    embed: async (image, opts) => (await runner.embed(image, opts)).faces.map((f) => f.embedding),
-    embedDetailed: (image, opts) => runner.embed(image, opts),
-    detect: (image, opts) => runner.detect(image, opts),
-    faces: (image, opts) => runner.faces(image, opts),
-    verify: (image1, image2) => verifyImages(runner, image1, image2, threshold),
+    embed: async (image, opts, control) => (await pool.use((p) => p.embed(image, opts, control))).faces.map((f) => f.embedding),
+    embedDetailed: (image, opts, control) => pool.use((p) => p.embed(image, opts, control)),
+    detect: (image, opts, control) => pool.use((p) => p.detect(image, opts, control)),
+    faces: (image, opts, control) => pool.use((p) => p.faces(image, opts, control)),
+    verify: (image1, image2, control) => pool.use((p) => verifyImages(p, image1, image2, threshold, control)),
     verifyEmbeddings: (e1, e2) => verifyEmbeddings(e1, e2, info.model.dim, threshold),
     info: () => info,
-    close: () => runner.close(),
-    stats: () => runner.stats?.(),
-    loadState: () => (runner instanceof IdleUnloadingRunner ? runner.loadState() : { loaded: true, loads: 1 }),
+    close: () => pool.close(),
+    stats: () => pool.current?.stats(),
+    loadState: () => pool.loadState(),
   };
 }
 
@@ -106,34 +110,39 @@ function pipelineSettings(config: Config): PipelineSettings {
   };
 }
 
-async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoRunner> {
-  const recInputSize = { height: config.extra.rec_input_h, width: config.extra.rec_input_w };
-  if (config.runtime === 'onnxrt') {
-    const engine = {
-      detectionPath: pack.detection.path,
-      recognitionPath: pack.recognition.path,
-      device: config.device,
-      intraOpThreads: config.intraOpThreads,
-      detSize: config.detSize,
-      recInputSize,
-    };
-    const pool = await PhotoPool.start({ engine, pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
-    if (pool.info.details.providerFallback) {
-      log.error({ device: config.device, reason: pool.info.details.providerFallback },
-        `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
-          'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
-    }
-    return pool;
+/** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
+async function startPool(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoPool> {
+  const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
+  if (pool.info.details.providerFallback) {
+    log.error({ device: config.device, reason: pool.info.details.providerFallback },
+      `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
+        'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
   }
-  const engine = await createRknnEngine(config, pack, log);
-  const pipeline = new FacePipeline(engine, pipelineSettings(config));
+  if (config.runtime === 'rknn') log.info({ contexts: pool.info.details.contexts, workers: config.workers, engine: pool.info.details }, 'rknn models loaded in every photo worker');
+  return pool;
+}
+
+function modelSetup(config: Config, pack: ResolvedPack): ModelSetup {
   return {
-    info: engine.info,
-    detect: (image, opts) => pipeline.detect(image, opts),
-    faces: (image, opts) => pipeline.faces(image, opts),
-    embed: (image, opts) => pipeline.embed(image, opts),
-    close: () => engine.close(),
-    stats: () => engine.stats?.(),
+    runtime: config.runtime,
+    detectionPath: pack.detection.path,
+    recognitionPath: pack.recognition.path,
+    device: config.device,
+    detSize: config.detSize,
+    recInputSize: { height: config.extra.rec_input_h, width: config.extra.rec_input_w },
+    intraOpThreads: config.intraOpThreads,
+    rknn:
+      config.runtime === 'rknn'
+        ? {
+            libraryPath: config.rknnLibrary,
+            coreMask: config.extra.rknn_core_mask,
+            contexts: config.extra.rknn_contexts ?? 1,
+            target: config.extra.rknn_target,
+            deviceId: config.extra.rknn_device_id,
+            perfDebug: config.extra.rknn_perf_debug ?? false,
+            normalisedInput: pack.rknnInput === 'normalised',
+          }
+        : undefined,
   };
 }
 
@@ -156,27 +165,6 @@ export function packRequest(config: Config): PackRequest {
   };
 }
 
-async function createRknnEngine(config: Config, pack: ResolvedPack, log: Logger): Promise<InferenceEngine> {
-  const { createRknnEngine: create } = await import('./engines/rknn/engine.js');
-  return create(
-    {
-      detectionPath: pack.detection.path,
-      recognitionPath: pack.recognition.path,
-      device: config.device,
-      detSize: config.detSize,
-      recInputSize: { height: config.extra.rec_input_h, width: config.extra.rec_input_w },
-      libraryPath: config.rknnLibrary,
-      coreMask: config.extra.rknn_core_mask,
-      contexts: config.extra.rknn_contexts ?? 1,
-      target: config.extra.rknn_target,
-      deviceId: config.extra.rknn_device_id,
-      perfDebug: config.extra.rknn_perf_debug ?? false,
-      normalisedInput: pack.rknnInput === 'normalised',
-    },
-    log,
-  );
-}
-
 function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): BackendInfo {
   const { recognition } = engine;
   return {
@@ -189,7 +177,7 @@ function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): Backe
     pack: { layout: pack.layout, notes: pack.notes },
     files: { detection: pack.detection, recognition: pack.recognition },
     inputs: {
-      detection: { width: config.detSize, height: config.detSize },
+      detection: { width: engine.detection.size, height: engine.detection.size },
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
     limits: {

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   MODEL_MISMATCH: { status: 422, meaning: 'immich asked `/predict` for another face model than the loaded pack; the message names both' },
   TASK_NOT_SERVED: { status: 422, meaning: 'a `/predict` task other than faces, with no `LUMEN_FACE_IMMICH_UPSTREAM` to forward it to, or faces mixed with other tasks' },
   UPSTREAM_FAILED: { status: 502, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` could not be reached, failed, or answered too much' },
+  ABORTED: { status: 499, meaning: "the caller cancelled the work before it finished (the client went away, or a library caller's signal aborted); 499 is nginx's 'client closed request', so it mostly reaches logs" },
   UPSTREAM_TIMEOUT: { status: 504, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` did not answer within `LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
@@ -71,4 +72,13 @@ export class LumenError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code].status;
   }
+}
+
+/**
+ * Why work given this signal stopped: its reason when that is a LumenError (a caller that aborts for
+ * its own timeout says which), else ABORTED.
+ */
+export function abortError(signal: AbortSignal): LumenError {
+  if (signal.reason instanceof LumenError) return signal.reason;
+  return new LumenError('ABORTED', 'the work was cancelled before it finished (its abort signal fired)', { cause: signal.reason });
 }

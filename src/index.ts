@@ -4,8 +4,9 @@ export { errorCodes, ERROR_CODES, LumenError, type ErrorCode } from './errors.js
 export type { EmbedOptions, EmbeddedBox, EmbeddedFace, DetectedFace, ImageSize, QualifiedFace, PipelineResult } from './pipeline/pipeline.js';
 export type { DetectOptionsInput as DetectOptions } from './pipeline/options.js';
 export { PACK_LAYOUTS, PRECISIONS, RUNTIMES, type PackLayout, type Precision, type Runtime } from './models/names.js';
+export type { PackFileInfo } from './models/types.js';
 export { parseBoxesJson, type BoxInput } from './pipeline/boxes.js';
-export { alignOptionSchema, detectOptionsSchema } from './pipeline/options.js';
+export { alignOptionSchema, detectOptionsSchema, readKnobs, type ReadKnobsOptions } from './pipeline/options.js';
 export type { StageTimings } from './pipeline/timings.js';
 export type { ImageInput } from './image/source.js';
-export type { Box, Landmarks, Point, RgbImage, Logger } from './types.js';
+export type { Box, Landmarks, Point, RgbImage, Logger, RunControl } from './types.js';

@@ -17,6 +17,15 @@ export interface Tensor {
   dims: readonly number[];
 }
 
+/**
+ * How a caller controls one call that runs photos. When `signal` aborts, photos not yet started are
+ * dropped, the photo in progress stops at its next model run, and the call rejects with the signal's
+ * reason when that is a LumenError, else with ABORTED.
+ */
+export interface RunControl {
+  signal?: AbortSignal;
+}
+
 /** The subset of a pino logger the library uses, so it can run with or without Fastify. */
 export interface Logger {
   debug(obj: object, msg?: string): void;

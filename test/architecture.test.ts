@@ -32,6 +32,9 @@ const HTTP_SIDE = /^(plugins|routes|cli|server)\/|^(app|server)\.(js|ts)$/;
 const SERVER_SIDE = /^(plugins|routes|server|openapi)\/|^(app|server)\.ts$/;
 const FASTIFY_PACKAGE = /^(fastify|fastify-.*|@fastify\/.*)$/;
 const READS_ENV = /\bprocess\.env\b/;
+/** Protocol layers speak for the backend, so they see only its public API. */
+const PROTOCOL_LAYER = /^(routes|grpc)\//;
+const PUBLIC_API = /^src\/(index|backend|types|errors)\.(js|ts)$/;
 /** The configuration loader (src/config.ts re-exports it). */
 const ENV_READER = 'src/config.ts';
 
@@ -46,6 +49,11 @@ export function layeringViolations(file: string, source: string): string[] {
     const withinFace = relativeImport && target(file, ref.specifier).startsWith('src/face/');
     if (inFace && !ref.typeOnly && !withinFace) problems.push(`${file} imports ${ref.specifier} for more than its types`);
     if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/')) problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
+    const landing = relativeImport ? target(file, ref.specifier) : '';
+    if (file.startsWith('src/engines/') && landing.startsWith('src/face/')) problems.push(`${file} imports ${ref.specifier} (engines know nothing of faces)`);
+    if (PROTOCOL_LAYER.test(file) && landing.startsWith('src/') && !PUBLIC_API.test(landing)) {
+      problems.push(`${file} imports ${ref.specifier} (a protocol layer uses only the backend's public API: src/index, src/backend, src/types, src/errors)`);
+    }
   }
   if (file !== ENV_READER && READS_ENV.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
     problems.push(`${file} reads process.env (only ${ENV_READER} may)`);
@@ -53,7 +61,7 @@ export function layeringViolations(file: string, source: string): string[] {
   return problems;
 }
 
-const SOURCE_ROOTS = ['src', 'server', 'plugins', 'routes', 'cli', 'openapi'];
+const SOURCE_ROOTS = ['src', 'server', 'plugins', 'routes', 'grpc', 'cli', 'openapi'];
 
 /** Lists written once: spelled out in their home only, imported everywhere else. */
 const LISTS_HOME = 'src/models/names.ts';
@@ -119,6 +127,18 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('app.ts', "import type { X } from './cli/args.js';"), ['app.ts imports ./cli/args.js (the server never imports cli/)']);
   t.same(layeringViolations('cli/main.ts', "import { startServer } from '../server/start.js';"), [], 'cli serve imports the server');
   t.same(layeringViolations('src/a.ts', "import { loggerOptions } from '../server/logger.js';"), ['src/a.ts imports ../server/logger.js']);
+  t.same(layeringViolations('src/engines/rknn/a.ts', "import type { Box } from '../../face/geometry.js';"), [
+    'src/engines/rknn/a.ts imports ../../face/geometry.js (engines know nothing of faces)',
+  ], 'not even a type');
+  t.same(layeringViolations('src/engines/a.ts', "import type { Tensor } from '../types.js';"), []);
+  const internal = "(a protocol layer uses only the backend's public API: src/index, src/backend, src/types, src/errors)";
+  t.same(layeringViolations('routes/a.ts', "import { readKnobs } from '../src/pipeline/options.js';"), [`routes/a.ts imports ../src/pipeline/options.js ${internal}`]);
+  t.same(layeringViolations('grpc/service.ts', "import type { PhotoPool } from '../src/pipeline/photo-pool.js';"), [`grpc/service.ts imports ../src/pipeline/photo-pool.js ${internal}`]);
+  t.same(layeringViolations('grpc/a/b.ts', "import { RUNTIMES } from '../../src/models/names.js';"), [`grpc/a/b.ts imports ../../src/models/names.js ${internal}`]);
+  t.same(layeringViolations('routes/a.ts', "import { createBackend, type FaceBackend } from '../src/index.js';"), []);
+  t.same(layeringViolations('routes/a.ts', "import { LumenError } from '../src/errors.js';"), []);
+  t.same(layeringViolations('routes/a.ts', "import type { Box } from '../src/types.js';"), []);
+  t.same(layeringViolations('routes/a.ts', "import { imageRoute } from './image-route.js';"), [], 'routes use each other');
 });
 
 t.test('the list checker catches a list written again', async (t) => {

@@ -1,23 +1,25 @@
-import type { Runtime } from '../models/names.js';
-import type { RgbImage, Tensor } from '../types.js';
+import type { Tensor } from '../types.js';
 
-export interface EngineInfo {
-  runtime: Runtime;
-  device: string;
-  /** onnxrt: execution providers actually in use. rknn: ['rknpu']. */
-  providers: string[];
-  /** Recognition input size the crops must have. */
-  recognition: { width: number; height: number; dim: number; batch: 'dynamic' | number };
-  /** The detector's output count, which tells its SCRFD layout (keypoints or not). */
-  detection: { outputs: number };
-  /** Runtime-specific details (SDK versions, core mask, thread counts...). */
-  details: Record<string, unknown>;
-}
-
-/** A model input or output as the graph declares it; null for a dynamic dimension. */
+/**
+ * A model input or output as the graph declares it; null for a dynamic dimension. An image input also
+ * says how it wants its pixels, so whoever feeds it (the model family) builds them once, in that form.
+ */
 export interface TensorMeta {
   name: string;
   dims: readonly (number | null)[];
+  /**
+   * float32: values the feeder has normalised; uint8: raw pixel values, the graph normalising them
+   * itself (mean and std baked in at conversion). Absent on outputs.
+   */
+  type?: 'float32' | 'uint8';
+  /** Where the channels of a 4-D image input are: NCHW unless the graph says NHWC. */
+  layout?: 'NCHW' | 'NHWC';
+}
+
+/** What is fed to an input: float32 or uint8 values as its TensorMeta asks, in its layout. */
+export interface Feed {
+  data: Float32Array | Uint8Array;
+  dims: readonly number[];
 }
 
 /**
@@ -28,40 +30,21 @@ export interface TensorMeta {
 export interface TensorSession {
   readonly inputs: readonly TensorMeta[];
   readonly outputs: readonly TensorMeta[];
-  run(feeds: Record<string, Tensor>): Promise<Tensor[]>;
+  /** What /v1/info tells about this session on its runtime (providers, SDK, input format...). */
+  readonly details: Record<string, unknown>;
+  run(feeds: Record<string, Feed>): Promise<Tensor[]>;
   release(): Promise<void>;
 }
 
-/** How busy an engine's workers are, for monitoring. */
+/** How busy the photo workers are, for monitoring. */
 export interface EngineStats {
   workers: number;
-  /** Share of the workers' capacity spent running models since start, 0 to 1. */
+  /** Share of the workers' capacity spent running photos since start, 0 to 1. */
   utilization: number;
-  /** Runs waiting for a free worker. */
+  /** Photos waiting for room in a worker. */
   queued: number;
-}
-
-/**
- * A runtime that can run the two models of a pack. It knows nothing of faces:
- * it takes RGB pixels, does the model's own normalisation and layout, and returns raw outputs.
- * Detection decoding, alignment, batching and L2 normalisation are the pipeline's job.
- */
-export interface InferenceEngine {
-  readonly info: EngineInfo;
-  /**
-   * Run the detector on a letterboxed square RGB image (side = detection size).
-   * The engine normalises `(x - 127.5) / 128` (or feeds bytes when the model has it baked in).
-   * Ownership of `image.data` passes to the engine (it may be transferred to a worker).
-   */
-  detect(image: RgbImage): Promise<Tensor[]>;
-  /**
-   * Embed `count` RGB crops of recognition.width x recognition.height, packed back to back (HWC each).
-   * `count` never exceeds the batch limit in `info.recognition.batch`.
-   * Returns the raw (not normalised) embeddings, `count * dim` floats.
-   * Ownership of `crops` passes to the engine.
-   */
-  embed(crops: Uint8Array, count: number): Promise<Float32Array>;
-  close(): Promise<void>;
-  /** Worker statistics, for engines that have a pool of workers. */
-  stats?(): EngineStats;
+  /** Photos inside the workers (a cancelled one counts until it reaches its next model run). */
+  running?: number;
+  /** Model runs started since the models loaded. */
+  modelRuns?: number;
 }

@@ -1,6 +1,8 @@
-import type { Box, Landmarks, Point, Tensor } from '../types.js';
+import type { TensorMeta, TensorSession } from '../engines/engine.js';
+import type { Box, Landmarks, Point, RgbImage, Tensor } from '../types.js';
 import { clampBox } from './geometry.js';
 import { nms } from './nms.js';
+import { imageShape, pixelFeed } from './tensor-layout.js';
 
 /** SCRFD (insightface scrfd.py): RGB, (x - 127.5) / 128, NCHW, letterboxed at the top-left. */
 export const SCRFD_NORM = { mean: 127.5, std: 128 } as const;
@@ -178,4 +180,60 @@ export function decodeScrfd(outputs: readonly Tensor[], opts: ScrfdDecodeOptions
     candidates.length = MAX_NMS_CANDIDATES;
   }
   return nms(candidates, opts.nmsIou);
+}
+
+/** Sides of a dynamic SCRFD input must be multiples of its largest stride. */
+export const SCRFD_SIDE_MULTIPLE = 32;
+
+/**
+ * The SCRFD family over a tensor session of any runtime: one RGB image in, raw outputs back (decode
+ * them with decodeScrfd). It owns the normalisation, the input size and the warm-up.
+ */
+export class Scrfd {
+  private constructor(
+    private readonly session: TensorSession,
+    private readonly input: TensorMeta,
+    /** The side of the square input: the graph's own when it is fixed, else the configured detection size. */
+    readonly size: number,
+    /**
+     * Whether the graph takes any width and height that are multiples of 32 (the shared ONNX exports
+     * declare [1, 3, ?, ?]), so a photo can be detected at its own scale and shape. Fixed graphs (RKNN
+     * conversions) take their square only.
+     */
+    readonly dynamic: boolean,
+  ) {}
+
+  /** Checks the graph against the detection size and runs it once, so the first photo pays no allocation. */
+  static async open(session: TensorSession, size: number): Promise<Scrfd> {
+    if (session.inputs.length !== 1) throw new Error(`the detection model has ${session.inputs.length} inputs, expected one image input`);
+    const input = session.inputs[0];
+    const shape = imageShape(input);
+    if (shape.batch !== null && shape.batch !== 1) throw new Error(`the detection model has batch ${shape.batch}, expected 1`);
+    const dynamic = shape.width === null && shape.height === null;
+    if (!dynamic && (shape.width !== size || shape.height !== size)) {
+      const [w, h] = [shape.width ?? '?', shape.height ?? '?'];
+      throw new Error(`the detection model takes ${w}x${h} but the detection size is ${size}: set the detection size to ${w} or convert the model for ${size}`);
+    }
+    const scrfd = new Scrfd(session, input, size, dynamic);
+    await scrfd.detect({ data: new Uint8Array(size * size * 3), width: size, height: size });
+    return scrfd;
+  }
+
+  /** How many outputs the graph has, which tells its layout (keypoints or not, 3 or 5 strides). */
+  get outputCount(): number {
+    return this.session.outputs.length;
+  }
+
+  /** Raw outputs for one image: the square of a fixed graph, or any multiple of 32 for a dynamic one. */
+  async detect(image: RgbImage): Promise<Tensor[]> {
+    const { width, height } = image;
+    if (!this.dynamic && (width !== this.size || height !== this.size)) {
+      throw new Error(`the detection model takes ${this.size}x${this.size}, received ${width}x${height}`);
+    }
+    if (this.dynamic && !(width > 0 && height > 0 && width % SCRFD_SIDE_MULTIPLE === 0 && height % SCRFD_SIDE_MULTIPLE === 0)) {
+      throw new Error(`the detection model takes sides that are multiples of ${SCRFD_SIDE_MULTIPLE}, received ${width}x${height}`);
+    }
+    const feed = pixelFeed(this.input, { pixels: image.data, count: 1, width, height, rows: 1 }, SCRFD_NORM);
+    return this.session.run({ [this.input.name]: feed });
+  }
 }

@@ -1,4 +1,4 @@
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
 import type { ImageLimits } from '../image/limits.js';
@@ -12,7 +12,7 @@ import { parseDetectOptions } from './options.js';
 import type { StageTimings } from './timings.js';
 
 export interface BoxDetector {
-  engine: InferenceEngine;
+  engine: FaceModels;
   detSize: number;
   limits: ImageLimits;
 }

@@ -1,6 +1,6 @@
 import { boxArea } from '../face/geometry.js';
 import { decodeScrfd, type Detection } from '../face/scrfd.js';
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 import { letterbox } from '../image/letterbox.js';
 import type { SourceImage } from '../image/source.js';
 import type { DetectOptions } from './options.js';
@@ -10,7 +10,7 @@ const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d
 
 /** Letterbox, run the detector, decode; largest face first. Coordinates are in the upright image. */
 export async function detectFaces(
-  engine: InferenceEngine,
+  engine: FaceModels,
   source: SourceImage,
   detSize: number,
   options: DetectOptions,

@@ -1,76 +1,76 @@
 import type { Logger } from '../types.js';
-import type { LoadState, PhotoRunner } from './runner.js';
+
+/** Whether the models are in memory, and how many times they were loaded (the first load counts). */
+export interface LoadState {
+  loaded: boolean;
+  loads: number;
+}
 
 /**
- * A runner that frees its models after `ttlMs` without a request (LUMEN_FACE_MODEL_TTL) and loads them
- * again for the next one, which waits for the load rather than failing. Requests that arrive during a
- * load share it. A request in flight keeps the models loaded; the clock starts when the last one ends.
+ * Holds something costly to keep loaded (the photo workers and their models), frees it after `ttlMs`
+ * without use (LUMEN_FACE_MODEL_TTL; 0 keeps it for good) and loads it again for the next use, which
+ * waits for the load rather than failing. Uses that arrive during a load share it. A use in progress
+ * keeps it loaded; the clock starts when the last one ends.
  */
-export class IdleUnloadingRunner implements PhotoRunner {
-  readonly info: PhotoRunner['info'];
-  private current: PhotoRunner | undefined;
-  private loading: Promise<PhotoRunner> | undefined;
-  private inFlight = 0;
+export class IdleUnload<T extends { close(): Promise<void> }> {
+  private held: T | undefined;
+  private loading: Promise<T> | undefined;
+  private inUse = 0;
   private timer: NodeJS.Timeout | undefined;
   private loads = 1;
   private closed = false;
 
   constructor(
-    first: PhotoRunner,
-    private readonly load: () => Promise<PhotoRunner>,
+    first: T,
+    private readonly load: () => Promise<T>,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {
-    this.current = first;
-    this.info = first.info;
+    this.held = first;
     this.arm();
   }
 
-  readonly detect: PhotoRunner['detect'] = (image, options) => this.run((r) => r.detect(image, options));
-  readonly faces: PhotoRunner['faces'] = (image, options) => this.run((r) => r.faces(image, options));
-  readonly embed: PhotoRunner['embed'] = (image, options) => this.run((r) => r.embed(image, options));
-
-  loadState(): LoadState {
-    return { loaded: this.current !== undefined, loads: this.loads };
+  /** What is loaded now, if anything (for statistics: it loads nothing). */
+  get current(): T | undefined {
+    return this.held;
   }
 
-  stats() {
-    return this.current?.stats?.();
+  loadState(): LoadState {
+    return { loaded: this.held !== undefined, loads: this.loads };
+  }
+
+  async use<R>(work: (loaded: T) => Promise<R>): Promise<R> {
+    this.inUse++;
+    clearTimeout(this.timer);
+    try {
+      return await work(this.held ?? (await this.reload()));
+    } finally {
+      if (--this.inUse === 0) this.arm();
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    const loading = this.loading;
-    await loading?.catch(() => undefined);
-    const current = this.current;
-    this.current = undefined;
-    await current?.close();
+    await this.loading?.catch(() => undefined);
+    const held = this.held;
+    this.held = undefined;
+    await held?.close();
   }
 
-  private async run<T>(work: (runner: PhotoRunner) => Promise<T>): Promise<T> {
-    this.inFlight++;
-    clearTimeout(this.timer);
-    try {
-      return await work(this.current ?? (await this.reload()));
-    } finally {
-      if (--this.inFlight === 0) this.arm();
-    }
-  }
-
-  private reload(): Promise<PhotoRunner> {
+  private reload(): Promise<T> {
     this.loading ??= (async () => {
       const start = performance.now();
       try {
-        const runner = await this.load();
+        const loaded = await this.load();
         this.loads++;
         if (this.closed) {
-          await runner.close();
+          await loaded.close();
           throw new Error('the backend was closed while its models were loading');
         }
-        this.current = runner;
+        this.held = loaded;
         this.log.info({ loads: this.loads, ms: Math.round(performance.now() - start) }, 'models loaded again after an idle unload');
-        return runner;
+        return loaded;
       } finally {
         this.loading = undefined;
       }
@@ -79,18 +79,18 @@ export class IdleUnloadingRunner implements PhotoRunner {
   }
 
   private arm(): void {
-    if (this.closed) return;
+    if (this.closed || !(this.ttlMs > 0)) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.unload(), this.ttlMs);
     this.timer.unref();
   }
 
   private async unload(): Promise<void> {
-    const runner = this.current;
-    if (this.inFlight > 0 || runner === undefined || this.closed) return;
-    this.current = undefined;
+    const held = this.held;
+    if (this.inUse > 0 || held === undefined || this.closed) return;
+    this.held = undefined;
     try {
-      await runner.close();
+      await held.close();
       this.log.info({ idleSeconds: this.ttlMs / 1000 }, 'models unloaded after idle time (LUMEN_FACE_MODEL_TTL)');
     } catch (err) {
       this.log.warn({ err }, 'closing the idle models failed');

@@ -1,6 +1,8 @@
 import { Piscina } from 'piscina';
-import type { EngineInfo, EngineStats } from '../engines/engine.js';
-import { LumenError } from '../errors.js';
+import type { EngineStats } from '../engines/engine.js';
+import type { EngineInfo } from './face-models.js';
+import { abortError, LumenError } from '../errors.js';
+import type { RunControl } from '../types.js';
 import { isRgbImage, type ImageInput } from '../image/source.js';
 import { plainBoxes } from './boxes.js';
 import { guardPool, type PoolGuard } from './pool-guard.js';
@@ -14,19 +16,35 @@ import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.j
  */
 const PHOTOS_PER_WORKER = 2;
 
-/** The per-photo pipeline on a pool of photo workers, one per core (see photo-worker.ts). */
+/**
+ * The per-photo pipeline on a pool of photo workers, one per core (see photo-worker.ts).
+ *
+ * Photos wait here, not in Piscina's queue, until a worker has room: a waiting photo whose caller
+ * aborts is dropped before it reaches a worker. Piscina's own `signal` is never used, because for a
+ * running task it terminates the thread, and that aborts the process inside ONNX Runtime; a running
+ * photo is told to stop through its own shared flag instead, checked before every model run.
+ */
 export class PhotoPool {
+  private readonly waiting: Array<{ admit: () => void; refuse: (err: Error) => void }> = [];
+  private admitted = 0;
+  /** Tasks inside the workers, aborted ones included until they reach their next model run. */
+  private inWorkers = 0;
+  private closing = false;
+
   private constructor(
     private readonly pool: Piscina<PhotoTask, PhotoReply<unknown>>,
     private readonly guard: PoolGuard,
     private readonly stop: Int32Array,
+    private readonly runs: Int32Array,
     readonly info: EngineInfo,
     private readonly maxBoxes: number,
+    private readonly capacity: number,
   ) {}
 
   static async start(settings: PhotoWorkerSetup, workers: number): Promise<PhotoPool> {
     const stop = new SharedArrayBuffer(4);
-    const setup: PhotoWorkerSetup = { ...settings, stop };
+    const runs = new SharedArrayBuffer(4);
+    const setup: PhotoWorkerSetup = { ...settings, stop, runs };
     const pool = new Piscina<PhotoTask, PhotoReply<unknown>>({
       filename: new URL('./photo-worker.js', import.meta.url).href,
       minThreads: workers,
@@ -42,43 +60,131 @@ export class PhotoPool {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, guard, new Int32Array(stop), info, setup.pipeline.maxBoxes);
+      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, workers * PHOTOS_PER_WORKER);
     } catch (err) {
       Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
       if (err instanceof LumenError) throw err;
-      throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
+      throw new LumenError('MODEL_LOAD_FAILED', `the photo workers could not load the pack: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  detect(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<QualifiedFace>> {
-    return this.run({ op: 'detect', input, options });
+  detect(input: ImageInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<QualifiedFace>> {
+    return this.run({ op: 'detect', input, options }, control);
   }
 
-  faces(input: ImageInput, options: DetectOptionsInput = {}): Promise<PipelineResult<EmbeddedFace>> {
-    return this.run({ op: 'faces', input, options });
+  faces(input: ImageInput, options: DetectOptionsInput = {}, control?: RunControl): Promise<PipelineResult<EmbeddedFace>> {
+    return this.run({ op: 'faces', input, options }, control);
   }
 
-  async embed(input: ImageInput, options: EmbedOptions = {}): Promise<PipelineResult<EmbeddedBox>> {
+  async embed(input: ImageInput, options: EmbedOptions = {}, control?: RunControl): Promise<PipelineResult<EmbeddedBox>> {
     const boxes = options.boxes == null ? options.boxes : plainBoxes(options.boxes, this.maxBoxes);
-    return this.run({ op: 'embed', input, options: { ...options, boxes } });
+    return this.run({ op: 'embed', input, options: { ...options, boxes } }, control);
   }
 
   stats(): EngineStats {
-    return { workers: this.pool.threads.length, utilization: this.pool.utilization, queued: this.pool.queueSize };
+    return {
+      workers: this.pool.threads.length,
+      utilization: this.pool.utilization,
+      queued: this.waiting.length + this.pool.queueSize,
+      running: this.inWorkers,
+      modelRuns: Atomics.load(this.runs, 0),
+    };
   }
 
   /** Ends the workers once no photo is inside a model run (see pool-guard.ts): never mid-run. */
   close(): Promise<void> {
+    this.closing = true;
     Atomics.store(this.stop, 0, 1);
+    for (const { refuse } of this.waiting.splice(0)) refuse(shuttingDown());
     return this.guard.close();
   }
 
-  private async run<T>(task: Exclude<PhotoTask, { op: 'info' }>): Promise<T> {
-    const { input, transferList } = sendable(task.input);
-    return unwrap<T>(await this.pool.run({ ...task, input } as PhotoTask, { transferList }));
+  private async run<T>(task: Exclude<PhotoTask, { op: 'info' }>, { signal }: RunControl = {}): Promise<T> {
+    if (signal?.aborted) throw abortError(signal);
+    await this.admit(signal);
+    const cancel = new SharedArrayBuffer(4);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.leave();
+    };
+    let running: Promise<PhotoReply<unknown>>;
+    try {
+      const { input, transferList } = sendable(task.input);
+      running = this.pool.run({ ...task, input, cancel } as PhotoTask, { transferList });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this.inWorkers++;
+    const settled = running.finally(() => {
+      this.inWorkers--;
+      release();
+    });
+    if (!signal) return unwrap<T>(await settled);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        // The worker stops the photo at its next model run; its slot here is free already.
+        Atomics.store(new Int32Array(cancel), 0, 1);
+        release();
+        reject(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      settled.then(
+        (reply) => {
+          signal.removeEventListener('abort', onAbort);
+          try {
+            resolve(unwrap<T>(reply));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Waits for room in the workers; a caller that aborts meanwhile leaves the line without reaching one. */
+  private admit(signal: AbortSignal | undefined): Promise<void> {
+    if (this.closing) return Promise.reject(shuttingDown());
+    if (this.admitted < this.capacity && this.waiting.length === 0) {
+      this.admitted++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(entry);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(abortError(signal!));
+      };
+      const entry = {
+        admit: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.admitted++;
+          resolve();
+        },
+        refuse: (err: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  private leave(): void {
+    this.admitted--;
+    this.waiting.shift()?.admit();
   }
 }
+
+const shuttingDown = () => new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
 
 function unwrap<T>(reply: PhotoReply<unknown>): T {
   if (reply.ok) return reply.value as T;

@@ -1,17 +1,17 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import type { InferenceEngine } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import { silentLogger } from '../types.js';
-import { createOnnxEngine } from './onnx-engine.js';
+import { type FaceModels, openFaceModels } from './face-models.js';
 import { FacePipeline, type PipelineResult } from './pipeline.js';
 import type { PhotoReply, PhotoTask, PhotoWorkerSetup } from './photo-protocol.js';
 
 /**
  * A photo worker: one per core, each with its own sessions, runs the whole per-photo pipeline
  * (decode, letterbox, detection, crops, embeddings, quality), so the pixels of a photo never cross
- * threads and the main thread is left to HTTP.
+ * threads and the main thread is left to HTTP. Both runtimes run here: ONNX Runtime, and the RKNN addon,
+ * which keeps per-environment instance data, so each worker loads it and opens its own NPU contexts.
  */
 
 const setup = workerData as PhotoWorkerSetup;
@@ -30,18 +30,20 @@ if (setup.inferenceNice > 0) {
 // over more threads (which would only add hand-offs); the work floor the benchmark compares with does the same.
 sharp.concurrency(1);
 
-const engine = await createOnnxEngine(setup.engine, silentLogger);
-const pipeline = new FacePipeline(stoppable(engine, setup.stop), setup.pipeline);
+const engine = await openFaceModels(setup.models, silentLogger);
+const closing = new Int32Array(setup.stop ?? new SharedArrayBuffer(4));
+const modelRuns = new Int32Array(setup.runs ?? new SharedArrayBuffer(4));
 
 /**
- * The engine, refusing new model runs once the pool closes. A photo can hold hundreds of runs (256
- * boxes on a 12 MP photo); the pool waits for the tasks in flight before it ends a thread (ending one
- * inside ONNX Runtime aborts the process), so a closing pool makes them stop at their next run.
+ * The engine, refusing new model runs once the pool closes or this photo's caller aborts. A photo can
+ * hold hundreds of runs (256 boxes on a 12 MP photo); ending a thread inside ONNX Runtime aborts the
+ * process, so a closing pool, or an abandoned photo, makes them stop at their next run instead.
  */
-function stoppable(inner: InferenceEngine, stop: SharedArrayBuffer | undefined): InferenceEngine {
-  const flag = new Int32Array(stop ?? new SharedArrayBuffer(4));
+function stoppable(inner: FaceModels, cancel: Int32Array | undefined): FaceModels {
   const check = () => {
-    if (Atomics.load(flag, 0) === 1) throw new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
+    if (Atomics.load(closing, 0) === 1) throw new LumenError('SHUTTING_DOWN', 'the service is shutting down; retry on another instance');
+    if (cancel && Atomics.load(cancel, 0) === 1) throw cancelled();
+    Atomics.add(modelRuns, 0, 1);
   };
   return {
     ...inner,
@@ -49,6 +51,8 @@ function stoppable(inner: InferenceEngine, stop: SharedArrayBuffer | undefined):
     embed: (crops, count) => (check(), tracked(inner.embed(crops, count))),
   };
 }
+
+const cancelled = () => new LumenError('ABORTED', 'the photo was cancelled by its caller');
 
 /**
  * Model runs in progress. A failed photo can end while sibling runs it started are still inside ONNX
@@ -75,9 +79,11 @@ function moved<T>(result: PipelineResult<T & { embedding?: Float32Array }>) {
 
 export default async function handle(task: PhotoTask): Promise<PhotoReply<unknown>> {
   try {
+    if (task.op === 'info') return { ok: true, value: engine.info };
+    const cancel = task.cancel && new Int32Array(task.cancel);
+    if (cancel && Atomics.load(cancel, 0) === 1) throw cancelled();
+    const pipeline = new FacePipeline(stoppable(engine, cancel), setup.pipeline);
     switch (task.op) {
-      case 'info':
-        return { ok: true, value: engine.info };
       case 'detect':
         return { ok: true, value: await pipeline.detect(task.input, task.options) };
       case 'faces':

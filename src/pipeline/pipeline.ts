@@ -1,6 +1,6 @@
 import os from 'node:os';
 import pLimit from 'p-limit';
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 import { type Detection, SCRFD_KEYPOINT_OUTPUT_COUNTS } from '../face/scrfd.js';
 import { LumenError } from '../errors.js';
 import type { ImageLimits } from '../image/limits.js';
@@ -71,7 +71,7 @@ const fullDecodes = pLimit(Math.max(2, os.availableParallelism()));
 /** Detect, align and embed, written once for every runtime. */
 export class FacePipeline {
   constructor(
-    readonly engine: InferenceEngine,
+    readonly engine: FaceModels,
     readonly settings: PipelineSettings,
   ) {
     // Alignment, and every face's landmarks in the answers, need the keypoint outputs.

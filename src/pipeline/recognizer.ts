@@ -1,7 +1,7 @@
-import type { InferenceEngine } from '../engines/engine.js';
+import type { FaceModels } from './face-models.js';
 
 /** Embed crops in batches the model accepts; each result is L2-normalised. */
-export async function embedCrops(engine: InferenceEngine, crops: Uint8Array[], maxBatchSize: number): Promise<Float32Array[]> {
+export async function embedCrops(engine: FaceModels, crops: Uint8Array[], maxBatchSize: number): Promise<Float32Array[]> {
   const { batch, dim, width, height } = engine.info.recognition;
   const cropBytes = width * height * 3;
   const wrong = crops.findIndex((c) => c.length !== cropBytes);

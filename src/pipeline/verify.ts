@@ -1,6 +1,8 @@
 import { LumenError } from '../errors.js';
 import type { ImageInput } from '../image/source.js';
-import type { EmbeddedFace, FacePipeline } from './pipeline.js';
+import type { RunControl } from '../types.js';
+import type { EmbeddedFace } from './pipeline.js';
+import type { PhotoPool } from './photo-pool.js';
 
 /**
  * Verification: are two faces the same person? The cosine similarity of their embeddings against a
@@ -66,9 +68,16 @@ export function decide(similarity: number, threshold: number | null): Pick<Verif
 }
 
 /** Embed the largest face of each image and compare them. */
-export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<Verification> {
+export async function verifyImages(
+  pool: Pick<PhotoPool, 'faces'>,
+  image1: ImageInput,
+  image2: ImageInput,
+  threshold: number | null,
+  control?: RunControl,
+): Promise<Verification> {
   // Both photos at once: with a photo worker per core, verification takes the time of the slower one.
-  const [first, second] = (await Promise.all([pipeline.faces(image1, { max_faces: 1 }), pipeline.faces(image2, { max_faces: 1 })])).map((r) => r.faces[0]);
+  const photos = [image1, image2].map((image) => pool.faces(image, { max_faces: 1 }, control));
+  const [first, second] = (await Promise.all(photos)).map((r) => r.faces[0]);
   const missing = [first ? null : '"image1"', second ? null : '"image2"'].filter((x) => x !== null);
   if (missing.length > 0) {
     throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
+import { openFaceModels } from '../../src/pipeline/face-models.js';
 import { embeddingOutputIndex } from '../../src/face/arcface.js';
 import { silentLogger } from '../../src/types.js';
 import { cosine, requirePack } from '../helpers/fixtures.js';
@@ -42,10 +42,10 @@ t.test('ONNX: a recognizer with a second output embeds as the one-output model d
   t.same(check.outputNames, [embedding, 'squared_norm'], 'the built graph has two outputs, the decoy last');
   await check.release();
 
-  const options = { detectionPath, device: 'cpu', workers: 1, intraOpThreads: 1, detSize: 640 };
-  const reference = await createOnnxEngine({ ...options, recognitionPath }, silentLogger);
+  const options = { runtime: 'onnxrt' as const, detectionPath, device: 'cpu', intraOpThreads: 1, detSize: 640 };
+  const reference = await openFaceModels({ ...options, recognitionPath }, silentLogger);
   t.teardown(() => reference.close());
-  const twoOutputs = await createOnnxEngine({ ...options, recognitionPath: withNorm }, silentLogger);
+  const twoOutputs = await openFaceModels({ ...options, recognitionPath: withNorm }, silentLogger);
   t.teardown(() => twoOutputs.close());
   t.equal(twoOutputs.info.recognition.dim, reference.info.recognition.dim, 'the embedding dimension');
 
@@ -58,7 +58,7 @@ t.test('ONNX: a recognizer with a second output embeds as the one-output model d
 
   const twin = join(dir, 'recognition-with-copy.onnx');
   writeFileSync(twin, withExtraOutputs(original, [{ opType: 'Identity', inputs: [embedding], output: 'copy', dims: ['N', 128] }]));
-  await t.rejects(createOnnxEngine({ ...options, recognitionPath: twin }, silentLogger), {
+  await t.rejects(openFaceModels({ ...options, recognitionPath: twin }, silentLogger), {
     code: 'MODEL_LOAD_FAILED',
     message: /2 outputs that could be the embedding/,
   });

@@ -1,34 +1,123 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { TensorSession } from '../../src/engines/engine.js';
+import type { Feed, TensorSession } from '../../src/engines/engine.js';
 import { openOnnxSession } from '../../src/engines/onnxrt/session.js';
-import { sessionEngine } from '../../src/pipeline/session-engine.js';
+import { openRknnRuntime } from '../../src/engines/rknn/session.js';
+import { ArcFace } from '../../src/face/arcface.js';
+import { Scrfd } from '../../src/face/scrfd.js';
+import { imageShape } from '../../src/face/tensor-layout.js';
+import { silentLogger } from '../../src/types.js';
+import { buildFakeRknn, writeFakeRknnPack } from '../fake-rknn/build.js';
 import { cosine, requirePack } from '../helpers/fixtures.js';
 
-/** ONNX Runtime as a plain tensor session, and the engine the pipeline builds from two of them. */
+/**
+ * Both runtimes as the same plain tensor session (metadata and run(feeds)), and the face families
+ * over either: ONNX Runtime with the shared real graphs, RKNN through the real addon and the fake
+ * librknnrt.so.
+ */
 
-const pack = requirePack('scrfd_500m_mbf', 'fp32');
-const options = { providers: ['cpu'], intraOpThreads: 1 };
+const pack = requirePack('scrfd_2.5g_mbf', 'fp32');
+const onnxOptions = { providers: ['cpu'], intraOpThreads: 1 };
 
-t.test('a session declares its tensors and runs feeds to every output, in declared order', async (t) => {
-  const detection = await openOnnxSession(join(pack, 'detection.onnx'), options);
-  t.teardown(() => detection.release());
-  t.same(detection.providers, ['cpu']);
-  t.equal(detection.inputs.length, 1);
-  t.same(detection.inputs[0].dims.slice(0, 2), [1, 3], 'NCHW input, batch 1');
-  t.equal(detection.outputs.length, 9, 'SCRFD with keypoints: scores, boxes and keypoints at three strides');
-  const outputs = await detection.run({ [detection.inputs[0].name]: { data: new Float32Array(3 * 320 * 320), dims: [1, 3, 320, 320] } });
-  t.equal(outputs.length, 9);
-  t.same(outputs.map((o) => o.dims[1]), [1, 1, 1, 4, 4, 4, 10, 10, 10], 'score, box and keypoint widths in the order the graph declares them');
-  t.same(outputs.slice(0, 3).map((o) => o.dims[0]), [3200, 800, 200], 'two anchors per cell at strides 8, 16 and 32 of 320x320');
-});
+interface Pair {
+  detection: TensorSession;
+  recognition: TensorSession;
+}
 
-/** A session that records what it is fed, around a real recognizer, to see the engine's batching. */
+const runtimes: Record<string, (t: { teardown(fn: () => unknown): void }) => Promise<Pair>> = {
+  onnxrt: async (t) => {
+    const detection = await openOnnxSession(join(pack, 'detection.onnx'), onnxOptions);
+    const recognition = await openOnnxSession(join(pack, 'recognition.onnx'), onnxOptions);
+    t.teardown(async () => {
+      await detection.release().catch(() => undefined);
+      await recognition.release().catch(() => undefined);
+    });
+    return { detection, recognition };
+  },
+  rknn: async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lumen-sessions-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const paths = writeFakeRknnPack(dir, { detection: { faces: 2 }, recognition: { dim: 128 } });
+    const runtime = await openRknnRuntime({ libraryPath: buildFakeRknn(), contexts: 1, perfDebug: false, compatiblePath: join(dir, 'no-board') }, silentLogger);
+    const detection = runtime.open(paths.detection, 'detection');
+    const recognition = runtime.open(paths.recognition, 'recognition');
+    t.teardown(async () => {
+      await detection.release().catch(() => undefined);
+      await recognition.release().catch(() => undefined);
+    });
+    return { detection, recognition };
+  },
+};
+
+/** A feed of zeros for an image input, as it declares it, at a side for its dynamic dimensions. */
+function zeros(session: TensorSession, side: number): Record<string, Feed> {
+  const input = session.inputs[0];
+  const dims = input.dims.map((d, i) => d ?? (i === 0 ? 1 : side));
+  const size = dims.reduce((a, b) => a * b, 1);
+  return { [input.name]: { data: input.type === 'uint8' ? new Uint8Array(size) : new Float32Array(size), dims } };
+}
+
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+for (const [name, open] of Object.entries(runtimes)) {
+  t.test(`${name}: a session declares one image input and runs feeds to every output, in declared order`, async (t) => {
+    const { detection, recognition } = await open(t);
+    for (const session of [detection, recognition]) {
+      t.equal(session.inputs.length, 1, 'one input');
+      const shape = imageShape(session.inputs[0]);
+      t.equal(shape.channels, 3, 'three channels, where its layout puts them');
+      t.ok(['float32', 'uint8'].includes(session.inputs[0].type ?? ''), 'it says whether it takes normalised floats or bytes');
+      t.ok(session.outputs.length >= 1 && session.outputs.every((o) => o.name.length > 0), 'named outputs');
+      t.type(session.details, 'object');
+    }
+    t.equal(detection.outputs.length, 9, 'SCRFD with keypoints: scores, boxes and keypoints at three strides');
+    const outputs = await detection.run(zeros(detection, 640));
+    t.equal(outputs.length, detection.outputs.length, 'every output');
+    const widths = outputs.map((o) => o.dims[o.dims.length - 1]);
+    t.same([...widths].sort(), [1, 1, 1, 10, 10, 10, 4, 4, 4].sort(), 'score, box and keypoint widths');
+    for (const [i, o] of outputs.entries()) t.equal(o.data.length, product(o.dims), `output ${i}: its data fills its dims`);
+    const declared = detection.outputs.map((o) => o.dims[o.dims.length - 1]);
+    t.same(widths, declared, 'in the order the graph declares them');
+  });
+
+  t.test(`${name}: a feed of the wrong size is refused, and a released session runs no more`, async (t) => {
+    const { detection, recognition } = await open(t);
+    const input = recognition.inputs[0];
+    await t.rejects(recognition.run({ [input.name]: { data: new Float32Array(5), dims: [1, 5] } }), 'a wrong feed rejects');
+    const ok = await recognition.run(zeros(recognition, 112));
+    t.ok(ok.length >= 1, 'and the session still runs');
+    await detection.release();
+    await t.rejects(detection.run(zeros(detection, 640)), 'a released session rejects');
+  });
+
+  t.test(`${name}: the SCRFD and ArcFace families drive the session`, async (t) => {
+    const { detection, recognition } = await open(t);
+    const scrfd = await Scrfd.open(detection, 640);
+    t.equal(scrfd.size, 640);
+    t.equal(scrfd.dynamic, name === 'onnxrt', 'the shared ONNX graph takes any multiple of 32; the RKNN one its square');
+    t.equal(scrfd.outputCount, 9);
+    await t.rejects(scrfd.detect({ data: new Uint8Array(100 * 100 * 3), width: 100, height: 100 }), 'a side that fits neither is refused');
+    const arcface = await ArcFace.open(recognition);
+    t.equal(arcface.dim, 128, 'the warm-up found the embedding size');
+    t.same([arcface.width, arcface.height], [112, 112]);
+    let x = 3;
+    const crops = Uint8Array.from({ length: 2 * 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+    const both = await arcface.embed(crops, 2);
+    const second = await arcface.embed(crops.subarray(112 * 112 * 3), 1);
+    t.equal(both.length, 2 * 128);
+    t.ok(cosine(both.subarray(128), second) > 0.99999, 'the second crop embeds alike alone or in a run of two');
+  });
+}
+
+/** A session that records what it is fed, around a real recognizer, to see the family's batching. */
 function recording(session: TensorSession, fixedBatch: number | null) {
   const fed: number[][] = [];
   const wrapped: TensorSession = {
     inputs: fixedBatch === null ? session.inputs : session.inputs.map((i) => ({ ...i, dims: [fixedBatch, ...i.dims.slice(1)] })),
     outputs: session.outputs,
+    details: session.details,
     run: (feeds) => {
       fed.push(...Object.values(feeds).map((f) => [...f.dims]));
       return session.run(feeds);
@@ -38,21 +127,15 @@ function recording(session: TensorSession, fixedBatch: number | null) {
   return { wrapped, fed };
 }
 
-t.test('the engine pads a fixed batch and drops the padding; a dynamic batch runs as given', async (t) => {
-  const detection = await openOnnxSession(join(pack, 'detection.onnx'), options);
-  const recognition = await openOnnxSession(join(pack, 'recognition.onnx'), options);
-  t.teardown(async () => {
-    await detection.release();
-    await recognition.release();
-  });
-  const setup = { runtime: 'onnxrt' as const, device: 'cpu', providers: ['cpu'], detSize: 320, details: {} };
+t.test('ArcFace pads a fixed batch and drops the padding; a dynamic batch runs as given', async (t) => {
+  const recognition = await openOnnxSession(join(pack, 'recognition.onnx'), onnxOptions);
+  t.teardown(() => recognition.release());
   const dynamic = recording(recognition, null);
   const fixed = recording(recognition, 4);
-  const a = await sessionEngine(detection, dynamic.wrapped, setup);
-  const b = await sessionEngine(detection, fixed.wrapped, setup);
-  t.equal(a.info.recognition.batch, 'dynamic');
-  t.equal(b.info.recognition.batch, 4);
-  t.equal(a.info.recognition.dim, 128, 'the warm-up run found the embedding size');
+  const a = await ArcFace.open(dynamic.wrapped);
+  const b = await ArcFace.open(fixed.wrapped);
+  t.equal(a.batch, 'dynamic');
+  t.equal(b.batch, 4);
   let x = 3;
   const crops = Uint8Array.from({ length: 3 * 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
   dynamic.fed.length = 0;

@@ -57,13 +57,14 @@ t.test('rknn: the contexts are released when idle and opened again on demand', a
       LUMEN_FACE_PRECISION: 'fp16',
       LUMEN_FACE_RKNN_LIBRARY: buildFakeRknn(),
       LUMEN_FACE_EXTRA: JSON.stringify({ rknn_contexts: 2 }),
+      LUMEN_FACE_WORKERS: '2',
       LUMEN_FACE_MODEL_TTL: '1',
     },
   });
   await app.faceBackend.loaded;
   const calls = (...fns: string[]) => readFakeTrace(trace).filter((c) => fns.includes(c.fn) && c.rc === 0).length;
   const opened = calls('rknn_init', 'rknn_dup_context');
-  t.equal(opened, 4, 'two contexts for each model');
+  t.equal(opened, 8, 'two contexts for each model in each of the two photo workers');
   await waitUnloaded(t, app);
   t.equal(calls('rknn_destroy'), opened, 'every context was destroyed');
   const res = await postParts(app, '/v1/faces', [imagePart(readFace('groups/couple.jpg'))]);

@@ -1,14 +1,16 @@
-// createRknnEngine against the fake librknnrt.so: how it feeds each input type and layout (the
-// outputs are exact functions of what it fed), the canned SCRFD face through the shared decoder,
-// the board checks, contexts, perf logging and errors.
+// The pack's models on the RKNN runtime (RKNN sessions under the SCRFD and ArcFace families) against
+// the fake librknnrt.so: how each input type and layout is fed (the outputs are exact functions of
+// what it fed), the canned SCRFD face through the shared decoder, the board checks, contexts, perf
+// logging and errors.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LumenError } from '../../src/errors.js';
 import { decodeScrfd } from '../../src/face/scrfd.js';
-import { createRknnEngine, toFloat16, type RknnEngineOptions } from '../../src/engines/rknn/engine.js';
-import { rgbToNchw, rgbToNhwc } from '../../src/engines/tensor-layout.js';
-import { silentLogger } from '../../src/types.js';
+import { toFloat16, type RknnOptions } from '../../src/engines/rknn/session.js';
+import { rgbToNchw, rgbToNhwc } from '../../src/face/tensor-layout.js';
+import { openFaceModels } from '../../src/pipeline/face-models.js';
+import { silentLogger, type Logger } from '../../src/types.js';
 import {
   buildFakeRknn,
   FAKE_SCRFD_FACES_640,
@@ -33,11 +35,17 @@ function pack(opts: Parameters<typeof writeFakeRknnPack>[1] = {}) {
   return writeFakeRknnPack(fresh('pack'), opts);
 }
 
-function options(paths: { detection: string; recognition: string }, extra: Partial<RknnEngineOptions> = {}): RknnEngineOptions {
+interface Options extends RknnOptions {
+  detectionPath: string;
+  recognitionPath: string;
+  detSize: number;
+  recInputSize?: { height?: number; width?: number };
+}
+
+function options(paths: { detection: string; recognition: string }, extra: Partial<Options> = {}): Options {
   return {
     detectionPath: paths.detection,
     recognitionPath: paths.recognition,
-    device: 'rknpu',
     detSize: 640,
     contexts: 1,
     perfDebug: false,
@@ -46,6 +54,9 @@ function options(paths: { detection: string; recognition: string }, extra: Parti
     ...extra,
   };
 }
+
+const createRknnEngine = ({ detectionPath, recognitionPath, detSize, recInputSize, ...rknn }: Options, log: Logger) =>
+  openFaceModels({ runtime: 'rknn', detectionPath, recognitionPath, device: 'rknpu', detSize, recInputSize, intraOpThreads: 1, rknn }, log);
 
 function compatible(...entries: string[]): string {
   const path = fresh('compatible');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
+import { openFaceModels } from '../../src/pipeline/face-models.js';
 import { SourceImage } from '../../src/image/source.js';
 import { landmarksForBoxes, type BoxDetector } from '../../src/pipeline/box-landmarks.js';
 import { LevelDecoder } from '../../src/pipeline/crop-plan.js';
@@ -13,8 +13,8 @@ import { readFace, requirePack } from '../helpers/fixtures.js';
 const pack = requirePack('scrfd_2.5g_mbf', 'fp32');
 let detector: BoxDetector;
 t.before(async () => {
-  const engine = await createOnnxEngine(
-    { detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
+  const engine = await openFaceModels(
+    { runtime: 'onnxrt', detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
     silentLogger,
   );
   detector = { engine, detSize: 640, limits: { maxPixels: 100_000_000 } };

@@ -1,12 +1,12 @@
 import t from 'tap';
-import type { InferenceEngine } from '../../src/engines/engine.js';
+import type { FaceModels } from '../../src/pipeline/face-models.js';
 import { LumenError } from '../../src/errors.js';
 import { FacePipeline } from '../../src/pipeline/pipeline.js';
 
 /** Every detected face carries landmarks, so a detector without keypoint outputs is refused up front. */
 
-const engineWithDetectionOutputs = (outputs: number): InferenceEngine => ({
-  info: { runtime: 'onnxrt', device: 'cpu', providers: ['cpu'], recognition: { width: 112, height: 112, dim: 128, batch: 'dynamic' }, detection: { outputs }, details: {} },
+const engineWithDetectionOutputs = (outputs: number): FaceModels => ({
+  info: { runtime: 'onnxrt', device: 'cpu', providers: ['cpu'], recognition: { width: 112, height: 112, dim: 128, batch: 'dynamic' }, detection: { outputs, size: 640, dynamic: true }, details: {} },
   detect: () => Promise.reject(new Error('not run')),
   embed: () => Promise.reject(new Error('not run')),
   close: () => Promise.resolve(),

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
-import type { InferenceEngine } from '../../src/engines/engine.js';
+import { openFaceModels } from '../../src/pipeline/face-models.js';
+import type { FaceModels } from '../../src/pipeline/face-models.js';
 import { embedCrops, l2Normalise } from '../../src/pipeline/recognizer.js';
 import { silentLogger } from '../../src/types.js';
 import { cosine, norm, requirePack } from '../helpers/fixtures.js';
 
 const pack = requirePack('scrfd_500m_mbf', 'fp32');
-let engine: InferenceEngine;
+let engine: FaceModels;
 t.before(async () => {
-  engine = await createOnnxEngine(
-    { detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
+  engine = await openFaceModels(
+    { runtime: 'onnxrt', detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
     silentLogger,
   );
 });

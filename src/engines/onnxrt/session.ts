@@ -55,17 +55,31 @@ function create(path: string, executionProviders: Providers, intraOpThreads: num
   });
 }
 
-const meta = (metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorMeta[] =>
-  metadata.map((m) => ({ name: m.name, dims: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null)) : [] }));
+const dimsOf = (m: ort.InferenceSession.ValueMetadata) => (m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null)) : []);
+const outputMeta = (m: ort.InferenceSession.ValueMetadata): TensorMeta => ({ name: m.name, dims: dimsOf(m) });
+// ONNX graphs are NCHW by convention; a uint8 input takes the bytes themselves.
+const inputMeta = (m: ort.InferenceSession.ValueMetadata): TensorMeta => ({
+  name: m.name,
+  dims: dimsOf(m),
+  type: m.isTensor && m.type === 'uint8' ? 'uint8' : 'float32',
+  layout: 'NCHW',
+});
+
+const described = (tensors: readonly TensorMeta[]) => tensors.map((t) => ({ name: t.name, shape: t.dims }));
 
 function wrap(session: ort.InferenceSession, providers: string[], providerFallback: string | undefined): OnnxSession {
+  const inputs = session.inputMetadata.map(inputMeta);
+  const outputs = session.outputMetadata.map(outputMeta);
   return {
-    inputs: meta(session.inputMetadata),
-    outputs: meta(session.outputMetadata),
+    inputs,
+    outputs,
     providers,
     providerFallback,
+    details: { inputs: described(inputs), outputs: described(outputs) },
     async run(feeds): Promise<Tensor[]> {
-      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, [...t.dims])]));
+      const tensors = Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [name, t.data instanceof Uint8Array ? new ort.Tensor('uint8', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims])]),
+      );
       const results = await session.run(tensors);
       return session.outputNames.map((name) => ({ data: results[name].data as Float32Array, dims: [...results[name].dims] }));
     },

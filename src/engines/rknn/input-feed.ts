@@ -6,7 +6,6 @@ import {
   type RknnModel,
   type RknnTensorAttr,
 } from './addon.js';
-import { rgbToNchw, rgbToNhwc } from '../tensor-layout.js';
 
 /** How RGB pixels become the bytes of a model input, decided from the queried attribute. */
 export interface InputPlan {
@@ -89,26 +88,8 @@ export function toFloat16(value: number): number {
   return sign | h;
 }
 
-/** `count` HWC crops (back to back) as one input buffer of the plan, zero-padded to the batch. */
-export function inputBuffer(plan: InputPlan, pixels: Uint8Array, count: number, norm: { mean: number; std: number }): ArrayBufferView {
-  const itemBytes = plan.height * plan.width * 3;
-  const expected = count * itemBytes;
-  if (pixels.length < expected) {
-    throw new Error(`expected ${count} image(s) of ${plan.width}x${plan.height} RGB (${expected} bytes), got ${pixels.length} bytes`);
-  }
-  // The addon copies the bytes it is given, so an exact fit needs no copy here.
-  const padded = count === plan.batch && pixels.length === expected ? pixels : new Uint8Array(plan.batch * itemBytes);
-  if (padded !== pixels) padded.set(pixels.subarray(0, expected));
-  if (plan.feed === 'raw') {
-    if (plan.layout === 'NHWC') return padded;
-    // The same bytes transposed to planes: rgbToNchw with mean 0 and std 1 keeps them exact.
-    return Uint8Array.from(rgbToNchw(padded, plan.batch, plan.width, plan.height, 0, 1));
-  }
-  const floats =
-    plan.layout === 'NCHW'
-      ? rgbToNchw(padded, plan.batch, plan.width, plan.height, norm.mean, norm.std)
-      : rgbToNhwc(padded, norm.mean, norm.std);
-  if (plan.feed === 'float32') return floats;
+/** Floats as IEEE binary16, for a FLOAT16 input. */
+export function toHalves(floats: Float32Array): Uint16Array {
   const halves = new Uint16Array(floats.length);
   for (let i = 0; i < floats.length; i++) halves[i] = toFloat16(floats[i]);
   return halves;

@@ -1,0 +1,110 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import t from 'tap';
+import { LumenError, type FaceBackend } from '../../../src/index.js';
+import { backendFor, FACES_DIR, readFace, TEST_ENGINE } from '../../helpers/fixtures.js';
+
+/**
+ * Cancellation: a call whose signal aborts rejects at once; photos not yet in a worker never reach
+ * one, and the photo in progress starts no model run after the abort. The worker thread survives
+ * (it is never terminated mid-run), so the next call is served.
+ */
+
+let backend: FaceBackend;
+t.before(async () => {
+  // One worker, so every photo of this file shares it: what one leaves behind, the next would meet.
+  backend = await backendFor('scrfd_2.5g_mbf', 'fp32', { ...TEST_ENGINE, LUMEN_FACE_WORKERS: '1' });
+});
+t.teardown(() => backend?.close());
+
+function firstIdentityPhoto(): string {
+  const dir = join(FACES_DIR, 'identities');
+  const first = readdirSync(dir).sort()[0];
+  return join(dir, first, readdirSync(join(dir, first)).sort()[0]);
+}
+
+/** 12 MP, and 256 boxes on blank-ish areas: each box costs a detection around it, one after another. */
+const bigPhoto = () => sharp(firstIdentityPhoto()).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+const boxes = Array.from({ length: 256 }, (_, i): [number, number, number, number] => {
+  const x = (i % 16) * 240 + 10;
+  const y = Math.floor(i / 16) * 180 + 5;
+  return [x, y, x + 200 + (i % 7), y + 170];
+});
+
+const stats = () => {
+  const s = backend.stats?.();
+  if (s?.modelRuns === undefined || s.running === undefined) throw new Error('the pool reports no model runs');
+  return { runs: s.modelRuns, running: s.running, queued: s.queued };
+};
+
+/** Polls until `ready` holds; fails after a minute rather than hanging the suite. */
+async function until(what: string, ready: () => boolean): Promise<void> {
+  for (let waited = 0; !ready(); waited += 5) {
+    if (waited > 60_000) throw new Error(`still waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('the call resolved; it should have been cancelled');
+}
+
+t.test('an abort mid-photo rejects with ABORTED, and the photo starts no model run after it', async (t) => {
+  const photo = await bigPhoto();
+  const before = stats().runs;
+  const controller = new AbortController();
+  const call = backend.embedDetailed(photo, { boxes }, { signal: controller.signal });
+  // Inside the per-box detections: a few runs done, hundreds to go.
+  await until('the photo to start its model runs', () => stats().runs >= before + 3);
+  controller.abort();
+  const atAbort = stats().runs;
+  const err = await rejection(call);
+  t.ok(err instanceof LumenError, 'a LumenError');
+  t.equal((err as LumenError).code, 'ABORTED');
+  t.equal((err as LumenError).status, 499);
+
+  await until('the photo to leave the worker', () => stats().running === 0);
+  // A check that read the flag just before it was set may still count its run.
+  t.ok(stats().runs - atAbort <= 1, `no run started after the abort (${stats().runs - atAbort} after it; ${atAbort - before} before)`);
+  t.ok(stats().runs - before < boxes.length / 4, `far fewer runs than the photo needed (${stats().runs - before} of more than ${boxes.length})`);
+
+  const next = await backend.faces(readFace('groups/couple.jpg'));
+  t.ok(next.faces.length >= 2, `the next call is served by the same worker (${next.faces.length} faces)`);
+});
+
+t.test('a waiting photo whose caller aborts never reaches a worker', async (t) => {
+  const photo = await bigPhoto();
+  // One worker holds two photos at once: two long ones fill it, the third waits.
+  const holders = [new AbortController(), new AbortController()];
+  const held = holders.map((c) => backend.embedDetailed(photo, { boxes }, { signal: c.signal }));
+  await until('both photos to be in the worker', () => stats().running === 2);
+  const controller = new AbortController();
+  const waiting = backend.detect(photo, {}, { signal: controller.signal });
+  await until('the third photo to wait', () => stats().queued === 1);
+  controller.abort();
+  t.equal(((await rejection(waiting)) as LumenError).code, 'ABORTED', 'the waiting photo rejects');
+  t.equal(stats().queued, 0, 'it left the line');
+  t.equal(stats().running, 2, 'and never reached the worker');
+
+  for (const c of holders) c.abort();
+  for (const call of held) t.equal(((await rejection(call)) as LumenError).code, 'ABORTED');
+  await until('the worker to be empty', () => stats().running === 0);
+});
+
+t.test('an abort reason that is a LumenError is the rejection; an aborted signal runs nothing', async (t) => {
+  const photo = readFace('groups/couple.jpg');
+  const before = stats().runs;
+  const timeout = new LumenError('REQUEST_TIMEOUT', 'the request took too long');
+  const err = await rejection(backend.faces(photo, {}, { signal: AbortSignal.abort(timeout) }));
+  t.equal(err, timeout, 'the reason itself');
+  const plain = await rejection(backend.verify(photo, photo, { signal: AbortSignal.abort() }));
+  t.equal((plain as LumenError).code, 'ABORTED', 'any other reason gives ABORTED');
+  t.equal(stats().runs, before, 'no model ran');
+  t.equal(stats().running, 0, 'no photo reached the worker');
+});
