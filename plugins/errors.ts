@@ -22,7 +22,7 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
 };
 
 /** 503s that turn a request away before any work: logged as refusals, not as failures. */
-const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN']);
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN', 'BUDGET_EXCEEDED']);
 
 /** Seconds a client should wait before retrying, for the errors that are worth retrying. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };

@@ -5,6 +5,7 @@ import { BatchSlots } from '../plugins/batch-slots.js';
 import { IMAGE_PART_NAMES, type PartsSpec, type ReadFile } from '../plugins/body.js';
 import { LumenError, type BackendInfo, type ErrorCode, type StageTimings } from '../src/index.js';
 import { imageRoute, type ImageWork } from './image-route.js';
+import type { RequestWork } from '../server/request-work.js';
 import { detectedFaceJson, embeddedFaceJson } from './json-shapes.js';
 import { imageRouteValidator } from './query-validator.js';
 import type { ImageOutcome } from './report.js';
@@ -61,18 +62,22 @@ async function runBatch<F>(
   app: FastifyInstance,
   request: FastifyRequest,
   files: readonly ReadFile[],
+  work: RequestWork,
   processImage: (bytes: Buffer) => Promise<Processed<F>>,
 ): Promise<ImageWork<{ model: BackendInfo['model']; results: Array<Processed<F>['entry'] | ErrorEntry> }>> {
   const backend = app.faceBackend.get();
   const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
   const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
+      if (work.aborted) throw work.aborted;
       if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-      return await processImage(file.bytes);
+      return await work.photo(processImage(file.bytes));
     } catch (err) {
       return errorEntry(err, request);
     }
   })));
+  // Stopped work answers as a whole (or not at all, when the client has gone), never as per-image errors.
+  if (work.aborted) throw work.aborted;
   return {
     body: { model: backend.info().model, results: done.map((d) => ('error' in d ? d : d.entry)) },
     outcomes: done.flatMap((d) => ('error' in d ? [] : [d.outcome])),
@@ -100,10 +105,10 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs) => {
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs, work) => {
     const { embedding_format: format, ...options } = knobs;
-    return runBatch(app, request, files, async (bytes) => {
-      const result = await app.faceBackend.get().faces(bytes, options);
+    return runBatch(app, request, files, work, async (bytes) => {
+      const result = await app.faceBackend.get().faces(bytes, options, work.control);
       return { entry: { image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) }, outcome: outcome(result) };
     });
   }));
@@ -117,9 +122,9 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs) =>
-    runBatch(app, request, files, async (bytes) => {
-      const result = await app.faceBackend.get().detect(bytes, knobs);
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs, work) =>
+    runBatch(app, request, files, work, async (bytes) => {
+      const result = await app.faceBackend.get().detect(bytes, knobs, work.control);
       return { entry: { image: result.image, faces: result.faces.map(detectedFaceJson) }, outcome: outcome(result) };
     })));
 };

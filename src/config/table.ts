@@ -132,6 +132,8 @@ export const VARIABLES = {
     'Log level: fatal, error, warn, info, debug, trace or silent.'),
   requestTimeout: row(['LUMEN_FACE_REQUEST_TIMEOUT'], positiveSeconds, value(30),
     'Seconds a request may go without sending a byte (headers or body) before it gets 408 and its connection is closed. A slow but steady upload is not cut.'),
+  requestBudget: row(['LUMEN_FACE_REQUEST_BUDGET'], positiveSeconds, value(30),
+    'Seconds of work one image request may take once its body has arrived (all its photos together); when spent, its work stops and it gets 503 BUDGET_EXCEEDED.'),
   uploadTimeout: row(['LUMEN_FACE_UPLOAD_TIMEOUT'], positiveSeconds, value(300),
     'Seconds allowed to receive a whole request, however steadily it arrives; bounds a client that trickles bytes. 300 s carries a 5 MB photo over a 150 kbit/s link.'),
   shutdownTimeout: row(['LUMEN_FACE_SHUTDOWN_TIMEOUT'], positiveSeconds, value(8),
