@@ -24,6 +24,9 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
 /** 503s that turn a request away before any work: logged as refusals, not as failures. */
 const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN', 'BUDGET_EXCEEDED']);
 
+/** Failures of a server the client named or that we forward to: theirs, not ours; one warn line, no stack. */
+const UPSTREAM_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['URL_FETCH_FAILED', 'UPSTREAM_FAILED', 'UPSTREAM_TIMEOUT']);
+
 /** Seconds a client should wait before retrying, for the errors that are worth retrying. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };
 
@@ -78,6 +81,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     if (err instanceof LumenError && REFUSALS.has(err.code)) {
       // A refusal is the service working as designed: one short line, no stack, however many arrive.
       request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
+    } else if (err instanceof LumenError && UPSTREAM_FAILURES.has(err.code)) {
+      request.log.warn({ code: err.code, status }, `upstream failed: ${err.message}`);
     } else if (status >= 500) {
       request.log.error({ err }, 'request failed');
       if (!(err instanceof LumenError)) message = `internal error; quote request id ${request.id} when reporting it`;
