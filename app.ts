@@ -69,7 +69,9 @@ export async function buildApp(options: AppOptions) {
   await app.register(configPlugin, { config });
   await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
-  await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
+  await app.register(connectionsPlugin, {
+    requestTimeoutSeconds: config.requestTimeout, minUploadRate: config.minUploadRate, minUploadGraceSeconds: config.minUploadGrace, maxConnections: config.maxConnections,
+  });
   await app.register(earlyRefusalPlugin, { requestTimeoutSeconds: config.requestTimeout, maxUploadBytes: config.maxUploadBytes });
   await app.register(methodNotAllowedPlugin);
   await app.register(hostsPlugin, { allowedHosts: config.allowedHosts, metricsPublic: config.metricsPublic });

@@ -66,6 +66,8 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
     // Only a real connection lingers: an injected request (app.inject) has no socket to close.
     if (request.raw.complete || !(request.raw.socket instanceof Socket)) return;
     reply.header('connection', 'close');
+    // A body cut for arriving too slowly (408) is not waited for: its client is the reason for the bound.
+    if (reply.statusCode === 408) return;
     lingerInsteadOfDestroy(request.raw.socket, bounds);
   });
 });
