@@ -55,6 +55,24 @@ function errorEntry(err: unknown, request: FastifyRequest): ErrorEntry {
 }
 
 /**
+ * The faces a batch may still answer (LUMEN_FACE_MAX_FACES_PER_REQUEST): an image reserves up to its own
+ * cap before it runs, and gives back what it did not use, so images running at once never overshoot.
+ */
+class FaceAllowance {
+  constructor(private left: number) {}
+
+  take(wanted: number): number {
+    const granted = Math.min(wanted, this.left);
+    this.left -= granted;
+    return granted;
+  }
+
+  giveBack(unused: number): void {
+    this.left += unused;
+  }
+}
+
+/**
  * Process the images of a batch, which has fully arrived, within its in-flight slots. A bad image
  * becomes its own error entry; the others are unaffected.
  */
@@ -63,15 +81,23 @@ async function runBatch<F>(
   request: FastifyRequest,
   files: readonly ReadFile[],
   work: RequestWork,
-  processImage: (bytes: Buffer) => Promise<Processed<F>>,
+  maxFaces: number,
+  processImage: (bytes: Buffer, maxFaces: number) => Promise<Processed<F>>,
 ): Promise<ImageWork<{ model: BackendInfo['model']; results: Array<Processed<F>['entry'] | ErrorEntry> }>> {
   const backend = app.faceBackend.get();
   const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
+  const allowance = new FaceAllowance(app.config.maxFacesPerRequest);
   const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
       if (work.aborted) throw work.aborted;
       if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-      return await work.photo(processImage(file.bytes));
+      const granted = allowance.take(maxFaces);
+      if (granted === 0) {
+        throw new LumenError('TOO_MANY_FACES', `not processed: the request already holds ${app.config.maxFacesPerRequest} faces (LUMEN_FACE_MAX_FACES_PER_REQUEST); send this image in another request`);
+      }
+      const processed = await work.photo(processImage(file.bytes, granted));
+      allowance.giveBack(granted - processed.entry.faces.length);
+      return processed;
     } catch (err) {
       return errorEntry(err, request);
     }
@@ -107,8 +133,8 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     validatorCompiler: imageRouteValidator,
   }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs, work) => {
     const { embedding_format: format, ...options } = knobs;
-    return runBatch(app, request, files, work, async (bytes) => {
-      const result = await app.faceBackend.get().faces(bytes, options, work.control);
+    return runBatch(app, request, files, work, options.max_faces ?? app.config.maxFaces, async (bytes, maxFaces) => {
+      const result = await app.faceBackend.get().faces(bytes, { ...options, max_faces: maxFaces }, work.control);
       return { entry: { image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) }, outcome: outcome(result) };
     });
   }));
@@ -123,8 +149,8 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
   }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs, work) =>
-    runBatch(app, request, files, work, async (bytes) => {
-      const result = await app.faceBackend.get().detect(bytes, knobs, work.control);
+    runBatch(app, request, files, work, knobs.max_faces ?? app.config.maxFaces, async (bytes, maxFaces) => {
+      const result = await app.faceBackend.get().detect(bytes, { ...knobs, max_faces: maxFaces }, work.control);
       return { entry: { image: result.image, faces: result.faces.map(detectedFaceJson) }, outcome: outcome(result) };
     })));
 };

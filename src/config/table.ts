@@ -144,6 +144,8 @@ export const VARIABLES = {
     'Most open connections. One more first closes the connection idle longest; only when every connection has a request in progress is it refused.'),
   shutdownTimeout: row(['LUMEN_FACE_SHUTDOWN_TIMEOUT'], positiveSeconds, value(8),
     'Seconds SIGTERM/SIGINT waits for requests in flight before closing their connections and exiting. Keep it below the kill delay (docker stop: 10 s).'),
+  maxFacesPerRequest: row(['LUMEN_FACE_MAX_FACES_PER_REQUEST'], int(1, 1_000_000), value(1024),
+    'Most faces one batch request answers, all its images together (each image still keeps at most `LUMEN_FACE_MAX_FACES`). Images that start once it is reached get a `TOO_MANY_FACES` entry.'),
   maxFaces: row(['LUMEN_FACE_MAX_FACES'], int(1, 100000), value(256),
     'Most faces kept per image by /v1/detect and /v1/faces (the largest, after NMS); the `max_faces` knob can only lower it.'),
   maxImages: row(['LUMEN_FACE_MAX_IMAGES'], int(1, 1000), value(32),

@@ -1,4 +1,5 @@
 import type { FaceModels } from './face-models.js';
+import { LumenError } from '../errors.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
 import type { ImageLimits } from '../image/limits.js';
@@ -45,12 +46,22 @@ export async function landmarksForBoxes(
     pending.set(key, entry);
   });
   const work = [...pending.values()];
+  if (work.length > MAX_LANDMARK_SEARCHES) {
+    throw new LumenError('INVALID_BOXES', `${work.length} boxes have no landmarks and match no face found in the image; ` +
+      `at most ${MAX_LANDMARK_SEARCHES} per request are searched around (each is a detector run): send their landmarks, or align=false`);
+  }
   const detected = await byLevel(work, ({ margin }) => marginLevel(margin, detector.detSize), decoder, ({ box, margin }, image, scale) =>
     landmarksAround(detector, image, scale, box, margin, timings),
   );
   work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
   return found;
 }
+
+/**
+ * Boxes per request that get a detector run of their own around them: each costs about a whole-image
+ * detection, so 256 such boxes cost half a minute of CPU. A request over it is refused before any runs.
+ */
+export const MAX_LANDMARK_SEARCHES = 32;
 
 const isWholeImage = ([x1, y1, x2, y2]: Box, source: SourceImage) => x1 === 0 && y1 === 0 && x2 === source.width && y2 === source.height;
 
