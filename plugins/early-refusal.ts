@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { LumenError } from '../src/errors.js';
-import { type LingerBounds, lingerInsteadOfDestroy } from '../server/linger.js';
+import { ERROR_CODES, LumenError } from '../src/errors.js';
+import { toErrorBody } from './errors.js';
+import { type LingerBounds, lingerInsteadOfDestroy, lingerThenClose } from '../server/linger.js';
 import { jsonBodyLimit } from '../src/limits.js';
 
 /**
@@ -45,6 +46,22 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     continueWhenRead(req, res);
     app.server.emit('request', req, res);
+  });
+
+  // Node answers any other expectation with an empty 417 and keeps the connection open.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify(toErrorBody(417, 'EXPECTATION_FAILED', `Expect: ${String(req.headers.expect).slice(0, 64)} is not supported; only 100-continue is`));
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    if (req.socket instanceof Socket) lingerInsteadOfDestroy(req.socket, bounds);
+    res.end(body);
+  });
+
+  // Node closes a CONNECT request without a word when nobody listens for it; this is no proxy.
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    const status = ERROR_CODES.METHOD_NOT_ALLOWED.status;
+    const body = JSON.stringify(toErrorBody(status, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: this server is not a proxy'));
+    socket.write(`HTTP/1.1 ${status} Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    lingerThenClose(socket, bounds);
   });
 
   // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own refusal of it has an empty body.

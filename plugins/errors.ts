@@ -55,6 +55,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       const part = (err as { validationContext?: string }).validationContext ?? 'request';
       message = err.validation
         .map((issue) => {
+          const unknown = /^Unrecognized keys?: (.*)$/.exec(issue.message ?? '');
+          if (unknown?.[1]) return `unknown ${part === 'querystring' ? 'query' : part} parameter ${unknown[1]}; this route accepts none by that name`;
           const name = issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || part;
           return `${part} parameter "${name}" is invalid: ${issue.message}`;
         })
