@@ -84,3 +84,17 @@ t.test('a JSON body with a "__proto__" key is refused for that key, not called i
   t.equal(broken.status, 400);
   t.match(((await broken.json()) as { message: string }).message, /not valid JSON/, 'broken JSON still says so');
 });
+
+t.test('with CORS on, an OPTIONS that is no preflight gets our JSON 400', async (t) => {
+  const cors = await testApp(t, { backend, env: { LUMEN_FACE_CORS_ORIGINS: 'https://photos.example' } });
+  const corsBase = await cors.listen({ host: '127.0.0.1', port: 0 });
+  const res = await fetch(`${corsBase}/v1/faces`, { method: 'OPTIONS' });
+  t.equal(res.status, 400);
+  t.match(res.headers.get('content-type'), /application\/json/);
+  t.match(await res.json(), { statusCode: 400, code: 'BAD_REQUEST', message: /CORS preflight/ });
+  const preflight = await fetch(`${corsBase}/v1/faces`, {
+    method: 'OPTIONS', headers: { origin: 'https://photos.example', 'access-control-request-method': 'POST' },
+  });
+  t.equal(preflight.status, 204, 'a real preflight is still answered');
+  t.equal(preflight.headers.get('access-control-allow-origin'), 'https://photos.example');
+});
