@@ -285,7 +285,8 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
         const accepted = [...(spec.jsonArray ? [spec.jsonArray] : []), ...spec.files, ...(spec.jsonUrl ? ['url'] : []), ...(spec.fields ?? []), ...(spec.jsonFields ?? [])];
         throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${key}"; this endpoint accepts ${quotedList(accepted)}`);
       }
-      parts.fields[key] = typeof value === 'string' ? value : JSON.stringify(value);
+      // JSON.stringify would turn a number too large for a double (1e309, parsed as Infinity) into "null".
+      parts.fields[key] = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
     }
   }
   return checkComplete(parts, spec);

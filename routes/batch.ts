@@ -55,20 +55,21 @@ function errorEntry(err: unknown, request: FastifyRequest): ErrorEntry {
 }
 
 /**
- * The faces a batch may still answer (LUMEN_FACE_MAX_FACES_PER_REQUEST): an image reserves up to its own
- * cap before it runs, and gives back what it did not use, so images running at once never overshoot.
+ * The faces a batch may still answer (LUMEN_FACE_MAX_FACES_PER_REQUEST). An image starts with at most what
+ * is left, and keeps at most what is left when it ends (its largest faces); images running at once may
+ * compute a few more than are kept, never more than BATCH_CONCURRENCY times LUMEN_FACE_MAX_FACES.
  */
 class FaceAllowance {
   constructor(private left: number) {}
 
-  take(wanted: number): number {
-    const granted = Math.min(wanted, this.left);
-    this.left -= granted;
-    return granted;
+  available(wanted: number): number {
+    return Math.min(wanted, this.left);
   }
 
-  giveBack(unused: number): void {
-    this.left += unused;
+  keep(found: number): number {
+    const kept = Math.min(found, this.left);
+    this.left -= kept;
+    return kept;
   }
 }
 
@@ -87,17 +88,22 @@ async function runBatch<F>(
   const backend = app.faceBackend.get();
   const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
   const allowance = new FaceAllowance(app.config.maxFacesPerRequest);
+  const tooManyFaces = () => new LumenError('TOO_MANY_FACES',
+    `not answered: the request already holds ${app.config.maxFacesPerRequest} faces (LUMEN_FACE_MAX_FACES_PER_REQUEST); send this image in another request`);
   const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
       if (work.aborted) throw work.aborted;
       if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-      const granted = allowance.take(maxFaces);
-      if (granted === 0) {
-        throw new LumenError('TOO_MANY_FACES', `not processed: the request already holds ${app.config.maxFacesPerRequest} faces (LUMEN_FACE_MAX_FACES_PER_REQUEST); send this image in another request`);
-      }
+      const granted = allowance.available(maxFaces);
+      if (granted === 0) throw tooManyFaces();
       const processed = await work.photo(processImage(file.bytes, granted));
-      allowance.giveBack(granted - processed.entry.faces.length);
-      return processed;
+      const kept = allowance.keep(processed.entry.faces.length);
+      if (kept === processed.entry.faces.length) return processed;
+      if (kept === 0) throw tooManyFaces();
+      return {
+        entry: { ...processed.entry, faces: processed.entry.faces.slice(0, kept) },
+        outcome: { ...processed.outcome, faces: processed.outcome.faces.slice(0, kept) },
+      };
     } catch (err) {
       return errorEntry(err, request);
     }

@@ -50,8 +50,12 @@ export class RequestWork {
 
 /** Abort `work` when `res` closes before its answer was sent (the client went away). */
 export function abortWhenClientGoes(res: ServerResponse, work: RequestWork): void {
-  const onClose = () => {
+  // The client may have gone while its body was being read, before the work existed.
+  if (!res.writableFinished && (res.closed || !res.socket || res.socket.destroyed)) {
+    work.clientGone();
+    return;
+  }
+  res.once('close', () => {
     if (!res.writableFinished) work.clientGone();
-  };
-  res.once('close', onClose);
+  });
 }

@@ -98,3 +98,23 @@ t.test('with CORS on, an OPTIONS that is no preflight gets our JSON 400', async 
   t.equal(preflight.status, 204, 'a real preflight is still answered');
   t.equal(preflight.headers.get('access-control-allow-origin'), 'https://photos.example');
 });
+
+t.test('a JSON knob too large for a number is reported as such, not as null', async (t) => {
+  const res = await fetch(`${base}/v1/faces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"image":"aGk=","min_score":1e309}' });
+  const body = (await res.json()) as { code: string; message: string };
+  t.equal(res.status, 400);
+  t.equal(body.code, 'INVALID_PARAMETER');
+  t.match(body.message, /min_score/);
+  t.match(body.message, /received "Infinity"/);
+  t.notMatch(body.message, /null/);
+});
+
+t.test('an internal address is refused in one readable sentence', async (t) => {
+  const fetching = await testApp(t, { backend, env: { LUMEN_FACE_URL_FETCH_ALLOW: 'http://127.0.0.1:18100' } });
+  const fetchingBase = await fetching.listen({ host: '127.0.0.1', port: 0 });
+  const res = await fetch(`${fetchingBase}/v1/faces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"url":"http://127.0.0.1:18100/a.jpg"}' });
+  const body = (await res.json()) as { code: string; message: string };
+  t.equal(body.code, 'URL_NOT_ALLOWED');
+  t.match(body.message, '127.0.0.1:18100 is refused: 127.0.0.1 is a loopback');
+  t.notMatch(body.message, /18100 is 127/);
+});
