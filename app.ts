@@ -17,7 +17,7 @@ import faceBackendPlugin from './plugins/face-backend.js';
 import configPlugin from './plugins/config.js';
 import connectionsPlugin from './plugins/connections.js';
 import corsPlugin from './plugins/cors.js';
-import earlyRefusalPlugin from './plugins/early-refusal.js';
+import earlyRefusalPlugin, { lingerBounds } from './plugins/early-refusal.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import hostsPlugin from './plugins/hosts.js';
 import immichUpstreamPlugin from './plugins/immich-upstream.js';
@@ -64,7 +64,7 @@ export async function buildApp(options: AppOptions) {
     requestTimeout: uploadMs,
     // Node answers a missing Host with an empty 400; plugins/early-refusal.ts answers it in the one shape.
     http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2), requireHostHeader: false },
-    clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }),
+    clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }, lingerBounds(config.requestTimeout, config.maxUploadBytes)),
     frameworkErrors,
     // Shutdown answers SHUTTING_DOWN in the one error shape (plugins/connections.ts), not Fastify's bare 503.
     return503OnClosing: false,
@@ -77,7 +77,9 @@ export async function buildApp(options: AppOptions) {
   app.decorate('grpcPort', null);
   await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
-  await app.register(connectionsPlugin, { requestTimeoutSeconds: config.requestTimeout });
+  await app.register(connectionsPlugin, {
+    requestTimeoutSeconds: config.requestTimeout, minUploadRate: config.minUploadRate, minUploadGraceSeconds: config.minUploadGrace, maxConnections: config.maxConnections,
+  });
   await app.register(earlyRefusalPlugin, { requestTimeoutSeconds: config.requestTimeout, maxUploadBytes: config.maxUploadBytes });
   await app.register(methodNotAllowedPlugin);
   await app.register(hostsPlugin, { allowedHosts: config.allowedHosts, metricsPublic: config.metricsPublic });

@@ -136,12 +136,39 @@ export default fp<BodyOptions>(async function bodyPlugin(app: FastifyInstance, o
   });
 
   app.decorate('jsonBodyLimit', jsonBodyLimit(opts.maxUploadBytes));
+  // Fastify's own JSON parser calls a "__proto__" key "not valid JSON"; this one says what is wrong.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(new LumenError('EMPTY_BODY', 'the request says application/json but its body is empty'), undefined);
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   app.decorateRequest('readParts', async function readParts(this: FastifyRequest, spec: PartsSpec): Promise<Parts> {
     if (this.isMultipart()) return readMultipart(this, spec, opts.maxUploadBytes);
     if (isJson(this)) return readJson(this.body, spec, opts);
     throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
   });
 }, { name: 'body' });
+
+/** JSON.parse, refusing the keys that could reach an object's prototype (as Fastify's parser does), in our words. */
+export function parseJsonBody(text: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
+        throw new LumenError('INVALID_PARAMETER', `the JSON body has a "${key}" key, which is never accepted; remove it`);
+      }
+      return value;
+    });
+  } catch (err) {
+    if (err instanceof LumenError) throw err;
+    throw new LumenError('BAD_REQUEST', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  return parsed;
+}
 
 export const isJson = (request: FastifyRequest) => /^application\/json\b/i.test(request.headers['content-type'] ?? '');
 
@@ -216,6 +243,10 @@ async function readMultipart(request: FastifyRequest, spec: PartsSpec, maxBytes:
     if (mapped) throw mapped;
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) throw err;
+    // busboy's search cannot take a boundary over 256 characters; RFC 2046 allows 70.
+    if (/needle cannot have a length bigger than/.test((err as Error).message)) {
+      throw new LumenError('MALFORMED_MULTIPART', `the multipart boundary is longer than 256 characters; RFC 2046 allows at most 70 (received ${String(request.headers['content-type']).length} characters of Content-Type)`);
+    }
     // busboy reports a malformed or truncated body as a plain Error.
     throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
   }
@@ -255,7 +286,8 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
         const accepted = [...(spec.jsonArray ? [spec.jsonArray] : []), ...spec.files, ...(spec.jsonUrl ? ['url'] : []), ...(spec.fields ?? []), ...(spec.jsonFields ?? [])];
         throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${key}"; this endpoint accepts ${quotedList(accepted)}`);
       }
-      parts.fields[key] = typeof value === 'string' ? value : JSON.stringify(value);
+      // JSON.stringify would turn a number too large for a double (1e309, parsed as Infinity) into "null".
+      parts.fields[key] = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
     }
   }
   return checkComplete(parts, spec);

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CODES, LumenError, type ErrorCode } from '../src/errors.js';
+import { isLingering, type LingerBounds, lingerThenClose } from '../server/linger.js';
 import { multipartError, NOT_MULTIPART_MESSAGE } from './body.js';
 
 /** Maps every error to `{statusCode, code, error, message}`; 5xx details are logged, never sent. */
@@ -21,7 +22,10 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
 };
 
 /** 503s that turn a request away before any work: logged as refusals, not as failures. */
-const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN']);
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'NOT_READY', 'SHUTTING_DOWN', 'BUDGET_EXCEEDED']);
+
+/** Failures of a server the client named or that we forward to: theirs, not ours; one warn line, no stack. */
+const UPSTREAM_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['URL_FETCH_FAILED', 'UPSTREAM_FAILED', 'UPSTREAM_TIMEOUT']);
 
 /** Seconds a client should wait before retrying, for the errors that are worth retrying. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { BUSY: 1 };
@@ -51,6 +55,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       const part = (err as { validationContext?: string }).validationContext ?? 'request';
       message = err.validation
         .map((issue) => {
+          const unknown = /^Unrecognized keys?: (.*)$/.exec(issue.message ?? '');
+          if (unknown?.[1]) return `unknown ${part === 'querystring' ? 'query' : part} parameter ${unknown[1]}; this route accepts none by that name`;
           const name = issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || part;
           return `${part} parameter "${name}" is invalid: ${issue.message}`;
         })
@@ -77,6 +83,8 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     if (err instanceof LumenError && REFUSALS.has(err.code)) {
       // A refusal is the service working as designed: one short line, no stack, however many arrive.
       request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
+    } else if (err instanceof LumenError && UPSTREAM_FAILURES.has(err.code)) {
+      request.log.warn({ code: err.code, status }, `upstream failed: ${err.message}`);
     } else if (status >= 500) {
       request.log.error({ err }, 'request failed');
       if (!(err instanceof LumenError)) message = `internal error; quote request id ${request.id} when reporting it`;
@@ -107,11 +115,12 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
 
 /**
  * Fastify's `clientErrorHandler`: what Node's HTTP parser rejects (a bad chunk size, oversized headers) and
- * Node's own request timeouts, answered in the one shape on the raw socket, which is then closed.
+ * Node's own request timeouts, answered in the one shape on the raw socket, which then ends in a lingering
+ * close: a client still writing its body (a 20 KB header comes before it) reads the answer, not a reset.
  */
-export function clientErrorHandler(timeouts: { requestSeconds: number; uploadSeconds: number }) {
+export function clientErrorHandler(timeouts: { requestSeconds: number; uploadSeconds: number }, linger: LingerBounds) {
   return function onClientError(this: FastifyInstance, err: NodeJS.ErrnoException & { reason?: string }, socket: Socket) {
-    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    if (err.code === 'ECONNRESET' || socket.destroyed || isLingering(socket)) return;
     let code: ErrorCode = 'BAD_REQUEST';
     let message = `the HTTP request is malformed: ${err.reason ?? err.message}`;
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
@@ -121,17 +130,20 @@ export function clientErrorHandler(timeouts: { requestSeconds: number; uploadSec
       code = 'HEADERS_TOO_LARGE';
       message = 'the request line and headers are larger than 16 KiB';
     }
-    this.log.debug({ err }, 'client error');
+    // Never the error itself: Node attaches the raw request (`rawPacket`), API key included.
+    this.log.debug({ code: err.code, reason: err.reason }, 'client error');
     // Answer only when no response to this connection has started, or the bytes would corrupt it.
     const response = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
-    if (socket.writable && !response?.headersSent) {
-      const status = ERROR_CODES[code].status;
-      const body = JSON.stringify(toErrorBody(status, code, message));
-      socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+    if (!socket.writable || response?.headersSent) {
+      socket.destroy(err);
+      return;
     }
-    socket.destroy(err);
+    const status = ERROR_CODES[code].status;
+    const body = JSON.stringify(toErrorBody(status, code, message));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    lingerThenClose(socket, linger);
   };
 }

@@ -7,9 +7,10 @@ declare module 'fastify' {
     /**
      * Run an image request's work in one of LUMEN_FACE_MAX_INFLIGHT slots, or answer 503 BUSY at once.
      * Routes call it once the body has fully arrived (routes/image-route.ts), so an upload in progress
-     * holds no slot. The slot is held until the work ends, even if the client has gone.
+     * holds no slot. The slot is held until the work ends, or freed at once when `signal` aborts (the
+     * client went away: what still runs stops at its next model run).
      */
-    withImageSlot<T>(work: () => Promise<T>): Promise<T>;
+    withImageSlot<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
     /**
      * Take one more slot if one is free, without waiting: its release function, or undefined. A batch
      * request uses this for each image it processes beside the one its own slot covers.
@@ -40,14 +41,16 @@ export default fp<{ maxInflight: number }>(async function inflightPlugin(app: Fa
   }
 
   app.decorate('tryImageSlot', tryImageSlot);
-  app.decorate('withImageSlot', async function withImageSlot<T>(work: () => Promise<T>): Promise<T> {
+  app.decorate('withImageSlot', async function withImageSlot<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const release = tryImageSlot();
     if (!release) {
       throw new LumenError('BUSY', `the service is handling ${inflight} images (LUMEN_FACE_MAX_INFLIGHT); retry shortly`);
     }
+    signal?.addEventListener('abort', release, { once: true });
     try {
       return await work();
     } finally {
+      signal?.removeEventListener('abort', release);
       release();
     }
   });

@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The Prometheus registry behind GET /metrics (one per app, so tests can build several). */
     metrics: Registry;
+    /** Count how an image request's work ended when no answer tells it (`aborted`: its client went away). */
+    countOutcome(route: string, outcome: 'aborted'): void;
   }
 }
 
@@ -33,6 +35,11 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
   });
   // `protocol` is http here and grpc for the gRPC service (grpc/metrics.ts), whose `route` is the task.
   const faces = new Histogram({ name: 'lumen_face_faces_per_image', help: 'Faces answered per image, by route (or gRPC task) and protocol.', labelNames: ['route', 'protocol'], buckets: FACE_BUCKETS, registers });
+  const outcomes = new Counter({
+    name: 'lumen_face_work_outcomes_total', help: 'Image requests whose work ended without an answer, by route and outcome (aborted: the client went away and the work was stopped).',
+    labelNames: ['route', 'outcome'], registers,
+  });
+  app.decorate('countOutcome', (route: string, outcome: 'aborted') => outcomes.inc({ route, outcome }));
   const modelLoad = new Gauge({ name: 'lumen_face_model_load_seconds', help: 'Time to resolve (and download) the pack and load both models.', registers });
   const modelInfo = new Gauge({
     name: 'lumen_face_model_info', help: 'Always 1 once the models are loaded; the labels say what runs.',

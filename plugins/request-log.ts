@@ -16,6 +16,8 @@ declare module 'fastify' {
     pipelineStats: PipelineStats | undefined;
     /** The `code` of a 4xx or 5xx answer, for the log line and the metrics. */
     errorCode: string | undefined;
+    /** Its client went away and its work was stopped: that was its log line (routes/image-route.ts). */
+    abandoned: boolean;
   }
 }
 
@@ -46,6 +48,7 @@ function summary(stats: PipelineStats) {
 export default fp(async function requestLogPlugin(app: FastifyInstance) {
   app.decorateRequest('pipelineStats', undefined);
   app.decorateRequest('errorCode', undefined);
+  app.decorateRequest('abandoned', false);
   // Read from the answer itself, so every way of failing (handler, 404, framework errors) is covered.
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length <= MAX_ERROR_BODY) {
@@ -59,6 +62,7 @@ export default fp(async function requestLogPlugin(app: FastifyInstance) {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    if (request.abandoned) return;
     const route = request.routeOptions.url ?? 'unmatched';
     const stats = request.pipelineStats;
     const line = {

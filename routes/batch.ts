@@ -5,6 +5,7 @@ import { BatchSlots } from '../plugins/batch-slots.js';
 import { IMAGE_PART_NAMES, type PartsSpec, type ReadFile } from '../plugins/body.js';
 import { LumenError, type BackendInfo, type ErrorCode, type StageTimings } from '../src/index.js';
 import { imageRoute, type ImageWork } from './image-route.js';
+import type { RequestWork } from '../server/request-work.js';
 import { detectedFaceJson, embeddedFaceJson } from './json-shapes.js';
 import { imageRouteValidator } from './query-validator.js';
 import type { ImageOutcome } from './report.js';
@@ -54,6 +55,25 @@ function errorEntry(err: unknown, request: FastifyRequest): ErrorEntry {
 }
 
 /**
+ * The faces a batch may still answer (LUMEN_FACE_MAX_FACES_PER_REQUEST). An image starts with at most what
+ * is left, and keeps at most what is left when it ends (its largest faces); images running at once may
+ * compute a few more than are kept, never more than BATCH_CONCURRENCY times LUMEN_FACE_MAX_FACES.
+ */
+class FaceAllowance {
+  constructor(private left: number) {}
+
+  available(wanted: number): number {
+    return Math.min(wanted, this.left);
+  }
+
+  keep(found: number): number {
+    const kept = Math.min(found, this.left);
+    this.left -= kept;
+    return kept;
+  }
+}
+
+/**
  * Process the images of a batch, which has fully arrived, within its in-flight slots. A bad image
  * becomes its own error entry; the others are unaffected.
  */
@@ -61,18 +81,35 @@ async function runBatch<F>(
   app: FastifyInstance,
   request: FastifyRequest,
   files: readonly ReadFile[],
-  processImage: (file: ReadFile) => Promise<Processed<F>>,
+  work: RequestWork,
+  maxFaces: number,
+  processImage: (file: ReadFile, maxFaces: number) => Promise<Processed<F>>,
 ): Promise<ImageWork<{ model: BackendInfo['model']; results: Array<Processed<F>['entry'] | ErrorEntry> }>> {
   const backend = app.faceBackend.get();
   const slots = new BatchSlots(() => app.tryImageSlot(), BATCH_CONCURRENCY);
+  const allowance = new FaceAllowance(app.config.maxFacesPerRequest);
+  const tooManyFaces = () => new LumenError('TOO_MANY_FACES',
+    `not answered: the request already holds ${app.config.maxFacesPerRequest} faces (LUMEN_FACE_MAX_FACES_PER_REQUEST); send this image in another request`);
   const done = await Promise.all(files.map((file) => slots.run(async () => {
     try {
+      if (work.aborted) throw work.aborted;
       if (file.bytes.length === 0) throw new LumenError('EMPTY_IMAGE', 'the image part is empty');
-      return await processImage(file);
+      const granted = allowance.available(maxFaces);
+      if (granted === 0) throw tooManyFaces();
+      const processed = await work.photo(processImage(file, granted));
+      const kept = allowance.keep(processed.entry.faces.length);
+      if (kept === processed.entry.faces.length) return processed;
+      if (kept === 0) throw tooManyFaces();
+      return {
+        entry: { ...processed.entry, faces: processed.entry.faces.slice(0, kept) },
+        outcome: { ...processed.outcome, faces: processed.outcome.faces.slice(0, kept) },
+      };
     } catch (err) {
       return errorEntry(err, request);
     }
   })));
+  // Stopped work answers as a whole (or not at all, when the client has gone), never as per-image errors.
+  if (work.aborted) throw work.aborted;
   return {
     body: { model: backend.info().model, results: done.map((d) => ('error' in d ? d : d.entry)) },
     outcomes: done.flatMap((d) => ('error' in d ? [] : [d.outcome])),
@@ -100,10 +137,10 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs) => {
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: facesQuery }, async ({ files }, knobs, work) => {
     const { embedding_format: format, ...options } = knobs;
-    return runBatch(app, request, files, async (file) => {
-      const result = await app.faceBackend.get().faces(file, options);
+    return runBatch(app, request, files, work, options.max_faces ?? app.config.maxFaces, async (file, maxFaces) => {
+      const result = await app.faceBackend.get().faces(file, { ...options, max_faces: maxFaces }, work.control);
       return { entry: { image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) }, outcome: outcome(result) };
     });
   }));
@@ -117,9 +154,9 @@ const batchRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs) =>
-    runBatch(app, request, files, async (file) => {
-      const result = await app.faceBackend.get().detect(file, knobs);
+  }, async (request, reply) => imageRoute(app, request, reply, { body: spec, query: detectQuery }, async ({ files }, knobs, work) =>
+    runBatch(app, request, files, work, knobs.max_faces ?? app.config.maxFaces, async (file, maxFaces) => {
+      const result = await app.faceBackend.get().detect(file, { ...knobs, max_faces: maxFaces }, work.control);
       return { entry: { image: result.image, faces: result.faces.map(detectedFaceJson) }, outcome: outcome(result) };
     })));
 };

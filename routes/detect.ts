@@ -21,9 +21,9 @@ const detectRoute: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: detectQuery }, async ({ files }, knobs) => {
+  }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: detectQuery }, async ({ files }, knobs, work) => {
     const backend = app.faceBackend.get();
-    const result = await backend.detect(files[0], knobs);
+    const result = await work.photo(backend.detect(files[0], knobs, work.control));
     return {
       body: { model: backend.info().model, image: result.image, faces: result.faces.map(detectedFaceJson) },
       outcomes: [result],

@@ -60,10 +60,10 @@ const embedRoute: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: { ...ONE_IMAGE, fields: ['boxes'] }, query: embedQuery }, async ({ files, fields }, knobs) => {
+  }, async (request, reply) => imageRoute(app, request, reply, { body: { ...ONE_IMAGE, fields: ['boxes'] }, query: embedQuery }, async ({ files, fields }, knobs, work) => {
     const backend = app.faceBackend.get();
     const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
-    const result = await backend.embedDetailed(files[0], { boxes, align: knobs.align });
+    const result = await work.photo(backend.embedDetailed(files[0], { boxes, align: knobs.align }, work.control));
     return {
       body: {
         model: backend.info().model,

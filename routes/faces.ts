@@ -21,10 +21,10 @@ const facesRoute: FastifyPluginAsyncZod = async (app) => {
     },
     bodyLimit: app.jsonBodyLimit,
     validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: facesQuery }, async ({ files }, knobs) => {
+  }, async (request, reply) => imageRoute(app, request, reply, { body: ONE_IMAGE, query: facesQuery }, async ({ files }, knobs, work) => {
     const backend = app.faceBackend.get();
     const { embedding_format: format, ...options } = knobs;
-    const result = await backend.faces(files[0], options);
+    const result = await work.photo(backend.faces(files[0], options, work.control));
     return {
       body: { model: backend.info().model, image: result.image, faces: result.faces.map((f) => embeddedFaceJson(f, format)) },
       outcomes: [result],

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Parts, PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
+import { abortWhenClientGoes, RequestWork } from '../server/request-work.js';
 import { readKnobs } from '../src/index.js';
 import { QUERY_KNOBS } from './query-validator.js';
 import { reportOutcomes, type ImageOutcome } from './report.js';
@@ -27,14 +28,32 @@ export async function imageRoute<S extends z.ZodObject, T>(
   request: FastifyRequest,
   reply: FastifyReply,
   spec: ImageRouteSpec<S>,
-  work: (parts: Parts, knobs: z.output<S>) => Promise<ImageWork<T>>,
+  work: (parts: Parts, knobs: z.output<S>, control: RequestWork) => Promise<ImageWork<T>>,
 ): Promise<T> {
   const knobNames = Object.keys(spec.query.shape);
   const parts = await request.readParts({ ...spec.body, jsonFields: knobNames });
   const knobs = bodyKnobs(request, spec.query, parts, knobNames);
-  const { body, outcomes } = await app.withImageSlot(() => work(parts, knobs));
-  reportOutcomes(request, reply, outcomes);
-  return body;
+  const control = new RequestWork(parts.files.length, app.config.requestBudget);
+  abortWhenClientGoes(reply.raw, control);
+  try {
+    const { body, outcomes } = await app.withImageSlot(() => work(parts, knobs, control), control.control.signal);
+    reportOutcomes(request, reply, outcomes);
+    return body;
+  } catch (err) {
+    const stopped = control.aborted;
+    if (stopped?.code === 'ABORTED') reportAbandoned(app, request, control);
+    throw stopped ?? err;
+  } finally {
+    control.end();
+  }
+}
+
+/** The one line an abandoned request leaves, and its count in /metrics. */
+function reportAbandoned(app: FastifyInstance, request: FastifyRequest, work: RequestWork): void {
+  const route = request.routeOptions.url ?? 'unmatched';
+  request.abandoned = true;
+  request.log.info({ route, photosDone: work.photosDone, photosSkipped: work.photos - work.photosDone }, 'the client went away: its work was stopped');
+  app.countOutcome(route, 'aborted');
 }
 
 /** The query's knobs, with those the body gave; one given in both places is refused, as a repeat is. */

@@ -173,6 +173,8 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
         'Other tasks go unchanged to LUMEN_FACE_IMMICH_UPSTREAM and its answer comes back as it is (2xx and 4xx; 5xx becomes 502). ' +
         'Faces mixed with other tasks in one request get 422: immich sends one task per request.',
       consumes: ['multipart/form-data'],
+      // No query parameter: an unknown one is refused, as on every image route.
+      querystring: z.object({}),
       body: predictBody,
       response: { 200: predictResponse, ...predictErrors },
     },

@@ -4,6 +4,7 @@ import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-prov
 import { isJson, type PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
 import { imageRoute } from './image-route.js';
+import { imageRouteValidator } from './query-validator.js';
 import { detectedFaceJson, roundedScore } from './json-shapes.js';
 import { errorResponse, errorResponses, faceSchema, imageFields, modelSchema, uploadBody } from './route-schemas.js';
 
@@ -57,7 +58,7 @@ const NO_KNOBS = z.object({});
  * kind gets its own message; the zod body schema is there for the OpenAPI document.
  */
 const bodyInHandler: FastifySchemaCompiler<unknown> = (route) =>
-  route.httpPart === 'body' ? (body) => ({ value: body }) : (validatorCompiler as FastifySchemaCompiler<unknown>)(route);
+  route.httpPart === 'body' ? (body) => ({ value: body }) : imageRouteValidator(route);
 
 const sentEmbeddings = (body: unknown) => body !== null && typeof body === 'object' && ('embedding1' in body || 'embedding2' in body);
 
@@ -72,6 +73,8 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
         'Or send two embeddings of this model as JSON: `{"embedding1": [...], "embedding2": [...]}`. ' +
         '`same_person` is `similarity >= threshold`. An image without a face gets 422 naming it.',
       body: verifyBody,
+      // No query parameter: an unknown one is refused, as on every image route.
+      querystring: NO_KNOBS,
       response: { 200: verifyResponse, ...verifyErrorResponses },
     },
     bodyLimit: app.jsonBodyLimit,
@@ -83,10 +86,13 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
       const result = backend.verifyEmbeddings(embedding1, embedding2);
       return { model: backend.info().model, ...result, similarity: roundedScore(result.similarity), faces: [] };
     }
-    return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }) => {
+    return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }, _knobs, work) => {
       const bytes = (name: string) => files.find((f) => f.name === name)!;
       // Both photos at once, each on a photo worker of its own: a verification takes the time of the slower one.
-      const [one, two] = await Promise.all([backend.faces(bytes('image1'), { max_faces: 1 }), backend.faces(bytes('image2'), { max_faces: 1 })]);
+      const [one, two] = await Promise.all([
+        work.photo(backend.faces(bytes('image1'), { max_faces: 1 }, work.control)),
+        work.photo(backend.faces(bytes('image2'), { max_faces: 1 }, work.control)),
+      ]);
       const missing = [one.faces.length ? null : '"image1"', two.faces.length ? null : '"image2"'].filter((x) => x !== null);
       if (missing.length > 0) throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
       const [a, b] = [one.faces[0], two.faces[0]];

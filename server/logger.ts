@@ -6,6 +6,10 @@ import type { Config } from '../src/config.js';
 export const REDACTED_PATHS: readonly string[] = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["set-cookie"]',
   'headers.authorization', 'headers["x-api-key"]', 'headers.cookie', 'headers["set-cookie"]',
+  // @fastify/multipart logs the options it gives busboy at trace, the request's headers among them.
+  'busboyOptions.headers.authorization', 'busboyOptions.headers["x-api-key"]', 'busboyOptions.headers.cookie',
+  // Node's parser errors carry the raw request they could not parse, headers and all.
+  'err.rawPacket', 'rawPacket',
 ];
 
 type LoggerOption = FastifyServerOptions['logger'];

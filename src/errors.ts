@@ -51,6 +51,9 @@ export const ERROR_CODES = {
   TASK_NOT_SERVED: { status: 422, meaning: 'a `/predict` task other than faces, with no `LUMEN_FACE_IMMICH_UPSTREAM` to forward it to, or faces mixed with other tasks' },
   UPSTREAM_FAILED: { status: 502, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` could not be reached, failed, or answered too much' },
   ABORTED: { status: 499, meaning: "the caller cancelled the work before it finished (the client went away, or a library caller's signal aborted); 499 is nginx's 'client closed request', so it mostly reaches logs" },
+  TOO_MANY_FACES: { status: 422, meaning: 'a batch image was not processed because the request already holds `LUMEN_FACE_MAX_FACES_PER_REQUEST` faces; send it in another request' },
+  EXPECTATION_FAILED: { status: 417, meaning: 'the `Expect` header asks for something other than `100-continue`' },
+  BUDGET_EXCEEDED: { status: 503, meaning: 'the request needed more work than `LUMEN_FACE_REQUEST_BUDGET` seconds allow; its work was stopped' },
   UPSTREAM_TIMEOUT: { status: 504, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` did not answer within `LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT`' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 

@@ -56,7 +56,7 @@ function checkedLookup(resolve: ResolveAll, policy: AddressPolicy): LookupFuncti
       if (addresses.length === 0) throw failed(`${host} has no address`);
       for (const { address } of addresses) {
         const why = policy(address);
-        if (why) throw refusedUrl(`${host} resolves to ${why}`);
+        if (why) throw refusedUrl(`${host} is refused, for one of its addresses: ${why}`);
       }
       const usable = (options as { family?: number }).family ? addresses.filter((a) => a.family === (options as { family?: number }).family) : addresses;
       const chosen = usable[0] ?? addresses[0];
@@ -102,7 +102,7 @@ function getOnce(url: URL, options: FetchImageOptions, deadline: number): Promis
   if (isIP(literal)) {
     // Node connects to an IP literal without a lookup, so it is checked here.
     const why = options.policy(literal);
-    if (why) return Promise.reject(refusedUrl(`${url.host} is ${why}`));
+    if (why) return Promise.reject(refusedUrl(`${url.host} is refused: ${why}`));
   }
   const remaining = deadline - Date.now();
   if (remaining <= 0) return Promise.reject(failed(`the URL did not answer within ${options.totalTimeoutMs} ms`));

@@ -1,4 +1,5 @@
 import type { FaceModels } from './face-models.js';
+import { LumenError } from '../errors.js';
 import { iou } from '../face/geometry.js';
 import type { Detection } from '../face/scrfd.js';
 import { type DecodeLadder, detectorInputOf, type HeldPixels } from '../image/ladder.js';
@@ -42,6 +43,10 @@ export async function landmarksForBoxes(
   });
   const work = [...pending.values()];
   if (work.length === 0) return found;
+  if (work.length > MAX_LANDMARK_SEARCHES) {
+    throw new LumenError('INVALID_BOXES', `${work.length} boxes have no landmarks and match no face found in the image; ` +
+      `at most ${MAX_LANDMARK_SEARCHES} per request are searched around (each is a detector run): send their landmarks, or align=false`);
+  }
   // Every margin from the same pixels: the finest any margin needs to fill the detector input.
   const pixels = await ladder.atResolution(Math.max(...work.map(({ margin }) => marginResolution(margin, detector.detSize))));
   const detected: (Landmarks | null)[] = [];
@@ -49,6 +54,12 @@ export async function landmarksForBoxes(
   work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
   return found;
 }
+
+/**
+ * Boxes per request that get a detector run of their own around them: each costs about a whole-image
+ * detection, so 256 such boxes cost half a minute of CPU. A request over it is refused before any runs.
+ */
+export const MAX_LANDMARK_SEARCHES = 32;
 
 interface Size {
   width: number;

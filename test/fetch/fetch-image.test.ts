@@ -84,7 +84,7 @@ t.test('a name is connected to at the address that was checked', async (t) => {
   t.equal(seen.at(-1)!.headers.host, `photos.example:${port}`);
 
   const mixed: ResolveAll = async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
-  await refused(t, fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: mixed })), 'URL_NOT_ALLOWED', /photos\.example resolves to 10\.0\.0\.7 is a loopback, private/);
+  await refused(t, fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: mixed })), 'URL_NOT_ALLOWED', /photos\.example is refused, for one of its addresses: 10\.0\.0\.7 is a loopback, private/);
   const loopback: ResolveAll = async () => [{ address: '127.0.0.1', family: 4 }];
   await refused(t, fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: loopback, policy: addressPolicy() })), 'URL_NOT_ALLOWED', /127\.0\.0\.1/);
 });
