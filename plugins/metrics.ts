@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isProbePath } from './probe-paths.js';
+import { isProbePath } from '../routes/probe-paths.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

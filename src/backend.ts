@@ -9,7 +9,7 @@ import type { LoadState, PhotoRunner } from './pipeline/runner.js';
 import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
-import { jsonBodyLimit } from './limits.js';
+import { jsonBodyLimit } from './body-limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 

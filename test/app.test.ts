@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { openapiDocument } from '../../openapi/document.js';
-import { backendFor, cosine, FACES_DIR, norm, readFace } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp } from '../helpers/app.js';
+import { openapiDocument } from '../openapi/document.js';
+import { backendFor, cosine, FACES_DIR, norm, readFace } from './helpers/fixtures.js';
+import { imagePart, multipart, testApp } from './helpers/app.js';
 
 const backend = await backendFor();
 t.teardown(() => backend.close());
@@ -159,7 +159,7 @@ t.test('/healthz answers while inference is in flight', async (t) => {
 });
 
 t.test('the committed openapi/openapi.json matches the live document', async (t) => {
-  const committed = readFileSync(new URL('../../../openapi/openapi.json', import.meta.url), 'utf8');
+  const committed = readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8');
   t.equal(committed, await openapiDocument(), 'run `npm run openapi` to regenerate');
   const live = (await app.inject('/openapi.json')).json();
   const upload = live.paths['/v1/embed'].post.requestBody.content['multipart/form-data'].schema;

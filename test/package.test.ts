@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { REPO_ROOT } from '../helpers/fixtures.js';
+import { REPO_ROOT } from './helpers/fixtures.js';
 
 /** What a fresh clone's `npm ci` sees: our engines, the locked packages' engines, and no deprecated config. */
 

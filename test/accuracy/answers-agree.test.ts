@@ -21,7 +21,7 @@ interface Answer {
   }[];
 }
 
-const before = JSON.parse(readFileSync(join(REPO_ROOT, 'test/pipeline/fixtures/answers-c4e7a2d.json'), 'utf8')) as Record<string, Answer>;
+const before = JSON.parse(readFileSync(join(REPO_ROOT, 'test/accuracy/fixtures/answers-c4e7a2d.json'), 'utf8')) as Record<string, Answer>;
 const decode = (b64: string) => {
   const bytes = Buffer.from(b64, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

@@ -3,8 +3,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { MODELS_DIR, TEST_ENGINE } from '../helpers/fixtures.js';
-import { listFiles, serve, sha256, startServer, tmpDir } from '../models/helpers.js';
-import { lumenFace } from './helpers.js';
+import { listFiles, serve, sha256, startServer, tmpDir } from '../helpers/models.js';
+import { lumenFace } from '../helpers/cli.js';
 
 /** `lumen-face` as a real process: fetch from a mirror on 127.0.0.1, check, info, help and exit codes. */
 

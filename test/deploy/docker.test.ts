@@ -1,7 +1,7 @@
 import t from 'tap';
-import { isProbePath } from '../../plugins/probe-paths.js';
-import { copyParts, envPairs, parseDockerfile, type Stage } from './dockerfile.js';
-import { buildRoots, CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, routeChecker } from './helpers.js';
+import { isProbePath } from '../../routes/probe-paths.js';
+import { copyParts, envPairs, parseDockerfile, type Stage } from '../helpers/dockerfile.js';
+import { buildRoots, CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, routeChecker } from '../helpers/deploy.js';
 
 /** No Docker engine here: each Dockerfile is parsed and checked against the repository, routes and config. */
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { lumenFace, runNode, SERVER, type Run } from '../cli/helpers.js';
+import { lumenFace, runNode, SERVER, type Run } from '../helpers/cli.js';
 import { MODELS_DIR } from '../helpers/fixtures.js';
-import { tmpDir } from '../models/helpers.js';
+import { tmpDir } from '../helpers/models.js';
 
 /**
  * A broken graph in LUMEN_FACE_LOCAL_DIR: every start says which file, why and what to do, and exits 1.

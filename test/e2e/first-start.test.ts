@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { MODELS_DIR } from '../helpers/fixtures.js';
-import { tmpDir } from '../models/helpers.js';
-import { runNode, SERVER } from './helpers.js';
+import { tmpDir } from '../helpers/models.js';
+import { runNode, SERVER } from '../helpers/cli.js';
 
 /** The first start of `npm start`, as a person sees it. */
 

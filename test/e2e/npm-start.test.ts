@@ -4,11 +4,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { MODELS_DIR, readFace } from './helpers/fixtures.js';
+import { MODELS_DIR, readFace } from '../helpers/fixtures.js';
 
 /** `npm start` as a real process: start-up failures exit non-zero, a good pack serves on a real port. */
 
-const server = new URL('../server.js', import.meta.url).pathname;
+const server = new URL('../../server.js', import.meta.url).pathname;
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { configError } from '../helpers/config.js';
-import { lumenFace, runNode, SERVER } from '../cli/helpers.js';
+import { lumenFace, runNode, SERVER } from '../helpers/cli.js';
 
 /** Issue 15 §6: key settings fail closed and name the right line; repeated CLI flags are refused. */
 

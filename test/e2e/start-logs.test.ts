@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
-import { MODELS_DIR } from './helpers/fixtures.js';
+import { MODELS_DIR } from '../helpers/fixtures.js';
 
 /**
  * `npm start` with its output in a pipe, as Docker and systemd run it: every stdout line is one JSON object,
@@ -8,7 +8,7 @@ import { MODELS_DIR } from './helpers/fixtures.js';
  * even without a writable home directory, where ORT's telemetry would print a coloured warning.
  */
 
-const server = new URL('../server.js', import.meta.url).pathname;
+const server = new URL('../../server.js', import.meta.url).pathname;
 
 t.test('a real start-up and shutdown write only JSON lines', async (t) => {
   const child = spawn(process.execPath, [server], {

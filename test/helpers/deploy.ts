@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../../app.js';
 import { loadConfig, VARIABLES } from '../../src/config.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { REPO_ROOT } from './paths.js';
 
 export { REPO_ROOT };
 

@@ -101,4 +101,4 @@ export function request(over: Partial<PackRequest> & Pick<PackRequest, 'cacheDir
 }
 
 /** The one capturing logger, re-exported for the model tests. */
-export { captureLogger, type LogLine } from '../helpers/logger.js';
+export { captureLogger, type LogLine } from './logger.js';

@@ -1,5 +1,5 @@
-export { captureLogger } from '../helpers/logger.js';
-export { tempDir } from '../helpers/temp.js';
+export { captureLogger } from './logger.js';
+export { tempDir } from './temp.js';
 
 /** Rejection of a promise (or throw of a function), for asserting on error properties. */
 export async function failureOf(run: () => unknown): Promise<Error & Record<string, unknown>> {

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { configTable } from '../openapi/config-table.js';
-import { docsServer, DOC_PAGES, REPO_ROOT } from '../openapi/docs-server.js';
-import { EXAMPLE_BLOCK, withExamples, withoutNoise } from '../openapi/examples.js';
+import { configTable } from '../../openapi/config-table.js';
+import { docsServer, DOC_PAGES, REPO_ROOT } from '../../openapi/docs-server.js';
+import { EXAMPLE_BLOCK, withExamples, withoutNoise } from '../../openapi/examples.js';
 
 /** The docs cannot go stale: every example is what `npm run docs` produces today, floats aside. */
 

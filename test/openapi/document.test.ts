@@ -4,7 +4,7 @@ import { errorTable } from '../../openapi/error-table.js';
 import { operationIdOf } from '../../plugins/swagger/transform.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
-/** The committed document (a test in test/http/routes.test.ts keeps it equal to the live one). */
+/** The committed document (a test in test/app.test.ts keeps it equal to the live one). */
 const root = new URL('../../../', import.meta.url);
 const text = readFileSync(new URL('openapi/openapi.json', root), 'utf8');
 const document = JSON.parse(text);

@@ -72,7 +72,7 @@ const header = (seen: Seen, name: string) => new RegExp(`^${name}: *(.*)$`, 'im'
 const bodyOf = (seen: Seen) => JSON.parse(seen.text.slice(seen.text.indexOf('\r\n\r\n') + 4)) as { code: string };
 
 // 503 BUSY is no early refusal any more: an image route reads the whole body before it asks for a slot
-// (test/http/slow-uploads.test.ts), so a request is never turned away while its bytes arrive.
+// (test/plugins/inflight.slow-uploads.test.ts), so a request is never turned away while its bytes arrive.
 t.test('a refusal before the body says Connection: close and closes the socket promptly', async (t) => {
   const cases: Array<[string, string, number, string]> = [
     ['413', post('/v1/detect', 50_000_000, withKey), 413, 'UPLOAD_TOO_LARGE'],

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { FACES_DIR, MODELS_DIR } from './helpers/fixtures.js';
+import { FACES_DIR, MODELS_DIR } from '../helpers/fixtures.js';
 
 /** The real server's log: one line per request, probes only at debug, and never a key. */
 
-const server = new URL('../server.js', import.meta.url).pathname;
+const server = new URL('../../server.js', import.meta.url).pathname;
 const KEY = 'valid-secret-key-7f3a9c';
 const WRONG = 'wrong-secret-key-0b1d2e';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BatchSlots } from '../../plugins/batch-slots.js';
+import { BatchSlots } from '../../routes/batch-slots.js';
 
 /** The scheduler alone: a pool of global slots, tasks that finish when the test says so. */
 function pool(size: number) {

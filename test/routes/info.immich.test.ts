@@ -4,7 +4,7 @@ import t from 'tap';
 import { createBackend } from '../../src/backend.js';
 import { testApp, testEnv } from '../helpers/app.js';
 import { MODELS_DIR } from '../helpers/fixtures.js';
-import { tmpDir } from '../models/helpers.js';
+import { tmpDir } from '../helpers/models.js';
 
 /** /v1/info reports what the files are: an immich pack is fp32 ONNX whatever LUMEN_FACE_PRECISION says. */
 

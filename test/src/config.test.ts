@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { configProblems } from './helpers/config.js';
-import { loadConfig, VARIABLES } from '../src/config.js';
+import { configProblems } from '../helpers/config.js';
+import { loadConfig, VARIABLES } from '../../src/config.js';
 
 const problemsOf = configProblems;
 

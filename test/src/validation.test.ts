@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BOOLEAN_WORDS, invalid, parseBoolean } from '../src/validation.js';
+import { BOOLEAN_WORDS, invalid, parseBoolean } from '../../src/validation.js';
 
 t.test('invalid() names the value, what was expected and what was received', async (t) => {
   t.equal(invalid('min_score', 'a number from 0 to 1', 'abc'), 'min_score is invalid: expected a number from 0 to 1; received "abc"');

@@ -10,9 +10,9 @@ import {
   RknnTensorFormat,
   RknnTensorType,
   type RknnOpenOptions,
-} from '../../src/engines/rknn/addon.js';
-import { buildFakeRknn, fakeFold, readFakeTrace, writeFakeModel, type FakeModelSpec } from '../fake-rknn/build.js';
-import { failureOf, tempDir } from './helpers.js';
+} from '../../../src/engines/rknn/addon.js';
+import { buildFakeRknn, fakeFold, readFakeTrace, writeFakeModel, type FakeModelSpec } from '../../fake-rknn/build.js';
+import { failureOf, tempDir } from '../../helpers/native.js';
 
 const libraryPath = buildFakeRknn();
 const addon = loadRknnAddon();

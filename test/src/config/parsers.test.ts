@@ -1,9 +1,9 @@
 import t from 'tap';
-import { configProblems } from '../helpers/config.js';
-import { createBackend } from '../../src/backend.js';
-import { loadConfig, parseOptions, VARIABLES } from '../../src/config.js';
-import { LumenError } from '../../src/errors.js';
-import { parseDetectOptions } from '../../src/pipeline/options.js';
+import { configProblems } from '../../helpers/config.js';
+import { createBackend } from '../../../src/backend.js';
+import { loadConfig, parseOptions, VARIABLES } from '../../../src/config.js';
+import { LumenError } from '../../../src/errors.js';
+import { parseDetectOptions } from '../../../src/pipeline/options.js';
 
 /** Environment numbers read with the query knobs' grammar, defaults written once, createBackend options parsed alike. */
 

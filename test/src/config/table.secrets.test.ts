@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { SECRET_NAMES, VARIABLES } from '../../src/config.js';
-import { lumenFace } from '../cli/helpers.js';
-import { startChild } from '../helpers/server-child.js';
-import { MODELS_DIR, TEST_ENGINE } from '../helpers/fixtures.js';
+import { SECRET_NAMES, VARIABLES } from '../../../src/config.js';
+import { lumenFace } from '../../helpers/cli.js';
+import { startChild } from '../../helpers/server-child.js';
+import { MODELS_DIR, TEST_ENGINE } from '../../helpers/fixtures.js';
 
 /**
  * Every secret variable set to a value of its own, then every printer searched for those values: the

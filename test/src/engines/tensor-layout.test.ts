@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rgbToNchw, rgbToNhwc } from '../../src/engines/tensor-layout.js';
+import { rgbToNchw, rgbToNhwc } from '../../../src/engines/tensor-layout.js';
 
 t.test('interleaved RGB to planar NCHW, RGB order, (x - mean) / std', async (t) => {
   // Two 2x1 images: pixels (R,G,B) = (0,127.5-ish,255) style values.

@@ -1,8 +1,8 @@
 import t from 'tap';
-import type { Point } from '../../src/types.js';
-import { applyAffine, estimateSimilarity, invertAffine, type Affine } from '../../src/face/align.js';
-import { ARCFACE_TEMPLATE_112, arcfaceTemplate } from '../../src/face/arcface.js';
-import { det2, mul2, svd2x2, type Mat2 } from '../../src/face/svd2.js';
+import type { Point } from '../../../src/types.js';
+import { applyAffine, estimateSimilarity, invertAffine, type Affine } from '../../../src/face/align.js';
+import { ARCFACE_TEMPLATE_112, arcfaceTemplate } from '../../../src/face/arcface.js';
+import { det2, mul2, svd2x2, type Mat2 } from '../../../src/face/svd2.js';
 
 const TEMPLATE = ARCFACE_TEMPLATE_112 as Point[];
 

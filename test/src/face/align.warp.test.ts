@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { Point, RgbImage } from '../../src/types.js';
-import { applyAffine, estimateSimilarity, warpAffine, type Affine } from '../../src/face/align.js';
-import { arcfaceTemplate } from '../../src/face/arcface.js';
+import type { Point, RgbImage } from '../../../src/types.js';
+import { applyAffine, estimateSimilarity, warpAffine, type Affine } from '../../../src/face/align.js';
+import { arcfaceTemplate } from '../../../src/face/arcface.js';
 
 function randomImage(width: number, height: number, seed: number): RgbImage {
   const data = new Uint8Array(width * height * 3);

@@ -2,12 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
-import { embeddingOutputIndex } from '../../src/face/arcface.js';
-import { silentLogger } from '../../src/types.js';
-import { cosine, requirePack } from '../helpers/fixtures.js';
-import { tempDir } from '../helpers/temp.js';
-import { withExtraOutputs } from '../helpers/onnx-extend.js';
+import { createOnnxEngine } from '../../../src/pipeline/onnx-engine.js';
+import { embeddingOutputIndex } from '../../../src/face/arcface.js';
+import { silentLogger } from '../../../src/types.js';
+import { cosine, requirePack } from '../../helpers/fixtures.js';
+import { tempDir } from '../../helpers/temp.js';
+import { withExtraOutputs } from '../../helpers/onnx-extend.js';
 
 const pack = requirePack('scrfd_500m_mbf', 'fp32');
 const detectionPath = join(pack, 'detection.onnx');

@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { Box } from '../../src/types.js';
-import { boxArea, clampBox, iou } from '../../src/face/geometry.js';
-import { nms } from '../../src/face/nms.js';
+import type { Box } from '../../../src/types.js';
+import { boxArea, clampBox, iou } from '../../../src/face/geometry.js';
+import { nms } from '../../../src/face/nms.js';
 
 t.test('boxArea, iou', async (t) => {
   t.equal(boxArea([0, 0, 10, 5]), 50, 'no +1');

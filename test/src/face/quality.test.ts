@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ARCFACE_TEMPLATE_112 } from '../../src/face/arcface.js';
-import { headPose, passesPose, passesSharpness, shorterSide } from '../../src/face/quality.js';
-import type { Landmarks, Point } from '../../src/types.js';
+import { ARCFACE_TEMPLATE_112 } from '../../../src/face/arcface.js';
+import { headPose, passesPose, passesSharpness, shorterSide } from '../../../src/face/quality.js';
+import type { Landmarks, Point } from '../../../src/types.js';
 
 const TEMPLATE = ARCFACE_TEMPLATE_112 as Landmarks;
 

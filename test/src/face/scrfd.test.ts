@@ -1,6 +1,6 @@
 import t from 'tap';
-import type { Tensor } from '../../src/types.js';
-import { MAX_NMS_CANDIDATES, decodeScrfd, groupScrfdOutputs, type ScrfdDecodeOptions } from '../../src/face/scrfd.js';
+import type { Tensor } from '../../../src/types.js';
+import { MAX_NMS_CANDIDATES, decodeScrfd, groupScrfdOutputs, type ScrfdDecodeOptions } from '../../../src/face/scrfd.js';
 
 interface Layout {
   strides: number[];

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { addressPolicy, parseCidrs } from '../../src/fetch/address-policy.js';
-import { isAllowed, parseAllowRules } from '../../src/fetch/allowlist.js';
-import { fetchImage, type FetchImageOptions, type ResolveAll } from '../../src/fetch/fetch-image.js';
-import { LumenError } from '../../src/errors.js';
-import { readFace } from '../helpers/fixtures.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { addressPolicy, parseCidrs } from '../../../src/fetch/address-policy.js';
+import { isAllowed, parseAllowRules } from '../../../src/fetch/allowlist.js';
+import { fetchImage, type FetchImageOptions, type ResolveAll } from '../../../src/fetch/fetch-image.js';
+import { LumenError } from '../../../src/errors.js';
+import { readFace } from '../../helpers/fixtures.js';
+import type { Asserts } from '../../helpers/asserts.js';
 
 /** Issue 19 §2: fetching a photo by URL, against real servers on 127.0.0.1. */
 

@@ -1,10 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import t from 'tap';
-import { LumenError } from '../../src/errors.js';
-import { letterbox } from '../../src/image/letterbox.js';
-import { SourceImage } from '../../src/image/source.js';
-import type { Asserts } from '../helpers/asserts.js';
+import { LumenError } from '../../../src/errors.js';
+import { letterbox } from '../../../src/image/letterbox.js';
+import { SourceImage } from '../../../src/image/source.js';
+import type { Asserts } from '../../helpers/asserts.js';
 
 const limits = { maxPixels: 10_000_000 };
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolvePack } from '../../src/models/index.js';
+import { resolvePack } from '../../../src/models/index.js';
 import { createServer } from 'node:http';
-import { captureLogger, type Teardown, fakeModel, listFiles, request, serve, serveSlowly, sha256, startServer, tmpDir } from './helpers.js';
+import { captureLogger, type Teardown, fakeModel, listFiles, request, serve, serveSlowly, sha256, startServer, tmpDir } from '../../helpers/models.js';
 
 const DET = '/Org/scrfd_x/resolve/main/onnxrt/fp32/detection.onnx';
 const REC = '/Org/scrfd_x/resolve/main/onnxrt/fp32/recognition.onnx';

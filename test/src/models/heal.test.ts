@@ -1,11 +1,11 @@
 import { copyFile, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { createBackend } from '../../src/backend.js';
-import { writeSidecar } from '../../src/models/cache.js';
-import { resolvePack } from '../../src/models/index.js';
-import { MODELS_DIR, TEST_ENGINE } from '../helpers/fixtures.js';
-import { captureLogger, fakeModel, listFiles, put, request, serve, sha256, startServer, tmpDir } from './helpers.js';
+import { createBackend } from '../../../src/backend.js';
+import { writeSidecar } from '../../../src/models/cache.js';
+import { resolvePack } from '../../../src/models/index.js';
+import { MODELS_DIR, TEST_ENGINE } from '../../helpers/fixtures.js';
+import { captureLogger, fakeModel, listFiles, put, request, serve, sha256, startServer, tmpDir } from '../../helpers/models.js';
 
 /** The cache heals itself: a cached file that does not load is fetched again once; stale .part files go. */
 

@@ -3,8 +3,8 @@ import { readFile, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolvePack, type PackRequest, type ResolvedPack } from '../../src/models/index.js';
-import { fakeModel, listFiles, put, request, serveSlowly, sha256, startServer, tmpDir } from './helpers.js';
+import { resolvePack, type PackRequest, type ResolvedPack } from '../../../src/models/index.js';
+import { fakeModel, listFiles, put, request, serveSlowly, sha256, startServer, tmpDir } from '../../helpers/models.js';
 
 const DET = '/p/scrfd_x/onnxrt/fp32/detection.onnx';
 const REC = '/p/scrfd_x/onnxrt/fp32/recognition.onnx';
@@ -39,7 +39,7 @@ t.test('two concurrent resolutions in one process download each file once', asyn
   t.ok((await readFile(join(cacheDir, GOOD_FILES[2]))).equals(rec));
 });
 
-const MODULE = new URL('../../src/models/index.js', import.meta.url).href;
+const MODULE = new URL('../../../src/models/index.js', import.meta.url).href;
 const CHILD = `
 const { resolvePack } = await import(process.argv[1]);
 const r = await resolvePack(JSON.parse(process.argv[2]));

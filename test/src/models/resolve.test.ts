@@ -1,9 +1,9 @@
 import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { LumenError } from '../../src/errors.js';
-import { resolvePack } from '../../src/models/index.js';
-import { fakeModel, listFiles, put, request, serve, sha256, startServer, tmpDir } from './helpers.js';
+import { LumenError } from '../../../src/errors.js';
+import { resolvePack } from '../../../src/models/index.js';
+import { fakeModel, listFiles, put, request, serve, sha256, startServer, tmpDir } from '../../helpers/models.js';
 
 const HF_DET = '/Lumilio-Photos/scrfd_x/resolve/main/onnxrt/fp32/detection.onnx';
 const HF_REC = '/Lumilio-Photos/scrfd_x/resolve/main/onnxrt/fp32/recognition.onnx';

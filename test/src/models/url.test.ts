@@ -1,5 +1,5 @@
 import t from 'tap';
-import { packFileUrl } from '../../src/models/index.js';
+import { packFileUrl } from '../../../src/models/index.js';
 
 const base = { model: 'scrfd_2.5g_mbf', runtime: 'onnxrt' as const, precision: 'fp32', revision: 'main' };
 

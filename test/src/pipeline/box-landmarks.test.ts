@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
-import { SourceImage } from '../../src/image/source.js';
-import { landmarksForBoxes, type BoxDetector } from '../../src/pipeline/box-landmarks.js';
-import { LevelDecoder } from '../../src/pipeline/crop-plan.js';
-import { detectFaces } from '../../src/pipeline/detector.js';
-import { parseDetectOptions } from '../../src/pipeline/options.js';
-import { emptyTimings } from '../../src/pipeline/timings.js';
-import { silentLogger, type Landmarks } from '../../src/types.js';
-import { readFace, requirePack } from '../helpers/fixtures.js';
+import { createOnnxEngine } from '../../../src/pipeline/onnx-engine.js';
+import { SourceImage } from '../../../src/image/source.js';
+import { landmarksForBoxes, type BoxDetector } from '../../../src/pipeline/box-landmarks.js';
+import { LevelDecoder } from '../../../src/pipeline/crop-plan.js';
+import { detectFaces } from '../../../src/pipeline/detector.js';
+import { parseDetectOptions } from '../../../src/pipeline/options.js';
+import { emptyTimings } from '../../../src/pipeline/timings.js';
+import { silentLogger, type Landmarks } from '../../../src/types.js';
+import { readFace, requirePack } from '../../helpers/fixtures.js';
 
 const pack = requirePack('scrfd_2.5g_mbf', 'fp32');
 let detector: BoxDetector;

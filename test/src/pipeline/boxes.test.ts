@@ -1,6 +1,6 @@
 import t from 'tap';
-import { LumenError } from '../../src/errors.js';
-import { normaliseBoxes, parseBoxesJson } from '../../src/pipeline/boxes.js';
+import { LumenError } from '../../../src/errors.js';
+import { normaliseBoxes, parseBoxesJson } from '../../../src/pipeline/boxes.js';
 
 function rejection(t: { ok(v: unknown, m: string): unknown; match(v: unknown, p: unknown): unknown; fail(m: string): unknown }, run: () => unknown, message: RegExp) {
   try {

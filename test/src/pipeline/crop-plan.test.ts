@@ -1,9 +1,9 @@
 import t from 'tap';
-import { SourceImage } from '../../src/image/source.js';
-import { byLevel, LevelDecoder } from '../../src/pipeline/crop-plan.js';
-import { squareCrop } from '../../src/pipeline/crops.js';
-import { emptyTimings } from '../../src/pipeline/timings.js';
-import type { RgbImage } from '../../src/types.js';
+import { SourceImage } from '../../../src/image/source.js';
+import { byLevel, LevelDecoder } from '../../../src/pipeline/crop-plan.js';
+import { squareCrop } from '../../../src/pipeline/crops.js';
+import { emptyTimings } from '../../../src/pipeline/timings.js';
+import type { RgbImage } from '../../../src/types.js';
 
 const gray = (width: number, height: number, value: number): RgbImage => ({ data: new Uint8Array(width * height * 3).fill(value), width, height });
 

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { estimateSimilarity, warpAffine } from '../../src/face/align.js';
-import { arcfaceTemplate } from '../../src/face/arcface.js';
-import { alignedCrop, squareCrop } from '../../src/pipeline/crops.js';
-import type { Landmarks, RgbImage } from '../../src/types.js';
+import { estimateSimilarity, warpAffine } from '../../../src/face/align.js';
+import { arcfaceTemplate } from '../../../src/face/arcface.js';
+import { alignedCrop, squareCrop } from '../../../src/pipeline/crops.js';
+import type { Landmarks, RgbImage } from '../../../src/types.js';
 
 /** A smooth gradient: R follows x, G follows y, B is constant, so any misplacement shows. */
 function gradient(width: number, height: number): RgbImage {

@@ -1,10 +1,10 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { arcfaceTemplate } from '../../src/face/arcface.js';
-import { levelSize } from '../../src/image/source.js';
-import { alignScale, boxLevel, landmarksLevel, levelFor } from '../../src/pipeline/decode-scale.js';
-import type { Landmarks } from '../../src/types.js';
-import { backendFor, cosine, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { arcfaceTemplate } from '../../../src/face/arcface.js';
+import { levelSize } from '../../../src/image/source.js';
+import { alignScale, boxLevel, landmarksLevel, levelFor } from '../../../src/pipeline/decode-scale.js';
+import type { Landmarks } from '../../../src/types.js';
+import { backendFor, cosine, readFace, TEST_ENGINE } from '../../helpers/fixtures.js';
 
 const size = { width: 112, height: 112 };
 const face = (zoom: number): Landmarks => arcfaceTemplate(112, 112).map(([x, y]) => [x * zoom + 100, y * zoom + 50]) as Landmarks;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { imagePart, postParts, testApp } from '../helpers/app.js';
-import { readFace } from '../helpers/fixtures.js';
-import { buildFakeRknn, readFakeTrace, writeFakeRknnPack } from '../fake-rknn/build.js';
+import { imagePart, postParts, testApp } from '../../helpers/app.js';
+import { readFace } from '../../helpers/fixtures.js';
+import { buildFakeRknn, readFakeTrace, writeFakeRknnPack } from '../../fake-rknn/build.js';
 
 /** LUMEN_FACE_MODEL_TTL: idle models are freed, and the next request loads them again and is answered. */
 

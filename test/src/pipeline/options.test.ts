@@ -1,6 +1,6 @@
 import t from 'tap';
-import { LumenError } from '../../src/errors.js';
-import { parseDetectOptions } from '../../src/pipeline/options.js';
+import { LumenError } from '../../../src/errors.js';
+import { parseDetectOptions } from '../../../src/pipeline/options.js';
 
 t.test('defaults and coercion', async (t) => {
   t.same(parseDetectOptions({}), { min_score: 0.5, min_size: 0, nms: 0.4 });

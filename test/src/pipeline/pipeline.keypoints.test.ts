@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { InferenceEngine } from '../../src/engines/engine.js';
-import { LumenError } from '../../src/errors.js';
-import { FacePipeline } from '../../src/pipeline/pipeline.js';
+import type { InferenceEngine } from '../../../src/engines/engine.js';
+import { LumenError } from '../../../src/errors.js';
+import { FacePipeline } from '../../../src/pipeline/pipeline.js';
 
 /** Every detected face carries landmarks, so a detector without keypoint outputs is refused up front. */
 

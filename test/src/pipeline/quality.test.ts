@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { SHARPNESS_REGION } from '../../src/face/quality.js';
-import { laplacianVariance } from '../../src/pipeline/quality.js';
+import { SHARPNESS_REGION } from '../../../src/face/quality.js';
+import { laplacianVariance } from '../../../src/pipeline/quality.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;

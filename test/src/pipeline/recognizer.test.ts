@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { createOnnxEngine } from '../../src/pipeline/onnx-engine.js';
-import type { InferenceEngine } from '../../src/engines/engine.js';
-import { embedCrops, l2Normalise } from '../../src/pipeline/recognizer.js';
-import { silentLogger } from '../../src/types.js';
-import { cosine, norm, requirePack } from '../helpers/fixtures.js';
+import { createOnnxEngine } from '../../../src/pipeline/onnx-engine.js';
+import type { InferenceEngine } from '../../../src/engines/engine.js';
+import { embedCrops, l2Normalise } from '../../../src/pipeline/recognizer.js';
+import { silentLogger } from '../../../src/types.js';
+import { cosine, norm, requirePack } from '../../helpers/fixtures.js';
 
 const pack = requirePack('scrfd_500m_mbf', 'fp32');
 let engine: InferenceEngine;

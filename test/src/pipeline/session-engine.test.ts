@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import t from 'tap';
-import type { TensorSession } from '../../src/engines/engine.js';
-import { openOnnxSession } from '../../src/engines/onnxrt/session.js';
-import { sessionEngine } from '../../src/pipeline/session-engine.js';
-import { cosine, requirePack } from '../helpers/fixtures.js';
+import type { TensorSession } from '../../../src/engines/engine.js';
+import { openOnnxSession } from '../../../src/engines/onnxrt/session.js';
+import { sessionEngine } from '../../../src/pipeline/session-engine.js';
+import { cosine, requirePack } from '../../helpers/fixtures.js';
 
 /** ONNX Runtime as a plain tensor session, and the engine the pipeline builds from two of them. */
 

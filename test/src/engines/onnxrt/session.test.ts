@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { providersFor } from '../../src/engines/onnxrt/session.js';
-import { backendFor, cosine, FACES_DIR, MODELS_DIR, readFace } from '../helpers/fixtures.js';
+import { providersFor } from '../../../../src/engines/onnxrt/session.js';
+import { backendFor, cosine, FACES_DIR, MODELS_DIR, readFace } from '../../../helpers/fixtures.js';
 
 t.test('providers follow LUMEN_FACE_DEVICE', async (t) => {
   t.same(providersFor('cpu'), ['cpu']);

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { buildFakeRknn, compileC, readFakeReport, repoRoot } from '../fake-rknn/build.js';
-import { tempDir } from './helpers.js';
+import { buildFakeRknn, compileC, readFakeReport, repoRoot } from '../../../fake-rknn/build.js';
+import { tempDir } from '../../../helpers/native.js';
 
 t.test('the fake refuses sloppy callers', async (t) => {
   const lib = buildFakeRknn();

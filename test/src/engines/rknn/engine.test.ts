@@ -4,11 +4,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { LumenError } from '../../src/errors.js';
-import { decodeScrfd } from '../../src/face/scrfd.js';
-import { createRknnEngine, toFloat16, type RknnEngineOptions } from '../../src/engines/rknn/engine.js';
-import { rgbToNchw, rgbToNhwc } from '../../src/engines/tensor-layout.js';
-import { silentLogger } from '../../src/types.js';
+import { LumenError } from '../../../../src/errors.js';
+import { decodeScrfd } from '../../../../src/face/scrfd.js';
+import { createRknnEngine, toFloat16, type RknnEngineOptions } from '../../../../src/engines/rknn/engine.js';
+import { rgbToNchw, rgbToNhwc } from '../../../../src/engines/tensor-layout.js';
+import { silentLogger } from '../../../../src/types.js';
 import {
   buildFakeRknn,
   FAKE_SCRFD_FACES_640,
@@ -20,8 +20,8 @@ import {
   writeFakeRknnPack,
   writeFakeScrfdModel,
   type FakeModelSpec,
-} from '../fake-rknn/build.js';
-import { captureLogger, failureOf, tempDir } from './helpers.js';
+} from '../../../fake-rknn/build.js';
+import { captureLogger, failureOf, tempDir } from '../../../helpers/native.js';
 
 const libraryPath = buildFakeRknn();
 const dir = tempDir('engine');

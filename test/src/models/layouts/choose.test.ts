@@ -8,8 +8,8 @@ import t from 'tap';
 interface Teardown {
   teardown(fn: () => unknown): void;
 }
-import { imagePart, multipart, testApp } from '../helpers/app.js';
-import { MODELS_DIR, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
+import { imagePart, multipart, testApp } from '../../../helpers/app.js';
+import { MODELS_DIR, readFace, TEST_ENGINE } from '../../../helpers/fixtures.js';
 
 /**
  * The same two shared files served in each layout: the service answers /v1/faces identically,

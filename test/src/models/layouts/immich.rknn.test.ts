@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { imagePart, multipart, testApp } from '../helpers/app.js';
-import { buildFakeRknn, writeFakeRknnPack } from '../fake-rknn/build.js';
+import { imagePart, multipart, testApp } from '../../../helpers/app.js';
+import { buildFakeRknn, writeFakeRknnPack } from '../../../fake-rknn/build.js';
 
 /**
  * A fake .rknn pair in immich's RKNN layout ({pack}/{role}/rknpu/{soc}/model.rknn), converted as
