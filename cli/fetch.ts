@@ -51,7 +51,7 @@ export async function fetchCommand(args: string[]): Promise<number> {
     const where = local
       ? `local: the service reads this pack from LUMEN_FACE_LOCAL_DIR (${config.localDir}); nothing to copy into the cache`
       : `cache: ${config.cacheDir}`;
-    process.stdout.write([...describeFiles(pack), `verified: ${verified}`, where].join('\n') + '\n');
+    process.stdout.write(`${[...describeFiles(pack), `verified: ${verified}`, where].join('\n')}\n`);
     return 0;
   } finally {
     progress.stop();

@@ -71,7 +71,7 @@ try {
   } else {
     // The next steps must describe the pack the flags asked for, not the one of the variables alone.
     const [command, ...rest] = process.argv.slice(2);
-    let config;
+    let config: ReturnType<typeof loadPackConfig> | undefined;
     try {
       config = loadPackConfig(parseFlags(rest, PACK_FLAGS, command).values);
     } catch {

@@ -10,7 +10,7 @@ import { RemoteFailure } from './http.js';
 import { chooseLayout } from './layouts/choose.js';
 import { immichFiles } from './layouts/immich.js';
 import { insightfaceDirs, routeInsightfaceFolder } from './layouts/insightface.js';
-import { EXT, lumenFiles } from './layouts/lumen.js';
+import { lumenFiles } from './layouts/lumen.js';
 import type { FileSpec } from './layouts/spec.js';
 import { acquireLock, DEFAULT_STALE_MS } from './lock.js';
 import { hashFile } from './sha256.js';

@@ -41,7 +41,10 @@ t.test('every shared photo: the same faces, boxes within 0.5 px, embeddings at c
     const old = before[name];
     const got = now[i];
     if (got.image.width !== old.image.width || got.image.height !== old.image.height) problems.push(`${name}: image size`);
-    if (got.faces.length !== old.faces.length) return void problems.push(`${name}: ${got.faces.length} faces, before ${old.faces.length}`);
+    if (got.faces.length !== old.faces.length) {
+      problems.push(`${name}: ${got.faces.length} faces, before ${old.faces.length}`);
+      return;
+    }
     got.faces.forEach((f, k) => {
       const o = old.faces[k];
       faces++;

@@ -52,6 +52,7 @@ export async function tryEmbedWithoutFile(browser: Browser, address: string): Pr
     names.map((name) => {
       const row = name.closest('tr');
       return {
+        // biome-ignore lint/performance/useDomNodeTextContent: the text a user sees; innerText leaves out what CSS hides
         name: ((name as HTMLElement).innerText.split(/\s/)[0] ?? '').replace('*', ''),
         required: name.classList.contains('required'),
         value: (row?.querySelector('input[type=text], textarea') as HTMLInputElement | null)?.value ?? null,
@@ -68,6 +69,7 @@ export async function tryEmbedWithoutFile(browser: Browser, address: string): Pr
   await page.click(`${selector} .execute`);
   const message = await page
     .waitForSelector(`${selector} .lumen-field-error`, { timeout: 5000 })
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a user sees; innerText leaves out what CSS hides
     .then((element) => element?.evaluate((e) => (e as HTMLElement).innerText) ?? null)
     .catch(() => null);
   return {

@@ -49,7 +49,7 @@ function options(paths: { detection: string; recognition: string }, extra: Parti
 
 function compatible(...entries: string[]): string {
   const path = fresh('compatible');
-  writeFileSync(path, entries.join('\0') + '\0');
+  writeFileSync(path, `${entries.join('\0')}\0`);
   return path;
 }
 
