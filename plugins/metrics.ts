@@ -81,7 +81,7 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
       const info = backend.info();
       modelInfo.set({
         model: info.model.name,
-        layout: (info as { layout?: string }).layout ?? 'lumen',
+        layout: info.pack.layout,
         runtime: info.runtime,
         device: info.device,
         providers: info.providers.join(','),
