@@ -68,7 +68,7 @@ t.test('fetch of a missing pack exits 1 with the human message; bad flags and va
   t.match(variable.stderr, /LUMEN_FACE_PRECISION is invalid: .*received "fp8"/, 'a bad variable is still named as the variable');
   const command = await lumenFace(['fecth'], {});
   t.equal(command.code, 2);
-  t.match(command.stderr, /unknown command "fecth": expected one of serve, fetch, check, info/);
+  t.match(command.stderr, /unknown command "fecth": expected one of serve, fetch, check, info, version, help\n/, 'every command the tool answers, version and help included');
 });
 
 t.test('fetch --layout immich asks immich\'s repository and suggests immich\'s folder layout', async (t) => {
