@@ -10,7 +10,7 @@ import { letterbox } from '../src/image/letterbox.js';
 import { levelSize, SourceImage, toRgb } from '../src/image/source.js';
 import { landmarksLevel } from '../src/pipeline/decode-scale.js';
 import type { Landmarks } from '../src/types.js';
-import { backendFor, percentile, readFace } from '../test/helpers/fixtures.js';
+import { backendFor, percentile, readFace } from '../dev/fixtures.js';
 
 const RUNS = 9;
 const limits = { maxPixels: 1e8 };

@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { testEnv } from '../test/helpers/app.js';
-import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { readFace, REPO_ROOT, testEnv } from '../dev/fixtures.js';
 import { freePort } from './servers.js';
 
 const MB = 1024 * 1024;

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
-import { MODELS_DIR, readFace } from '../test/helpers/fixtures.js';
+import { MODELS_DIR, readFace, testEnv } from '../dev/fixtures.js';
 
 /**
  * Hostile clients with the default settings, over real sockets:

@@ -38,7 +38,7 @@ import {
   rank1,
   readFace,
   requirePack,
-} from '../test/helpers/fixtures.js';
+} from '../dev/fixtures.js';
 import { hostileBench } from './hostile.js';
 import { immichBench } from './immich.js';
 import { idleBench } from './idle.js';

@@ -1,5 +1,5 @@
 /**
- * Shared fixtures for the quality tests and the benchmarks: where the real model packs and the
+ * Shared fixtures of the tests and the benchmarks (both import this development module; neither imports the other): where the real model packs and the
  * labelled photos live, a backend factory over those packs, and small vector helpers.
  *
  * Nothing here skips quietly: a missing directory or pack file throws with a message that says
@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { boxArea, iou } from '../../src/face/geometry.js';
-import { createBackend, type Box, type FaceBackend } from '../../src/index.js';
+import { boxArea, iou } from '../src/face/geometry.js';
+import { createBackend, type Box, type FaceBackend } from '../src/index.js';
 import { sharedDir } from './paths.js';
 
 /** The library's own geometry, re-exported for the tests. */
@@ -294,4 +294,16 @@ export function largest<F extends { box: Box }>(faces: readonly F[]): F | undefi
 export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const limit = pLimit(concurrency);
   return Promise.all(items.map((item, i) => limit(() => fn(item, i))));
+}
+
+/** Environment for a service over the shared scrfd_2.5g_mbf fp32 pack, offline, quiet. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+    LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
+    LUMEN_FACE_PRECISION: 'fp32',
+    LUMEN_FACE_OFFLINE: '1',
+    LUMEN_FACE_LOG_LEVEL: 'silent',
+    ...extra,
+  };
 }

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
  * test/helpers/fixtures.ts is the helper that insists they exist.
  */
 
-/** Repository root: this file runs compiled as dist/test/helpers/paths.js. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Repository root: this file runs compiled as dist/dev/paths.js. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** `<repo>/../shared/<name>`: the shared models and photos sit next to the checkout. */
 export const sharedDir = (name: string): string => resolve(REPO_ROOT, '..', 'shared', name);

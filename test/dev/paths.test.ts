@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 
-/** The paths helper has no side effect on import; the fixtures helper insists on the shared data. */
+/** dev/paths.ts has no side effect on import; dev/fixtures.ts insists on the shared data. */
 
 const importIn = (module: string) => spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(new URL(module, import.meta.url).href)})`], {
   env: { PATH: process.env.PATH ?? '', LUMEN_FACE_TEST_MODELS: '/nonexistent/models', LUMEN_FACE_TEST_FACES: '/nonexistent/faces' },
@@ -9,7 +9,7 @@ const importIn = (module: string) => spawnSync(process.execPath, ['--input-type=
 });
 
 t.test('paths.js imports without the shared models and photos', async (t) => {
-  const run = importIn('./paths.js');
+  const run = importIn('../../dev/paths.js');
   t.equal(run.status, 0, run.stderr);
 });
 
@@ -19,7 +19,7 @@ t.test('a static test runs without them', async (t) => {
 });
 
 t.test('fixtures.js refuses to run without them, saying where it looked', async (t) => {
-  const run = importIn('./fixtures.js');
+  const run = importIn('../../dev/fixtures.js');
   t.not(run.status, 0);
   t.match(run.stderr, 'model packs not found at /nonexistent/models');
 });
