@@ -1,6 +1,6 @@
 /**
- * Issue 7: "12 MP photos are decoded twice, once for the letterbox and once for the crops. Measure
- * whether one shrink-on-load decode can serve both." For each 12 MP photo this times, with sharp on
+ * Whether one shrink-on-load decode of a 12 MP photo can serve both the letterbox and the crops,
+ * instead of one decode for each. For each 12 MP photo this times, with sharp on
  * one thread: the letterbox straight from the JPEG (today), the decode at each face's crop level
  * (today), and the alternative: one decode at the letterbox's own shrink-on-load level, letterboxed
  * from memory, serving the crops of faces whose level is that one.

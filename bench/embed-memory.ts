@@ -1,6 +1,6 @@
 /**
  * Peak RSS of the real server (`node dist/server.js`, as `npm start` runs it) for hostile /v1/embed
- * requests (issue 10, "/v1/embed boxes multiply memory"). Each case runs in a fresh server process,
+ * requests (many boxes must not multiply memory). Each case runs in a fresh server process,
  * so the figure is that process's own peak (VmHWM), read from /proc before and after the request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

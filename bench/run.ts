@@ -14,13 +14,13 @@
  * embed-memory: peak RSS of a fresh server process for one hostile /v1/embed request (64 whole-image
  *          boxes on a 6000x4000 JPEG, a 100 MP PNG); not part of `all`.
  * decode-share: 12 MP photos, whether one shrink-on-load decode could serve both the letterbox and
- *          the crops (issue 7); not part of `all`.
+ *          the crops; not part of `all`.
  * quality-dist: face quality (pose, sharpness, size) on the shared photos (see quality-dist.ts).
  * immich: images/s through immich's /predict against /v1/faces on the same photos, one client (see immich.ts);
  *         not part of `all`.
  * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
  *       not part of `all`.
- * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
+ * throughput: the served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
  *             `npm run bench -- throughput [--seconds 120]`.
  */
 import os from 'node:os';

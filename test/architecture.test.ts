@@ -145,7 +145,7 @@ t.test('the sources follow the layering rules', async (t) => {
 });
 
 /**
- * Issue 18 §1: request bodies of the image routes are read in one place, plugins/body.ts, so every
+ * Request bodies of the image routes are read in one place, plugins/body.ts, so every
  * route gets the same limits, the same byte count and the same error for the same mistake.
  */
 const BODY_READER = 'plugins/body.ts';

@@ -1,5 +1,5 @@
 /**
- * Detection on real photos with scrfd_2.5g_mbf fp32 (issue 3, "Group photos"), plus the ordering
+ * Detection on real photos with scrfd_2.5g_mbf fp32, plus the ordering
  * and filtering contract of the detect knobs (largest face first, max_faces, min_size).
  */
 import t from 'tap';

@@ -58,7 +58,7 @@ function clean(t: Test, runs: Run[], path: string, what: string) {
   for (const [i, run] of runs.entries()) {
     const label = `${what} #${i + 1}`;
     t.equal(run.code, 1, `${label}: exit 1`);
-    // The server says it could not start; `check` and `info` name themselves (issue 17).
+    // The server says it could not start; `check` and `info` name themselves.
     t.match(run.stderr, /^lumen-face (could not start|check failed|info failed): the model pack could not be loaded\./, `${label}: the clean message`);
     t.match(run.stderr, `${path} (in LUMEN_FACE_LOCAL_DIR) does not load: `, `${label}: names the file`);
     t.match(run.stderr, /does not load: (the file is empty|not a complete ONNX graph)/, `${label}: says why`);

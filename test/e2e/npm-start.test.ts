@@ -165,7 +165,7 @@ t.test('slow clients over a real socket: silent ones get 408 and free their slot
   const run = start({ ...SMALL_PACK, LUMEN_FACE_MAX_INFLIGHT: '4', LUMEN_FACE_REQUEST_TIMEOUT: '1' });
   t.teardown(() => run.child.kill('SIGKILL'));
   const port = await serving(run);
-  // Four uploads that send their headers and never their body (they hold no slot: issue 15 §4).
+  // Four uploads that send their headers and never their body (a slot is taken only once a body has arrived, so they hold none).
   const slow = Array.from({ length: 4 }, () => connect(port));
   for (const c of slow) c.socket.write(multipartHead('/v1/detect', 50_000));
   await Promise.all(slow.map((c) => c.closed));

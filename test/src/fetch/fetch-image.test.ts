@@ -8,7 +8,7 @@ import { LumenError } from '../../../src/errors.js';
 import { readFace } from '../../helpers/fixtures.js';
 import type { Asserts } from '../../helpers/asserts.js';
 
-/** Issue 19 §2: fetching a photo by URL, against real servers on 127.0.0.1. */
+/** Fetching a photo by URL (allow-list, address policy, redirects, limits), against real servers on 127.0.0.1. */
 
 const photo = readFace('identities/Angelina_Jolie/01.jpg');
 const seen: IncomingMessage[] = [];
