@@ -12,6 +12,7 @@ import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './body-limits.js';
 import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
+import { warnRunningOnCpu } from './pipeline/running-on-cpu.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -118,11 +119,8 @@ async function createRunner(config: Config, pack: ResolvedPack, log: Logger): Pr
       recInputSize,
     };
     const pool = await PhotoPool.start({ engine, pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers);
-    if (pool.info.details.providerFallback) {
-      log.error({ device: config.device, reason: pool.info.details.providerFallback },
-        `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
-          'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
-    }
+    const fallback = pool.info.details.providerFallback;
+    if (fallback) warnRunningOnCpu(log, config.device, String(fallback));
     return pool;
   }
   const engine = await createRknnEngine(config, pack, log);

@@ -147,7 +147,8 @@ export class SourceImage {
   }
 }
 
-const rawPipeline = (image: RgbImage) =>
+/** A sharp pipeline over decoded pixels, which are within the limits already (so sharp's own pixel limit is off). */
+export const rawPipeline = (image: RgbImage) =>
   sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
 
 /** Size of the level-k decode of a width x height image: 1/2^k of each side, rounded, at least 1. */

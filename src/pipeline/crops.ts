@@ -1,16 +1,12 @@
-import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
 import { arcfaceTemplate } from '../face/arcface.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
-import { toRgb } from '../image/source.js';
+import { rawPipeline, toRgb } from '../image/source.js';
 
 export interface CropSize {
   width: number;
   height: number;
 }
-
-const rawInput = (image: RgbImage) =>
-  sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
 
 /**
  * Square crop around a box, padded with black outside the image so the face is not stretched,
@@ -31,10 +27,10 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
   const width = Math.max(1, Math.min(size.width - padLeft, Math.round((inside.left + inside.width - left) * sx) - padLeft));
   const height = Math.max(1, Math.min(size.height - padTop, Math.round((inside.top + inside.height - top) * sy) - padTop));
   // Two passes: within one pipeline sharp always resizes before it extends, whatever the call order.
-  const resized = await toRgb(rawInput(image).extract(inside).resize(width, height, { fit: 'fill' }));
+  const resized = await toRgb(rawPipeline(image).extract(inside).resize(width, height, { fit: 'fill' }));
   if (width === size.width && height === size.height) return resized.data;
   const padded = await toRgb(
-    rawInput(resized).extend({
+    rawPipeline(resized).extend({
       left: padLeft,
       top: padTop,
       right: size.width - padLeft - width,
@@ -65,7 +61,7 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   const inside = intersect(left, top, Math.ceil(Math.max(...xs)) + margin - left, Math.ceil(Math.max(...ys)) + margin - top, image.width, image.height);
   const shrunkWidth = Math.max(1, Math.round(inside.width * scale * 1.5));
   const shrunkHeight = Math.max(1, Math.round(inside.height * scale * 1.5));
-  const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
+  const region = await toRgb(rawPipeline(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
   // Map shrunk-region pixels back to image pixels, then through the similarity.
   const sx = inside.width / shrunkWidth;
   const sy = inside.height / shrunkHeight;
@@ -91,5 +87,5 @@ function intersect(left: number, top: number, width: number, height: number, ima
 
 /** A rectangle of an RGB image, cut natively by sharp (never a per-pixel loop on the event loop). */
 export async function regionOf(image: RgbImage, left: number, top: number, width: number, height: number): Promise<RgbImage> {
-  return toRgb(rawInput(image).extract(intersect(left, top, width, height, image.width, image.height)));
+  return toRgb(rawPipeline(image).extract(intersect(left, top, width, height, image.width, image.height)));
 }

@@ -1,12 +1,11 @@
 import { boxArea } from '../face/geometry.js';
+import { shorterSide } from '../face/quality.js';
 import { decodeScrfd, type Detection } from '../face/scrfd.js';
 import type { InferenceEngine } from '../engines/engine.js';
 import { letterbox } from '../image/letterbox.js';
 import type { SourceImage } from '../image/source.js';
 import type { DetectOptions } from './options.js';
 import { emptyTimings, timed, type StageTimings } from './timings.js';
-
-const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]);
 
 /** Letterbox, run the detector, decode; largest face first. Coordinates are in the upright image. */
 export async function detectFaces(
@@ -30,6 +29,6 @@ export async function detectFaces(
     nmsIou: options.nms,
   });
   timings.detect += performance.now() - start;
-  const kept = detections.filter((d) => shorterSide(d) >= options.min_size).sort((a, b) => boxArea(b.box) - boxArea(a.box));
+  const kept = detections.filter((d) => shorterSide(d.box) >= options.min_size).sort((a, b) => boxArea(b.box) - boxArea(a.box));
   return options.max_faces === undefined ? kept : kept.slice(0, options.max_faces);
 }

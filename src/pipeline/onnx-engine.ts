@@ -2,6 +2,7 @@ import { openOnnxSession, providersFor, type OnnxSession } from '../engines/onnx
 import type { InferenceEngine, TensorMeta } from '../engines/engine.js';
 import { LumenError } from '../errors.js';
 import type { Logger } from '../types.js';
+import { warnRunningOnCpu } from './running-on-cpu.js';
 import { sessionEngine } from './session-engine.js';
 
 export interface OnnxEngineOptions {
@@ -28,11 +29,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions, log: Logger): Pr
     throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
   }
   const providerFallback = detection.providerFallback ?? recognition.providerFallback;
-  if (providerFallback) {
-    log.error({ device: opts.device, reason: providerFallback },
-      `!!! ${opts.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
-        'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
-  }
+  if (providerFallback) warnRunningOnCpu(log, opts.device, providerFallback);
   try {
     return await sessionEngine(detection, recognition, {
       runtime: 'onnxrt',
