@@ -85,20 +85,15 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
     }
     return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }) => {
       const bytes = (name: string) => files.find((f) => f.name === name)!.bytes;
-      // Both photos at once, each on a photo worker of its own: a verification takes the time of the slower one.
-      const [one, two] = await Promise.all([backend.faces(bytes('image1'), { max_faces: 1 }), backend.faces(bytes('image2'), { max_faces: 1 })]);
-      const missing = [one.faces.length ? null : '"image1"', two.faces.length ? null : '"image2"'].filter((x) => x !== null);
-      if (missing.length > 0) throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
-      const [a, b] = [one.faces[0], two.faces[0]];
-      const result = backend.verifyEmbeddings(a.embedding, b.embedding);
+      const { answers, faces, ...result } = await backend.verify(bytes('image1'), bytes('image2'));
       return {
         body: {
           model: backend.info().model,
           ...result,
           similarity: roundedScore(result.similarity),
-          faces: [{ image: 'image1' as const, ...detectedFaceJson(a) }, { image: 'image2' as const, ...detectedFaceJson(b) }],
+          faces: faces.map(({ image, ...face }) => ({ image, ...detectedFaceJson(face) })),
         },
-        outcomes: [one, two],
+        outcomes: answers,
       };
     });
   });

@@ -10,7 +10,7 @@ import type { ImageInput } from './image/source.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
 import { jsonBodyLimit } from './body-limits.js';
-import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
+import { type EmbeddingInput, type ImageVerification, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger } from './types.js';
 import { warnRunningOnCpu } from './pipeline/running-on-cpu.js';
 
@@ -45,7 +45,7 @@ export interface FaceBackend {
   detect(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['detect']>;
   faces(image: ImageInput, options?: DetectOptionsInput): ReturnType<FacePipeline['faces']>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
-  verify(image1: ImageInput, image2: ImageInput): Promise<Verification>;
+  verify(image1: ImageInput, image2: ImageInput): Promise<ImageVerification>;
   /** The same decision for two embeddings of this model. */
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;

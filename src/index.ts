@@ -9,3 +9,4 @@ export { alignOptionSchema, detectOptionsSchema } from './pipeline/options.js';
 export type { StageTimings } from './pipeline/timings.js';
 export type { ImageInput } from './image/source.js';
 export type { Box, Landmarks, Point, RgbImage, Logger } from './types.js';
+export type { ImageVerification, Verification, VerifiedFace } from './pipeline/verify.js';

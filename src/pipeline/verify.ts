@@ -1,6 +1,6 @@
 import { LumenError } from '../errors.js';
 import type { ImageInput } from '../image/source.js';
-import type { EmbeddedFace, FacePipeline } from './pipeline.js';
+import type { EmbeddedFace, FacePipeline, PipelineResult } from './pipeline.js';
 
 /**
  * Verification: are two faces the same person? The cosine similarity of their embeddings against a
@@ -36,6 +36,11 @@ export interface Verification {
   faces: VerifiedFace[];
 }
 
+/** A verification of two photos, with the two answers its faces come from (image sizes, timings). */
+export interface ImageVerification extends Verification {
+  answers: [PipelineResult<EmbeddedFace>, PipelineResult<EmbeddedFace>];
+}
+
 export type EmbeddingInput = ArrayLike<number>;
 
 /** Cosine similarity of two vectors (the embeddings are unit length, but sent ones may not be). */
@@ -66,9 +71,10 @@ export function decide(similarity: number, threshold: number | null): Pick<Verif
 }
 
 /** Embed the largest face of each image and compare them. */
-export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<Verification> {
+export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1: ImageInput, image2: ImageInput, threshold: number | null): Promise<ImageVerification> {
   // Both photos at once: with a photo worker per core, verification takes the time of the slower one.
-  const [first, second] = (await Promise.all([pipeline.faces(image1, { max_faces: 1 }), pipeline.faces(image2, { max_faces: 1 })])).map((r) => r.faces[0]);
+  const answers = await Promise.all([pipeline.faces(image1, { max_faces: 1 }), pipeline.faces(image2, { max_faces: 1 })]);
+  const [first, second] = answers.map((r) => r.faces[0]);
   const missing = [first ? null : '"image1"', second ? null : '"image2"'].filter((x) => x !== null);
   if (missing.length > 0) {
     throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
@@ -76,6 +82,7 @@ export async function verifyImages(pipeline: Pick<FacePipeline, 'faces'>, image1
   return {
     ...decide(cosineSimilarity(first.embedding, second.embedding), threshold),
     faces: [{ image: 'image1', ...first }, { image: 'image2', ...second }],
+    answers,
   };
 }
 
