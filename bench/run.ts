@@ -28,17 +28,16 @@ import sharp from 'sharp';
 import type { FaceBackend } from '../src/index.js';
 import {
   backendFor,
-  bestThreshold,
   identityPhotos,
   largest,
   loadLabels,
   mean,
-  pairCosines,
   percentile,
-  rank1,
   readFace,
   requirePack,
 } from '../dev/fixtures.js';
+import { measureThreshold } from '../dev/verify-threshold.js';
+import { PACK_FACTS } from '../src/models/pack-facts.js';
 import { hostileBench } from './hostile.js';
 import { immichBench } from './immich.js';
 import { idleBench } from './idle.js';
@@ -100,23 +99,8 @@ function table(headers: string[], rows: string[][], right: boolean[] = headers.m
 async function quality(config: string, backend: FaceBackend): Promise<QualityRow> {
   const started = performance.now();
   const labels = loadLabels();
-  const photos = identityPhotos(labels);
-  const names: string[] = [];
-  const vectors: Float32Array[] = [];
-  const missing: string[] = [];
-  for (const { identity, path } of photos) {
-    const face = largest((await backend.faces(readFace(path))).faces);
-    if (!face) {
-      missing.push(path);
-      continue;
-    }
-    names.push(identity);
-    vectors.push(face.embedding);
-  }
+  const { missing, rank1: r1, pairs, accuracy, threshold } = await measureThreshold(backend);
   if (missing.length > 0) log(`  ${config}: no face in ${missing.join(', ')} (left out of the figures)`);
-  const r1 = rank1(names, vectors);
-  const pairs = pairCosines(names, vectors);
-  const best = bestThreshold(pairs);
   const groups = new Map<string, number>();
   for (const path of Object.keys(labels.groups)) groups.set(path, (await backend.detect(readFace(path))).faces.length);
   const noface: number[] = [];
@@ -124,8 +108,8 @@ async function quality(config: string, backend: FaceBackend): Promise<QualityRow
   return {
     config,
     rank1: `${r1.correct}/${r1.total}${missing.length ? ` (${missing.length} no face)` : ''}`,
-    accuracy: `${(best.accuracy * 100).toFixed(2)} %`,
-    threshold: f3(best.threshold),
+    accuracy: `${(accuracy * 100).toFixed(2)} %`,
+    threshold: f3(threshold),
     same: `${f3(Math.min(...pairs.same))} / ${f3(percentile(pairs.same, 5))} / ${f3(mean(pairs.same))} (n=${pairs.same.length})`,
     different: `${f3(mean(pairs.different))} / ${f3(percentile(pairs.different, 95))} / ${f3(Math.max(...pairs.different))} (n=${pairs.different.length})`,
     groups,
@@ -254,6 +238,8 @@ async function main() {
         [false, true, true, true, true, true, true],
       ),
     );
+    out.push('');
+    out.push(`Default thresholds (src/models/pack-facts.ts, from the fp32 rows): ${Object.entries(PACK_FACTS).map(([name, f]) => `${name} ${f.verifyThreshold}`).join(', ')}.`);
     out.push('');
     out.push('Faces found by detect() (default options):');
     out.push('');

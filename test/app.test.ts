@@ -43,7 +43,7 @@ t.test('GET /v1/info', async (t) => {
     maxUploadBytes: 33554432, maxJsonBodyBytes: 45787819 /* 32 MiB in base64, plus 1 MiB */, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256,
     maxImages: 32, maxInflight: 32,
   }, 'what a batching client needs');
-  t.same(info.verify, { threshold: 0.42 }, 'the measured threshold of scrfd_2.5g_mbf');
+  t.same(info.verify, { threshold: 0.409 }, 'the measured threshold of scrfd_2.5g_mbf');
   t.equal(info.versions.node, process.versions.node);
   t.equal(info.versions.onnxruntime, '1.30.0');
   t.match(info.versions.sharp, /^0\.35\./);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseCidrs } from '../fetch/address-policy.js';
 import { parseAllowRules } from '../fetch/allowlist.js';
 import { PACK_LAYOUTS, PRECISIONS, type Runtime, RUNTIMES } from '../models/names.js';
+import { measuredThresholdsDoc } from '../models/pack-facts.js';
 import {
   apiKeys, apiKeysFile, bool, checkedList, cosineThreshold, device, type Extra, extra, hostNames, httpUrl, int, nonEmpty, oneOf, origins,
   packName, positiveSeconds, type TextParser,
@@ -145,7 +146,7 @@ export const VARIABLES = {
   logFormat: row(['LUMEN_FACE_LOG_FORMAT'], oneOf(LOG_FORMATS), later<LogFormat>('pretty on a terminal, json otherwise'),
     'Log format: `json` (one object a line) or `pretty` (human-readable lines).'),
   matchThreshold: row(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold,
-    later<number>('measured per pack: 0.42 (scrfd_2.5g_mbf), 0.44 (scrfd_500m_mbf), none for others'),
+    later<number>(measuredThresholdsDoc()),
     'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
   apiKeys: row(['LUMEN_FACE_API_KEYS'], apiKeys, unset<string[]>(),
     'Comma-separated API keys. When this or `LUMEN_FACE_API_KEYS_FILE` is set, every route but `/healthz`, `/readyz` and the docs needs `x-api-key: KEY` or `Authorization: Bearer KEY`.',

@@ -1,5 +1,6 @@
 import { LumenError } from '../errors.js';
 import type { ImageInput } from '../image/source.js';
+import { PACK_FACTS } from '../models/pack-facts.js';
 import type { EmbeddedFace, FacePipeline, PipelineResult } from './pipeline.js';
 
 /**
@@ -7,19 +8,9 @@ import type { EmbeddedFace, FacePipeline, PipelineResult } from './pipeline.js';
  * threshold that belongs to the recognition model.
  */
 
-/**
- * Thresholds measured on the shared photos (`npm run bench -- quality`: the cosine that best separates
- * same-person from different-person pairs of shared/faces). Both shared packs use the same recognizer
- * (PaddleX MobileFaceNet, 128-d); their detectors align it slightly differently.
- */
-export const MEASURED_THRESHOLDS: Readonly<Record<string, number>> = {
-  'scrfd_2.5g_mbf': 0.42,
-  'scrfd_500m_mbf': 0.44,
-};
-
-/** The configured threshold, else the measured one for the pack, else null (not known for this model). */
+/** The configured threshold, else the one measured for the pack (src/models/pack-facts.ts), else null (not known for this model). */
 export function matchThreshold(modelName: string, configured: number | undefined): number | null {
-  return configured ?? MEASURED_THRESHOLDS[modelName] ?? null;
+  return configured ?? PACK_FACTS[modelName]?.verifyThreshold ?? null;
 }
 
 export interface VerifiedFace extends Omit<EmbeddedFace, 'embedding'> {
