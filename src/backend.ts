@@ -1,4 +1,4 @@
-import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
+import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, wasGiven, withSettings, type Precision, type Runtime } from './config.js';
 import type { EngineInfo, EngineStats, InferenceEngine } from './engines/engine.js';
 import type { PackFileInfo } from './models/types.js';
 import { loadWithHealing, resolvePack, type PackRequest, type ResolvedPack } from './models/index.js';
@@ -72,7 +72,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const { env, config: parsed, log = silentLogger, ...overrides } = options;
   const given = parseOptions(overrides);
   // Without a parsed configuration, the options count as given, so the defaults derived from them follow.
-  const config: Config = parsed ? { ...parsed, ...given } : loadConfig(env, undefined, given);
+  const config: Config = parsed ? withSettings(parsed, given) : loadConfig(env, undefined, given);
   // Before anything loads ONNX Runtime: the graph checks of the pack do, in this thread.
   if (config.runtime === 'onnxrt') disableOnnxRuntimeTelemetry();
   const request = packRequest(config);
@@ -145,6 +145,7 @@ export function packRequest(config: Config): PackRequest {
     localDir: config.localDir,
     cacheDir: config.cacheDir,
     repoBase: config.repoBase,
+    remote: !config.localDir || wasGiven(config, 'repoBase') || wasGiven(config, 'hfEndpoint'),
     revision: config.revision,
     offline: config.offline,
     hfToken: config.hfToken,

@@ -156,6 +156,10 @@ export async function resolveFile(req: PackRequest, spec: FileSpec, log: Logger)
     tried.push(`remote: ${url} (skipped: offline mode)`);
     throw await notFound();
   }
+  if (req.remote === false) {
+    tried.push('remote: not tried (LUMEN_FACE_LOCAL_DIR is set and no remote source is: set LUMEN_FACE_REPO_BASE to download what it lacks)');
+    throw await notFound();
+  }
   const token = req.hfToken && isHfRepo(req) ? req.hfToken : undefined;
   try {
     const r = await fetchIntoCacheOnce(target, url, token, req, log);
