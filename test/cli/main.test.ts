@@ -123,6 +123,7 @@ t.test('check exits 0 on the shared pack with a short report, and 1 on a broken 
   t.match(ok.stdout, /inputs: detection 640x640, recognition 112x112 \(batch (\d+|dynamic)\)/);
   t.notMatch(ok.stdout, /null/);
   t.match(ok.stdout, /embedding: 128 dimensions, norm 1\.0000/);
+  t.match(ok.stdout, /^test face \(a face from InsightFace's sample t1\.jpg, 332x332\): 1 face\(s\) found, box \[[\d, ]+\], overlap with the expected box (0\.9\d|1\.00)$/m, 'the face it must find');
   t.match(ok.stdout, /time: load [\d.]+ ms, decode [\d.]+ ms, detect [\d.]+ ms, align [\d.]+ ms, embed [\d.]+ ms/);
 
   const broken = await tmpDir(t);
@@ -137,6 +138,17 @@ t.test('check exits 0 on the shared pack with a short report, and 1 on a broken 
   const absent = await lumenFace(['check', '--model', 'absent'], env);
   t.equal(absent.code, 1);
   t.match(absent.stderr, /\(skipped: offline mode\)/, 'check never downloads');
+});
+
+t.test('info is offline like check: a pack that is not here is not downloaded', async (t) => {
+  const srv = await startServer(t, (_req, res) => serve(res, Buffer.from('not a graph')));
+  const env = { ...QUIET, LUMEN_FACE_CACHE_DIR: await tmpDir(t), LUMEN_FACE_REPO_BASE: `${srv.origin}/m` };
+  for (const command of ['check', 'info']) {
+    const run = await lumenFace([command, '--model', 'absent'], env);
+    t.equal(run.code, 1, command);
+    t.match(run.stderr, /\(skipped: offline mode\)/, `${command} names the remote it did not ask`);
+  }
+  t.equal(srv.requests.length, 0, 'no request reached the mirror');
 });
 
 t.test('info prints /v1/info without a server', async (t) => {
