@@ -35,6 +35,8 @@ export interface AppOptions {
   config: Config;
   /** Use this backend instead of loading one from the config (it is not closed with the app). */
   backend?: FaceBackend;
+  /** The caller reports a failure to load the models (the server, once, in the log's format). */
+  loadFailureReportedElsewhere?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -81,7 +83,7 @@ export async function buildApp(options: AppOptions) {
     metricsPublic: config.metricsPublic,
   });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
-  await app.register(faceBackendPlugin, { config, backend: options.backend });
+  await app.register(faceBackendPlugin, { config, backend: options.backend, loadFailureReportedElsewhere: options.loadFailureReportedElsewhere });
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
 

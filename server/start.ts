@@ -2,7 +2,8 @@ import { buildApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { lowerBackgroundThreads } from '../src/thread-priority.js';
 import { explainStartupError } from './explain.js';
-import { loggerOptions } from './logger.js';
+import { logFormat, loggerOptions } from './logger.js';
+import { LumenError } from '../src/errors.js';
 import { exitAfterLoadFailure, handleSignals } from './shutdown.js';
 
 /**
@@ -19,7 +20,7 @@ export async function startServer() {
     process.exit(2);
   }
 
-  const app = await buildApp({ config, logger: loggerOptions(config) });
+  const app = await buildApp({ config, logger: loggerOptions(config), loadFailureReportedElsewhere: true });
   handleSignals(app, config);
 
   try {
@@ -50,7 +51,10 @@ export async function startServer() {
       timer.unref();
     },
     async (err: unknown) => {
-      process.stderr.write(explainStartupError(err, config));
+      // Once: the readable text on a terminal, one JSON line (the same text, no stack) when the log is JSON.
+      const text = explainStartupError(err, config);
+      if (logFormat(config) === 'json') app.log.fatal({ code: err instanceof LumenError ? err.code : undefined }, text.trimEnd());
+      else process.stderr.write(text);
       await exitAfterLoadFailure(app);
     },
   );

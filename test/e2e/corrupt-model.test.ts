@@ -58,11 +58,12 @@ function clean(t: Test, runs: Run[], path: string, what: string) {
   for (const [i, run] of runs.entries()) {
     const label = `${what} #${i + 1}`;
     t.equal(run.code, 1, `${label}: exit 1`);
-    // The server says it could not start; `check` and `info` name themselves.
-    t.match(run.stderr, /^lumen-face (could not start|check failed|info failed): the model pack could not be loaded\./, `${label}: the clean message`);
-    t.match(run.stderr, `${path} (in LUMEN_FACE_LOCAL_DIR) does not load: `, `${label}: names the file`);
-    t.match(run.stderr, /does not load: (the file is empty|not a complete ONNX graph)/, `${label}: says why`);
-    t.match(run.stderr, 'Replace this file with a good copy', `${label}: says what to do`);
+    // The server says it could not start (piped: as its one JSON line of level fatal); `check` and `info` name themselves.
+    const text = what === 'start' ? run.stdout.split('\n').filter((l) => l.includes('"level":60')).map((l) => JSON.parse(l).msg).join('\n') : run.stderr;
+    t.match(text, /^lumen-face (could not start|check failed|info failed): the model pack could not be loaded\./, `${label}: the clean message`);
+    t.match(text, `${path} (in LUMEN_FACE_LOCAL_DIR) does not load: `, `${label}: names the file`);
+    t.match(text, /does not load: (the file is empty|not a complete ONNX graph)/, `${label}: says why`);
+    t.match(text, 'Replace this file with a good copy', `${label}: says what to do`);
     t.notMatch(run.stderr + run.stdout, /Piscina|terminate called|Napi::Error|^\s+at /m, `${label}: no raw crash`);
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MODELS_DIR } from '../helpers/fixtures.js';
 import { tmpDir } from '../helpers/models.js';
 import { runNode, SERVER } from '../helpers/cli.js';
@@ -16,21 +16,43 @@ t.test('an invalid LUMEN_FACE_MODEL_NAME exits 2 and names the variable', async 
   }
 });
 
-t.test('a pack that cannot be reached: a human message on stderr, JSON on stdout, exit non-zero', async (t) => {
+/** The failure as the one JSON line of level fatal on stdout says it, and every other line parsed. */
+function jsonFailure(t: Test, stdout: string): string {
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
+  const fatal = lines.filter((l) => l.level >= 50);
+  t.equal(fatal.length, 1, 'one error line');
+  t.notOk(fatal[0].err, 'without a stack');
+  return `${fatal[0].msg}\n`;
+}
+
+t.test('a pack that cannot be reached, piped: the explanation once, as one JSON line; exit non-zero', async (t) => {
   const cache = await tmpDir(t);
   // Port 9 on 127.0.0.1 refuses connections: the network error of a machine without access.
   const run = await runNode(SERVER, [], { LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_REPO_BASE: 'http://127.0.0.1:9/org', LUMEN_FACE_PORT: '0' });
   t.not(run.code, 0);
-  const lines = run.stderr.split('\n');
-  t.equal(lines[0], 'lumen-face could not start: the model pack could not be downloaded.');
-  t.match(run.stderr, /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
-  t.equal(run.stderr.match(/ECONNREFUSED/g)?.length, 1, 'the network error once');
-  t.match(run.stderr, 'set LUMEN_FACE_LOCAL_DIR to a folder with the pack');
-  t.match(run.stderr, 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable');
-  t.match(run.stderr, 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app)');
-  for (const line of run.stdout.trim().split('\n')) t.doesNotThrow(() => JSON.parse(line), 'stdout stays JSON lines');
+  t.equal(run.stderr, '', 'nothing else on stderr');
+  explained(t, jsonFailure(t, run.stdout));
   t.match(run.stdout, /still loading the model pack/, 'listening was announced as still loading');
 });
+
+t.test('a pack that cannot be reached, on a terminal: the explanation once, as text', async (t) => {
+  const run = await runNode(SERVER, [], {
+    LUMEN_FACE_CACHE_DIR: await tmpDir(t), LUMEN_FACE_REPO_BASE: 'http://127.0.0.1:9/org', LUMEN_FACE_PORT: '0', LUMEN_FACE_LOG_FORMAT: 'pretty',
+  });
+  t.not(run.code, 0);
+  explained(t, run.stderr);
+  t.notMatch(run.stdout, /ECONNREFUSED|could not be (loaded|downloaded)/, 'the log does not say it again');
+});
+
+function explained(t: Test, text: string) {
+  const lines = text.split('\n');
+  t.equal(lines[0], 'lumen-face could not start: the model pack could not be downloaded.');
+  t.match(text, /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
+  t.equal(text.match(/ECONNREFUSED/g)?.length, 1, 'the network error once');
+  t.match(text, 'set LUMEN_FACE_LOCAL_DIR to a folder with the pack');
+  t.match(text, 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable');
+  t.match(text, 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app)');
+}
 
 t.test('pretty logs on request; probes are not logged at info', async (t) => {
   const child = spawn(process.execPath, [SERVER], {
