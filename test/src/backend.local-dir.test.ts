@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createBackend } from '../../src/backend.js';
-import { LumenError } from '../../src/errors.js';
+import type { LumenError } from '../../src/errors.js';
 import { startServer, tmpDir } from '../helpers/models.js';
 
 /**
