@@ -29,7 +29,6 @@ import type { FaceBackend } from '../src/index.js';
 import {
   backendFor,
   identityPhotos,
-  largest,
   loadLabels,
   mean,
   percentile,
