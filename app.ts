@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FaceBackend } from './src/backend.js';
 import type { Config } from './src/config.js';
-import { MAX_JSON_BODY_BYTES } from './src/limits.js';
+import { MAX_JSON_BODY_BYTES } from './src/body-limits.js';
 import detectRoute from './routes/detect.js';
 import embedRoute from './routes/embed.js';
 import facesRoute from './routes/faces.js';
@@ -26,8 +26,8 @@ import methodNotAllowedPlugin from './plugins/method-not-allowed.js';
 import metricsPlugin from './plugins/metrics.js';
 import bodyPlugin, { urlFetchOptions } from './plugins/body.js';
 import requestLogPlugin from './plugins/request-log.js';
-import { genReqId } from './plugins/request-id.js';
-import { IMMICH_ROUTES } from './plugins/probe-paths.js';
+import { genReqId } from './server/request-id.js';
+import { IMMICH_ROUTES } from './routes/probe-paths.js';
 import swaggerPlugin from './plugins/swagger.js';
 import { withRedaction } from './server/logger.js';
 
@@ -42,6 +42,8 @@ export interface AppOptions {
   config: Config;
   /** Use this backend instead of loading one from the config (it is not closed with the app). */
   backend?: FaceBackend;
+  /** The caller reports a failure to load the models (the server, once, in the log's format). */
+  loadFailureReportedElsewhere?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -91,7 +93,7 @@ export async function buildApp(options: AppOptions) {
     metricsPublic: config.metricsPublic,
   });
   await app.register(inflightPlugin, { maxInflight: config.maxInflight });
-  await app.register(faceBackendPlugin, { config, backend: options.backend });
+  await app.register(faceBackendPlugin, { config, backend: options.backend, loadFailureReportedElsewhere: options.loadFailureReportedElsewhere });
   await app.register(requestLogPlugin);
   await app.register(metricsPlugin);
 

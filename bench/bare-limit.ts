@@ -5,7 +5,7 @@ import { rgbToNchw } from '../src/face/tensor-layout.js';
 import type { PhotoSet } from './photo-sets.js';
 
 /**
- * The bare model limit, as issue 7 defines it: per photo, one detection run at 640x640 plus one
+ * The bare model limit: per photo, one detection run at 640x640 plus one
  * recognition run (batch 1) per face found, on sessions created with default options and called
  * back to back in this process. Inputs are prepared before the clock starts: no decoding, nothing else.
  */

@@ -1,4 +1,4 @@
-import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
+import { identityPhotos, readFace } from '../dev/fixtures.js';
 import { listeningApp, median } from './servers.js';
 
 /**
@@ -8,7 +8,7 @@ import { listeningApp, median } from './servers.js';
 
 const form = (photos: Buffer[]) => {
   const body = new FormData();
-  photos.forEach((photo, i) => body.append('image', new Blob([photo as BlobPart], { type: 'image/jpeg' }), `${i}.jpg`));
+  for (const [i, photo] of photos.entries()) body.append('image', new Blob([photo as BlobPart], { type: 'image/jpeg' }), `${i}.jpg`);
   return body;
 };
 

@@ -8,7 +8,7 @@ import { DecodeLadder, detectorInput } from '../src/image/ladder.js';
 import { SourceImage } from '../src/image/source.js';
 import { cropFaces } from '../src/pipeline/crops.js';
 import type { Landmarks } from '../src/types.js';
-import { backendFor, percentile, readFace } from '../test/helpers/fixtures.js';
+import { backendFor, percentile, readFace } from '../dev/fixtures.js';
 
 const RUNS = 9;
 const limits = { maxPixels: 1e8 };

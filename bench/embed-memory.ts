@@ -1,14 +1,13 @@
 /**
  * Peak RSS of the real server (`node dist/server.js`, as `npm start` runs it) for hostile /v1/embed
- * requests (issue 10, "/v1/embed boxes multiply memory"). Each case runs in a fresh server process,
+ * requests (many boxes must not multiply memory). Each case runs in a fresh server process,
  * so the figure is that process's own peak (VmHWM), read from /proc before and after the request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { testEnv } from '../test/helpers/app.js';
-import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { readFace, REPO_ROOT, testEnv } from '../dev/fixtures.js';
 import { freePort } from './servers.js';
 
 const MB = 1024 * 1024;

@@ -3,8 +3,7 @@ import { loadProtocol, type InferRequest, type InferResponse } from '../grpc/pro
 import { startGrpc } from '../server/grpc.js';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
-import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
+import { identityPhotos, readFace, testEnv } from '../dev/fixtures.js';
 import { median } from './servers.js';
 
 /**

@@ -7,8 +7,7 @@ import sharp from 'sharp';
 import { CLIENTS, multipartBody, sendAll } from './refusal-clients.js';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
-import { MODELS_DIR, readFace } from '../test/helpers/fixtures.js';
+import { MODELS_DIR, readFace, testEnv } from '../dev/fixtures.js';
 
 /**
  * Hostile clients with the default settings, over real sockets (the server in its own process where

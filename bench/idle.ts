@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { testEnv } from '../test/helpers/app.js';
-import { readFace, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { readFace, REPO_ROOT, testEnv } from '../dev/fixtures.js';
 import { freePort, rssMb } from './servers.js';
 
 /**

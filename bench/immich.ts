@@ -1,4 +1,4 @@
-import { identityPhotos, readFace } from '../test/helpers/fixtures.js';
+import { identityPhotos, readFace } from '../dev/fixtures.js';
 import { listeningApp, median } from './servers.js';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FACES_DIR, loadLabels } from '../test/helpers/fixtures.js';
+import { FACES_DIR, loadLabels } from '../dev/fixtures.js';
 
 export interface Photo {
   name: string;

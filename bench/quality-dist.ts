@@ -9,7 +9,7 @@
  */
 import sharp from 'sharp';
 import type { FaceQuality } from '../src/face/quality.js';
-import { backendFor, cosine, identityPhotos, loadLabels, mean, percentile, readFace } from '../test/helpers/fixtures.js';
+import { backendFor, cosine, identityPhotos, loadLabels, mean, percentile, readFace } from '../dev/fixtures.js';
 
 const PERCENTILES = [5, 25, 50, 75, 95];
 const BLUR_SIGMAS = [0, 1, 1.5, 2, 3];

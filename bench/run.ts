@@ -20,7 +20,7 @@
  * grpc: images/s through gRPC's face_detect_and_embed against /v1/faces on the same photos (see grpc.ts); not part of `all`.
  * idle: RSS loaded, after an idle unload (LUMEN_FACE_MODEL_TTL) and after the reload; the reload's latency (see idle.ts);
  *       not part of `all`.
- * throughput: issue 7's served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
+ * throughput: the served-versus-bare-model benchmark (see throughput.ts); not part of `all`.
  *             `npm run bench -- throughput [--seconds 120] [--pack scrfd_2.5g_mbf|scrfd_500m_mbf]` (both packs unless --pack).
  */
 import os from 'node:os';
@@ -28,17 +28,15 @@ import sharp from 'sharp';
 import type { FaceBackend } from '../src/index.js';
 import {
   backendFor,
-  bestThreshold,
   identityPhotos,
-  largest,
   loadLabels,
   mean,
-  pairCosines,
   percentile,
-  rank1,
   readFace,
   requirePack,
-} from '../test/helpers/fixtures.js';
+} from '../dev/fixtures.js';
+import { measureThreshold } from '../dev/verify-threshold.js';
+import { PACK_FACTS } from '../src/models/pack-facts.js';
 import { hostileBench } from './hostile.js';
 import { grpcBench } from './grpc.js';
 import { immichBench } from './immich.js';
@@ -101,23 +99,8 @@ function table(headers: string[], rows: string[][], right: boolean[] = headers.m
 async function quality(config: string, backend: FaceBackend): Promise<QualityRow> {
   const started = performance.now();
   const labels = loadLabels();
-  const photos = identityPhotos(labels);
-  const names: string[] = [];
-  const vectors: Float32Array[] = [];
-  const missing: string[] = [];
-  for (const { identity, path } of photos) {
-    const face = largest((await backend.faces(readFace(path))).faces);
-    if (!face) {
-      missing.push(path);
-      continue;
-    }
-    names.push(identity);
-    vectors.push(face.embedding);
-  }
+  const { missing, rank1: r1, pairs, accuracy, threshold } = await measureThreshold(backend);
   if (missing.length > 0) log(`  ${config}: no face in ${missing.join(', ')} (left out of the figures)`);
-  const r1 = rank1(names, vectors);
-  const pairs = pairCosines(names, vectors);
-  const best = bestThreshold(pairs);
   const groups = new Map<string, number>();
   for (const path of Object.keys(labels.groups)) groups.set(path, (await backend.detect(readFace(path))).faces.length);
   const noface: number[] = [];
@@ -125,8 +108,8 @@ async function quality(config: string, backend: FaceBackend): Promise<QualityRow
   return {
     config,
     rank1: `${r1.correct}/${r1.total}${missing.length ? ` (${missing.length} no face)` : ''}`,
-    accuracy: `${(best.accuracy * 100).toFixed(2)} %`,
-    threshold: f3(best.threshold),
+    accuracy: `${(accuracy * 100).toFixed(2)} %`,
+    threshold: f3(threshold),
     same: `${f3(Math.min(...pairs.same))} / ${f3(percentile(pairs.same, 5))} / ${f3(mean(pairs.same))} (n=${pairs.same.length})`,
     different: `${f3(mean(pairs.different))} / ${f3(percentile(pairs.different, 95))} / ${f3(Math.max(...pairs.different))} (n=${pairs.different.length})`,
     groups,
@@ -256,6 +239,8 @@ async function main() {
         [false, true, true, true, true, true, true],
       ),
     );
+    out.push('');
+    out.push(`Default thresholds (src/models/pack-facts.ts, from the fp32 rows): ${Object.entries(PACK_FACTS).map(([name, f]) => `${name} ${f.verifyThreshold}`).join(', ')}.`);
     out.push('');
     out.push('Faces found by detect() (default options):');
     out.push('');

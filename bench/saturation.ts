@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
-import { FACES_DIR, percentile } from '../test/helpers/fixtures.js';
+import { FACES_DIR, percentile, testEnv } from '../dev/fixtures.js';
 
 /**
  * /healthz latency over a real socket while the service is saturated with /v1/faces requests,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
-import { testEnv } from '../test/helpers/app.js';
+import { testEnv } from '../dev/fixtures.js';
 
 /** What the benchmarks share to start a server and read its figures. */
 

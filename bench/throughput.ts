@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { MODELS_DIR, REPO_ROOT, percentile } from '../test/helpers/fixtures.js';
+import { MODELS_DIR, REPO_ROOT, percentile } from '../dev/fixtures.js';
 import { bareLimit, bareModels, detectorInputs } from './bare-limit.js';
 import { type PhotoSet, smallPhotos, twelveMegapixelPhotos } from './photo-sets.js';
 import { freePort, rssMb } from './servers.js';

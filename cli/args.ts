@@ -13,7 +13,7 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** util.parseArgs, strict: an unknown flag or a missing value is a UsageError naming it. */
 export function parseFlags(args: string[], options: Options, command: string): { values: Record<string, string | boolean | undefined> } {
-  let tokens;
+  let tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>;
   try {
     ({ tokens } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false, tokens: true }));
   } catch (err) {

@@ -1,31 +1,33 @@
-import sharp from 'sharp';
 import { createBackend, type BackendInfo } from '../src/backend.js';
 import { changedVariables, loadConfigWith } from '../src/config.js';
 import { PACK_FLAGS, PACK_FLAGS_HELP, loadPackConfig, packOverrides, parseFlags } from './args.js';
+import { iou } from '../src/face/geometry.js';
+import type { Box } from '../src/types.js';
+import { CHECK_FACE, checkFace } from './check-face.js';
 import { quietLogger } from './output.js';
 
 export const CHECK_HELP = `Usage: lumen-face check [--model NAME] [--precision P] [--runtime R] [--layout L]
 
-Parses the configuration, finds the pack without downloading it, loads it, runs one detection and
-one recognition on a built-in test image, and prints a short report. Use it as a container health
-check or in CI.
+Parses the configuration, finds the pack without downloading it, loads it, and checks that it finds
+the one face of a built-in photo where it is and embeds it as a unit vector; prints a short report.
+Use it as a container health check or in CI.
 
 ${PACK_FLAGS_HELP}
   -h, --help          this help
 
 Exit codes: 0 the pack works, 1 it is missing or broken, 2 bad flag or variable.`;
 
-/** A 640x480 picture drawn here (a skin-toned oval on grey): it exercises every stage, face or not. */
-export function testImage(): Promise<Buffer> {
-  const svg = `<svg width="640" height="480" xmlns="http://www.w3.org/2000/svg">
-    <rect width="640" height="480" fill="#7a8a99"/>
-    <ellipse cx="320" cy="230" rx="90" ry="120" fill="#e0b090"/>
-    <circle cx="285" cy="200" r="10" fill="#302010"/><circle cx="355" cy="200" r="10" fill="#302010"/>
-    <rect x="290" y="290" width="60" height="10" fill="#a04040"/></svg>`;
-  return sharp(Buffer.from(svg)).jpeg().toBuffer();
-}
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/** What is wrong with the faces found in the test photo, if anything: it holds one face, at CHECK_FACE.box. */
+export function testFaceProblem(faces: readonly { box: Box; embedding: ArrayLike<number> }[]): string | undefined {
+  if (faces.length !== 1 || iou(faces[0].box, CHECK_FACE.box) < 0.5) {
+    return `the detector must find the one face of the test photo at [${CHECK_FACE.box.join(', ')}]; it found ${faces.length}`;
+  }
+  const norm = Math.sqrt(Array.from(faces[0].embedding).reduce((s, x) => s + x * x, 0));
+  return Math.abs(norm - 1) < 1e-3 ? undefined : `the recognizer gave no unit-length embedding (norm ${norm})`;
+}
 
 function filesReport(info: BackendInfo): string[] {
   return (['detection', 'recognition'] as const).flatMap((role) => {
@@ -48,10 +50,10 @@ export async function checkCommand(args: string[]): Promise<number> {
   try {
     const loadMs = performance.now() - started;
     const info = backend.info();
-    const image = await testImage();
-    const detected = await backend.faces(image);
-    const embedded = await backend.embedDetailed(image);
-    const vector = embedded.faces[0]?.embedding;
+    const detected = await backend.faces(checkFace());
+    const face = detected.faces[0];
+    const overlap = face ? iou(face.box, CHECK_FACE.box) : 0;
+    const vector = face?.embedding;
     const norm = vector ? Math.sqrt(vector.reduce((s, x) => s + x * x, 0)) : NaN;
     const t = detected.timings;
     const lines = [
@@ -63,11 +65,13 @@ export async function checkCommand(args: string[]): Promise<number> {
       `runtime: ${info.runtime} on ${info.device}, providers ${info.providers.join(', ')}`,
       `inputs: detection ${info.inputs.detection.width}x${info.inputs.detection.height}, recognition ${info.inputs.recognition.width}x${info.inputs.recognition.height} (batch ${info.inputs.recognition.batch ?? 'dynamic'})`,
       `embedding: ${info.model.dim} dimensions, norm ${norm.toFixed(4)}`,
-      `test image 640x480: ${detected.faces.length} face(s) detected, 1 embedding`,
-      `time: load ${ms(loadMs)}, decode ${ms(t.decode)}, detect ${ms(t.detect)}, align ${ms(t.align)}, embed ${ms(embedded.timings.embed)}`,
+      `test face (${CHECK_FACE.name}, ${CHECK_FACE.width}x${CHECK_FACE.height}): ${detected.faces.length} face(s) found, ` +
+        `${face ? `box [${face.box.map((v) => v.toFixed(0)).join(', ')}], overlap with the expected box ${overlap.toFixed(2)}` : 'expected 1'}`,
+      `time: load ${ms(loadMs)}, decode ${ms(t.decode)}, detect ${ms(t.detect)}, align ${ms(t.align)}, embed ${ms(t.embed)}`,
     ];
-    if (!(vector && Math.abs(norm - 1) < 1e-3)) {
-      process.stdout.write(`${lines.join('\n').replace('check: OK', 'check: FAILED')}\nthe recognizer gave no unit-length embedding\n`);
+    const problem = testFaceProblem(detected.faces);
+    if (problem) {
+      process.stdout.write(`${lines.join('\n').replace('check: OK', 'check: FAILED')}\n${problem}\n`);
       return 1;
     }
     process.stdout.write(`${lines.join('\n')}\n`);

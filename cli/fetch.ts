@@ -39,7 +39,8 @@ export async function fetchCommand(args: string[]): Promise<number> {
   const config = loadPackConfig(values);
   const progress = progressReporter();
   const log = quietLogger();
-  const request = { ...packRequest(config), onProgress: progress.onProgress, progressEveryMs: Number.POSITIVE_INFINITY };
+  // fetch is asked to download: it does even when LUMEN_FACE_LOCAL_DIR lacks the pack and names no remote source.
+  const request = { ...packRequest(config), remote: true, onProgress: progress.onProgress, progressEveryMs: Number.POSITIVE_INFINITY };
   try {
     const resolved = await resolvePack(request, log);
     const { pack } = await loadWithHealing(request, resolved, async (p) => verify(p), log);
@@ -51,7 +52,7 @@ export async function fetchCommand(args: string[]): Promise<number> {
     const where = local
       ? `local: the service reads this pack from LUMEN_FACE_LOCAL_DIR (${config.localDir}); nothing to copy into the cache`
       : `cache: ${config.cacheDir}`;
-    process.stdout.write([...describeFiles(pack), `verified: ${verified}`, where].join('\n') + '\n');
+    process.stdout.write(`${[...describeFiles(pack), `verified: ${verified}`, where].join('\n')}\n`);
     return 0;
   } finally {
     progress.stop();

@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${Object.keys(COMMANDS).join(', ')}\nRun \`lumen-face --help\`.`);
+  if (!run) throw new UsageError(`lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${[...Object.keys(COMMANDS), 'version', 'help'].join(', ')}\nRun \`lumen-face --help\`.`);
   return run(rest);
 }
 
@@ -71,7 +71,7 @@ try {
   } else {
     // The next steps must describe the pack the flags asked for, not the one of the variables alone.
     const [command, ...rest] = process.argv.slice(2);
-    let config;
+    let config: ReturnType<typeof loadPackConfig> | undefined;
     try {
       config = loadPackConfig(parseFlags(rest, PACK_FLAGS, command).values);
     } catch {

@@ -33,14 +33,18 @@ function warn(reason) {
   );
 }
 
+// node-gyp's progress (about 50 lines of `gyp info`) is kept, and shown only when the build fails.
 let result;
 try {
-  result = spawnSync(process.execPath, nodeGypArgs(), { stdio: 'inherit' });
+  result = spawnSync(process.execPath, nodeGypArgs(), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 } catch (error) {
   warn(error instanceof Error ? error.message : String(error));
   process.exit(0);
 }
-if (result.error) warn(result.error.message);
-else if (result.status !== 0) warn(`node-gyp exited with ${result.signal ?? `code ${result.status}`}`);
-else console.log(`lumen-face: built the RKNN addon in ${join(nativeDir, 'build', 'Release')}`);
+if (result.error || result.status !== 0) {
+  process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+  warn(result.error ? result.error.message : `node-gyp exited with ${result.signal ?? `code ${result.status}`}`);
+} else {
+  console.log(`lumen-face: built the RKNN addon in ${join(nativeDir, 'build', 'Release')}`);
+}
 process.exit(0);

@@ -1,8 +1,8 @@
 import { VARIABLES } from '../src/config.js';
 
-/** The configuration table of the README and docs/configuration.md, generated from VARIABLES by `npm run docs`. */
+/** The configuration table of docs/configuration.md, generated from VARIABLES by `npm run docs`. */
 
-export const CONFIG_TABLE_START = '<!-- configuration: generated from VARIABLES in src/config.ts by `npm run docs` -->';
+export const CONFIG_TABLE_START = '<!-- configuration: generated from VARIABLES in src/config/table.ts by `npm run docs` -->';
 export const CONFIG_TABLE_END = '<!-- end of configuration -->';
 
 export function configTable(): string {

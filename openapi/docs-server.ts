@@ -8,7 +8,7 @@ import { runExample } from './examples.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The pages whose examples are generated. */
-export const DOC_PAGES = ['docs/api.md'];
+export const DOC_PAGES = ['docs/api.md', 'docs/input.md', 'docs/immich.md'];
 /** The shared packs, where the docs' commands expect them (a sibling of the repository). */
 const MODELS = '../shared/models';
 

@@ -5,7 +5,7 @@ import { withExamples } from './examples.js';
 
 /** `npm run docs`: the configuration tables, and every example of docs/*.md run against a real server. */
 
-for (const file of ['README.md', 'docs/configuration.md']) {
+for (const file of ['docs/configuration.md']) {
   const path = `${REPO_ROOT}/${file}`;
   writeFileSync(path, withConfigTable(readFileSync(path, 'utf8')));
   process.stdout.write(`wrote the configuration table of ${file}\n`);

@@ -25,6 +25,11 @@ export function formatJson(value: unknown, indent = ''): string {
     if (line.length <= 100 && !line.includes('\n')) return line;
     return `[\n${parts.map((p) => `${indent}  ${p}`).join(',\n')}\n${indent}]`;
   }
+  // immich's embeddings are a JSON array inside a string: cut the same way, and kept a string.
+  if (typeof value === 'string' && /^\[-?\d/.test(value) && value.split(',').length > LONGEST_ARRAY) {
+    const numbers = value.slice(1, -1).split(',');
+    return JSON.stringify(`[${numbers.slice(0, 3).join(',')},... ${numbers.length - 3} more]`);
+  }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${formatJson(v, `${indent}  `)}`);
     const line = `{${entries.join(', ')}}`;
@@ -34,10 +39,10 @@ export function formatJson(value: unknown, indent = ''): string {
   return JSON.stringify(value);
 }
 
-/** Runs one documented curl command (with -sS added) in `cwd` against `origin`; its output, formatted. */
+/** Runs one documented shell command that calls curl (with -sS added) in `cwd` against `origin`; its output, formatted. */
 export async function runExample(command: string, origin: string, cwd: string, replacements: [string, string][] = []): Promise<string> {
-  if (!command.startsWith('curl ')) throw new Error(`examples are curl commands: ${command}`);
-  const live = `curl -sS ${command.slice('curl '.length)}`.replaceAll(DOCUMENTED_ORIGIN, origin);
+  if (!/(^|[|(;] *)curl /.test(command)) throw new Error(`examples call curl: ${command}`);
+  const live = command.replace(/(^|[|(;] *)curl /g, '$1curl -sS ').replaceAll(DOCUMENTED_ORIGIN, origin);
   const { stdout } = await run('sh', ['-c', live], { cwd, maxBuffer: 64 * 1024 * 1024 });
   let text: string;
   try {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-import { isProbePath, METRICS_PATH } from './probe-paths.js';
+import { isProbePath, METRICS_PATH } from '../routes/probe-paths.js';
 
 /**
  * Routes anyone may call even when keys are set: the probes (load balancers and kubelets carry no key)

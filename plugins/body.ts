@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError, type ErrorCode } from '../src/errors.js';
 import type { HandedOverBytes } from '../src/index.js';
-import { jsonBodyLimit } from '../src/limits.js';
+import { jsonBodyLimit } from '../src/body-limits.js';
 import { decodeBase64Image } from '../src/image/base64.js';
 import type { FetchImageOptions } from '../src/fetch/fetch-image.js';
 import { fetchImage } from '../src/fetch/fetch-image.js';
@@ -76,7 +76,7 @@ export const IMAGE_PART_NAMES: readonly string[] = ['image', 'file'];
 export const NOT_MULTIPART_MESSAGE =
   'expected a multipart/form-data request with an "image" file part (curl -F image=@photo.jpg), or application/json with "image" in base64';
 
-/** A JSON body over this is refused by the body limit before it is buffered (see src/limits.ts). */
+/** A JSON body over this is refused by the body limit before it is buffered (see src/body-limits.ts). */
 export { jsonBodyLimit };
 
 const quotedList = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { ERROR_CODES, LumenError } from '../src/errors.js';
 import { toErrorBody } from './errors.js';
 import { type LingerBounds, lingerInsteadOfDestroy, lingerThenClose } from '../server/linger.js';
-import { jsonBodyLimit } from '../src/limits.js';
+import { jsonBodyLimit } from '../src/body-limits.js';
 
 /**
  * Answers given before the body arrived (401, 400, 404, 405, 413, 421...). Such a connection cannot be

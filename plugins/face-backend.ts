@@ -27,6 +27,8 @@ export interface FaceBackendPluginOptions {
   config: Config;
   /** A backend created elsewhere (tests share one); it is not closed with the app. */
   backend?: FaceBackend;
+  /** Whoever awaits `loaded` reports a failure to load (server/start.ts does, once); the log stays quiet about it. */
+  loadFailureReportedElsewhere?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export default fp<FaceBackendPluginOptions>(async function faceBackendPlugin(app
     },
     (error: Error) => {
       state = { status: 'failed', error };
-      app.log.error({ err: error }, 'the model pack could not be loaded');
+      if (!opts.loadFailureReportedElsewhere) app.log.error({ err: error }, 'the model pack could not be loaded');
     },
   );
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-import { isProbePath, METRICS_PATH } from './probe-paths.js';
+import { isProbePath, METRICS_PATH } from '../routes/probe-paths.js';
 
 /** The host name of a `Host` header, lower case, without port or trailing dot (`[::1]:8000` gives `[::1]`). */
 export function hostName(host: string): string {

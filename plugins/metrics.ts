@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isProbePath } from './probe-paths.js';
+import { isProbePath } from '../routes/probe-paths.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,7 +89,7 @@ export default fp(async function metricsPlugin(app: FastifyInstance) {
       const info = backend.info();
       modelInfo.set({
         model: info.model.name,
-        layout: (info as { layout?: string }).layout ?? 'lumen',
+        layout: info.pack.layout,
         runtime: info.runtime,
         device: info.device,
         providers: info.providers.join(','),

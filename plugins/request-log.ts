@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { PROBE_PATHS } from './probe-paths.js';
+import { PROBE_PATHS } from '../routes/probe-paths.js';
 
 /** What an image route did, per image, for the request log line and the metrics. */
 export interface PipelineStats {

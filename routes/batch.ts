@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BatchSlots } from '../plugins/batch-slots.js';
+import { BatchSlots } from './batch-slots.js';
 import { IMAGE_PART_NAMES, type PartsSpec, type ReadFile } from '../plugins/body.js';
 import { LumenError, type BackendInfo, type ErrorCode, type StageTimings } from '../src/index.js';
 import { imageRoute, type ImageWork } from './image-route.js';

@@ -87,24 +87,16 @@ const verifyRoute: FastifyPluginAsyncZod = async (app) => {
       return { model: backend.info().model, ...result, similarity: roundedScore(result.similarity), faces: [] };
     }
     return imageRoute(app, request, reply, { body: TWO_IMAGES, query: NO_KNOBS }, async ({ files }, _knobs, work) => {
-      const bytes = (name: string) => files.find((f) => f.name === name)!;
-      // Both photos at once, each on a photo worker of its own: a verification takes the time of the slower one.
-      const [one, two] = await Promise.all([
-        work.photo(backend.faces(bytes('image1'), { max_faces: 1 }, work.control)),
-        work.photo(backend.faces(bytes('image2'), { max_faces: 1 }, work.control)),
-      ]);
-      const missing = [one.faces.length ? null : '"image1"', two.faces.length ? null : '"image2"'].filter((x) => x !== null);
-      if (missing.length > 0) throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
-      const [a, b] = [one.faces[0], two.faces[0]];
-      const result = backend.verifyEmbeddings(a.embedding, b.embedding);
+      const photo = (name: string) => files.find((f) => f.name === name)!;
+      const { answers, faces, ...result } = await work.photo(backend.verify(photo('image1'), photo('image2'), work.control));
       return {
         body: {
           model: backend.info().model,
           ...result,
           similarity: roundedScore(result.similarity),
-          faces: [{ image: 'image1' as const, ...detectedFaceJson(a) }, { image: 'image2' as const, ...detectedFaceJson(b) }],
+          faces: faces.map(({ image, ...face }) => ({ image, ...detectedFaceJson(face) })),
         },
-        outcomes: [one, two],
+        outcomes: answers,
       };
     });
   });

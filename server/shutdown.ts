@@ -37,9 +37,8 @@ export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdo
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 }
 
-/** The model pack failed to load: say why on stderr (done by the caller), close, and exit non-zero. */
+/** The model pack failed to load: the caller has said why, once; close and exit non-zero. */
 export async function exitAfterLoadFailure(app: FastifyInstance): Promise<never> {
-  app.log.fatal('exiting: the model pack could not be loaded (see the message on stderr)');
   await app.close().catch(() => undefined);
   process.exit(1);
 }

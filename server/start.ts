@@ -3,7 +3,8 @@ import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { lowerBackgroundThreads } from '../src/thread-priority.js';
 import { explainStartupError } from './explain.js';
 import { startGrpc } from './grpc.js';
-import { loggerOptions } from './logger.js';
+import { logFormat, loggerOptions } from './logger.js';
+import { LumenError } from '../src/errors.js';
 import { exitAfterLoadFailure, handleSignals } from './shutdown.js';
 
 /**
@@ -20,7 +21,7 @@ export async function startServer() {
     process.exit(2);
   }
 
-  const app = await buildApp({ config, logger: loggerOptions(config) });
+  const app = await buildApp({ config, logger: loggerOptions(config), loadFailureReportedElsewhere: true });
   let grpc: Awaited<ReturnType<typeof startGrpc>>;
   try {
     grpc = await startGrpc(app, config);
@@ -58,7 +59,10 @@ export async function startServer() {
       timer.unref();
     },
     async (err: unknown) => {
-      process.stderr.write(explainStartupError(err, config));
+      // Once: the readable text on a terminal, one JSON line (the same text, no stack) when the log is JSON.
+      const text = explainStartupError(err, config);
+      if (logFormat(config) === 'json') app.log.fatal({ code: err instanceof LumenError ? err.code : undefined }, text.trimEnd());
+      else process.stderr.write(text);
       await exitAfterLoadFailure(app);
     },
   );

@@ -1,4 +1,4 @@
-import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, type Precision, type Runtime } from './config.js';
+import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, wasGiven, withSettings, type Precision, type Runtime } from './config.js';
 import type { EngineStats } from './engines/engine.js';
 import type { EngineInfo, ModelSetup } from './pipeline/face-models.js';
 import type { PackFileInfo } from './models/types.js';
@@ -8,9 +8,10 @@ import { PhotoPool } from './pipeline/photo-pool.js';
 import { IdleUnload, type LoadState } from './pipeline/idle-unload.js';
 import type { DetectOptionsInput } from './pipeline/options.js';
 import { SERVICE, dependencyVersion } from './version.js';
-import { jsonBodyLimit } from './limits.js';
-import { type EmbeddingInput, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
+import { jsonBodyLimit } from './body-limits.js';
+import { type EmbeddingInput, type ImageVerification, matchThreshold, type Verification, verifyEmbeddings, verifyImages } from './pipeline/verify.js';
 import { silentLogger, type Logger, type PhotoInput, type RunControl } from './types.js';
+import { warnRunningOnCpu } from './pipeline/running-on-cpu.js';
 
 /** What `/v1/info` answers; `routes/info.ts` describes it with a schema that must satisfy this type. */
 export interface BackendInfo {
@@ -46,7 +47,7 @@ export interface FaceBackend {
   detect(image: PhotoInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<QualifiedFace>>;
   faces(image: PhotoInput, options?: DetectOptionsInput, control?: RunControl): Promise<PipelineResult<EmbeddedFace>>;
   /** Whether the largest faces of two images are the same person (NO_FACE names an image without one). */
-  verify(image1: PhotoInput, image2: PhotoInput, control?: RunControl): Promise<Verification>;
+  verify(image1: PhotoInput, image2: PhotoInput, control?: RunControl): Promise<ImageVerification>;
   /** The same decision for two embeddings of this model. */
   verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput): Verification;
   info(): BackendInfo;
@@ -73,7 +74,7 @@ export async function createBackend(options: CreateBackendOptions = {}): Promise
   const { env, config: parsed, log = silentLogger, ...overrides } = options;
   const given = parseOptions(overrides);
   // Without a parsed configuration, the options count as given, so the defaults derived from them follow.
-  const config: Config = parsed ? { ...parsed, ...given } : loadConfig(env, undefined, given);
+  const config: Config = parsed ? withSettings(parsed, given) : loadConfig(env, undefined, given);
   // Before anything loads ONNX Runtime: the graph checks of the pack do, in this thread.
   if (config.runtime === 'onnxrt') disableOnnxRuntimeTelemetry();
   const request = packRequest(config);
@@ -112,11 +113,8 @@ function pipelineSettings(config: Config): PipelineSettings {
 /** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
 async function startPool(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoPool> {
   const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers, log);
-  if (pool.info.details.providerFallback) {
-    log.error({ device: config.device, reason: pool.info.details.providerFallback },
-      `!!! ${config.device} was requested but its execution provider could not be loaded: RUNNING ON CPU. ` +
-        'Install the CUDA build (see README, GPU) or set LUMEN_FACE_DEVICE=cpu.');
-  }
+  const fallback = pool.info.details.providerFallback;
+  if (fallback) warnRunningOnCpu(log, config.device, String(fallback));
   if (config.runtime === 'rknn') log.info({ contexts: pool.info.details.contexts, workers: config.workers, engine: pool.info.details }, 'rknn models loaded in every photo worker');
   return pool;
 }
@@ -155,6 +153,7 @@ export function packRequest(config: Config): PackRequest {
     localDir: config.localDir,
     cacheDir: config.cacheDir,
     repoBase: config.repoBase,
+    remote: !config.localDir || wasGiven(config, 'repoBase') || wasGiven(config, 'hfEndpoint'),
     revision: config.revision,
     offline: config.offline,
     hfToken: config.hfToken,

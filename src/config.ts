@@ -6,7 +6,7 @@ import * as loader from './config/load.js';
  * (config/parsers.ts) and the loader (config/load.ts). This file is the only reader of process.env:
  * the loader's functions take an environment, and these give them the process's.
  */
-export { ConfigError, type Env, SECRET_NAMES, parseOptions, printable } from './config/load.js';
+export { ConfigError, type Env, SECRET_NAMES, parseOptions, printable, wasGiven, withSettings } from './config/load.js';
 
 /** `cpus` is for tests; `options` are values parsed already (parseOptions) that count as given. */
 export const loadConfig = (env: loader.Env = process.env, cpus?: number, options?: Partial<Config>): Config => loader.loadConfig(env, cpus, options);

@@ -10,3 +10,4 @@ export { alignOptionSchema, detectOptionsSchema, readKnobs, type ReadKnobsOption
 export type { StageTimings } from './pipeline/timings.js';
 export type { ImageInput } from './image/source.js';
 export type { Box, HandedOverBytes, Landmarks, Point, PhotoInput, RgbImage, Logger, RunControl } from './types.js';
+export type { ImageVerification, Verification, VerifiedFace } from './pipeline/verify.js';

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT } from './helpers/paths.js';
 
-/** The layering rules of ARCHITECTURE.md, checked on the TypeScript sources (not the compiled output). */
+/** The layering rules of ARCHITECTURE.md (beside the README), checked on the TypeScript sources (not the compiled output). */
 
 interface ImportRef {
   specifier: string;
@@ -169,7 +169,7 @@ t.test('the sources follow the layering rules', async (t) => {
 });
 
 /**
- * Issue 18 §1: request bodies of the image routes are read in one place, plugins/body.ts, so every
+ * Request bodies of the image routes are read in one place, plugins/body.ts, so every
  * route gets the same limits, the same byte count and the same error for the same mistake.
  */
 const BODY_READER = 'plugins/body.ts';
@@ -190,4 +190,49 @@ t.test('multipart is read in one place', async (t) => {
   t.same(bodyReaderViolations('cli/a.ts', 'const list = [...file(pack.detection)];'), [], 'a spread call is not a read');
   const problems = productSources().flatMap((file) => bodyReaderViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
   t.same(problems, [], 'only plugins/body.ts reads multipart');
+});
+
+/** Every file under `dir` (a path from the repository root), recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(REPO_ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(REPO_ROOT, join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
+
+t.test('no benchmark imports test/: shared fixtures live in dev/', async (t) => {
+  const bench = filesUnder('bench').filter((file) => file.endsWith('.ts'));
+  t.ok(bench.length > 0, 'the benchmarks are found');
+  const problems = bench.flatMap((file) =>
+    importsOf(readFileSync(join(REPO_ROOT, file), 'utf8'))
+      .filter((ref) => ref.specifier.startsWith('.') && target(file, ref.specifier).startsWith('test/'))
+      .map((ref) => `${file} imports ${ref.specifier}`),
+  );
+  t.same(problems, []);
+});
+
+/** Test folders that do not mirror one source file: slow end-to-end runs, browsers, accuracy, helpers. */
+const UNMIRRORED = /^test\/(e2e|browser|accuracy|helpers|fake-rknn)\/|\/fixtures\//;
+
+/**
+ * The source a test at `test/a/b/c[.topic].test.ts` tests: `a/b/c` with any extension (c.ts, c.mjs, c.json, a
+ * folder c/), the name compared without case (test/readme.test.ts tests README.md). Undefined if there is none.
+ */
+export function testedSource(testFile: string, sources: readonly string[]): string | undefined {
+  const stem = testFile.replace(/^test\//, '').replace(/\.test\.ts$/, '');
+  const stems = [stem, stem.replace(/\.[^./]+$/, '')].map((s) => s.toLowerCase());
+  return sources.find((source) => stems.some((s) => source.toLowerCase() === s || source.toLowerCase().replace(/\.[^./]+$/, '') === s));
+}
+
+t.test('every test sits at the path of the source it tests', async (t) => {
+  const sources = ['README.md', 'ARCHITECTURE.md', 'src/face/nms.ts', 'plugins/body.ts', 'deploy/docker'];
+  t.equal(testedSource('test/src/face/nms.test.ts', sources), 'src/face/nms.ts');
+  t.equal(testedSource('test/plugins/body.limits.test.ts', sources), 'plugins/body.ts', 'a topic after the name');
+  t.equal(testedSource('test/readme.test.ts', sources), 'README.md');
+  t.equal(testedSource('test/deploy/docker.test.ts', sources), 'deploy/docker', 'a folder');
+  t.equal(testedSource('test/face/nms.test.ts', sources), undefined, 'not mirrored');
+  const tracked = (await import('node:child_process')).execFileSync('git', ['ls-files'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n');
+  const all = [...new Set(tracked.flatMap((file) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))))];
+  const tests = filesUnder('test').filter((file) => file.endsWith('.test.ts') && !UNMIRRORED.test(file));
+  t.ok(tests.length > 50, 'the tests are found');
+  t.same(tests.filter((file) => testedSource(file, all) === undefined), [], 'tests without a source at their path');
 });

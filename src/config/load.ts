@@ -109,7 +109,25 @@ export function loadConfig(env: Env, cpus = cpuCount(), options: Partial<Config>
   const config = out as Config;
   problems.push(...crossCheck(config));
   if (problems.length > 0) throw new ConfigError(problems);
+  // Not enumerable: the configuration's own fields stay the variables' values.
+  Object.defineProperty(config, GIVEN, { value: given });
   return config;
+}
+
+const GIVEN = Symbol('given variables');
+
+/** `config` with some settings replaced, which count as given; what was given before still is. */
+export function withSettings(config: Config, settings: Partial<Config>): Config {
+  const out = { ...config, ...settings };
+  const given = new Set((config as { [GIVEN]?: Set<keyof Config> })[GIVEN]);
+  for (const key of Object.keys(settings) as (keyof Config)[]) given.add(key);
+  Object.defineProperty(out, GIVEN, { value: given });
+  return out;
+}
+
+/** Whether a setting was given (as a variable or an option) rather than left to its default. */
+export function wasGiven(config: Config, key: keyof Config): boolean {
+  return ((config as { [GIVEN]?: Set<keyof Config> })[GIVEN] ?? new Set()).has(key);
 }
 
 function crossCheck(c: Config): string[] {

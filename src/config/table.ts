@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseCidrs } from '../fetch/address-policy.js';
 import { parseAllowRules } from '../fetch/allowlist.js';
 import { PACK_LAYOUTS, PRECISIONS, type Runtime, RUNTIMES } from '../models/names.js';
+import { measuredThresholdsDoc } from '../models/pack-facts.js';
 import {
   apiKeys, apiKeysFile, bool, checkedList, cosineThreshold, device, type Extra, extra, hostNames, httpUrl, int, nonEmpty, oneOf, origins,
   packName, positiveSeconds, type TextParser,
@@ -106,7 +107,7 @@ export const VARIABLES = {
   maxBatchSize: row(['LUMEN_FACE_MAX_BATCH_SIZE'], int(1, 1024), value(8),
     'Most faces sent to the recognizer in one run (when the model has a dynamic batch dimension).'),
   supportsImageBatch: row(['LUMEN_FACE_SUPPORTS_IMAGE_BATCH'], bool, value(false),
-    'Seed compatibility flag, reported in `/v1/info`. Each request carries one image, so it changes nothing else.'),
+    'Compatibility flag of Lumen\'s Python face service, reported in `/v1/info`. Each request carries one image, so it changes nothing else.'),
   extra: row(['LUMEN_FACE_EXTRA'], extra, value<Extra>({}),
     'JSON object of runtime extras: `rec_input_h`, `rec_input_w`, `rknn_target`, `rknn_core_mask`, `rknn_contexts`, `rknn_device_id`, `rknn_perf_debug`. Unknown keys are passed through.',
     { toText: (v) => JSON.stringify(v) }),
@@ -153,11 +154,11 @@ export const VARIABLES = {
   maxImages: row(['LUMEN_FACE_MAX_IMAGES'], int(1, 1000), value(32),
     'Most image parts in one `/v1/faces/batch` or `/v1/detect/batch` request. `LUMEN_FACE_MAX_UPLOAD_BYTES` bounds the whole request.'),
   packLayout: row(['LUMEN_FACE_PACK_LAYOUT'], oneOf(['auto', ...PACK_LAYOUTS] as const), value<PackLayoutSetting>('auto'),
-    'Pack layout: `lumen` (the seed\'s), `immich`, `insightface`, or `auto`: a local folder by its files, the `immich-app` organisation as immich, else lumen. See "Models".'),
+    'Pack layout: `lumen` (Lumen\'s own), `immich`, `insightface`, or `auto`: a local folder by its files, the `immich-app` organisation as immich, else lumen. See "Models".'),
   logFormat: row(['LUMEN_FACE_LOG_FORMAT'], oneOf(LOG_FORMATS), later<LogFormat>('pretty on a terminal, json otherwise'),
     'Log format: `json` (one object a line) or `pretty` (human-readable lines).'),
   matchThreshold: row(['LUMEN_FACE_MATCH_THRESHOLD'], cosineThreshold,
-    later<number>('measured per pack: 0.42 (scrfd_2.5g_mbf), 0.44 (scrfd_500m_mbf), none for others'),
+    later<number>(measuredThresholdsDoc()),
     'Cosine similarity at or above which `/v1/verify` calls two faces the same person. Packs without a measured default need it.'),
   apiKeys: row(['LUMEN_FACE_API_KEYS'], apiKeys, unset<string[]>(),
     'Comma-separated API keys. When this or `LUMEN_FACE_API_KEYS_FILE` is set, every route but `/healthz`, `/readyz` and the docs needs `x-api-key: KEY` or `Authorization: Bearer KEY`.',

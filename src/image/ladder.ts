@@ -1,6 +1,5 @@
-import sharp from 'sharp';
 import type { RgbImage } from '../types.js';
-import { type SourceImage, toRgb } from './source.js';
+import { rawPipeline, type SourceImage, toRgb } from './source.js';
 
 /**
  * The decode ladder: a photo's pixels, decoded once, and decoded again only when a need is finer than
@@ -164,5 +163,5 @@ export function padRgb(image: RgbImage, width: number, height: number): RgbImage
 
 /** Raw RGB resized by libvips (antialiased shrink), off the event loop. */
 export function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
-  return toRgb(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false }).resize(width, height, { fit: 'fill' }));
+  return toRgb(rawPipeline(image).resize(width, height, { fit: 'fill' }));
 }

@@ -84,6 +84,11 @@ export class SourceImage {
 }
 
 /** Finish a pipeline as interleaved 8-bit sRGB. Grayscale, CMYK, 16-bit and alpha inputs all end up here. */
+/** A sharp pipeline over pixels already decoded (no size limit: they were checked when decoded). */
+export function rawPipeline(image: RgbImage): Sharp {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
+}
+
 export async function toRgb(pipeline: Sharp, what = 'image'): Promise<RgbImage> {
   try {
     const { data, info } = await pipeline

@@ -54,7 +54,7 @@ export async function checkCached(file: string): Promise<CacheCheck> {
 export async function writeSidecar(file: string, meta: Sidecar): Promise<void> {
   const tmp = `${sidecarPath(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
   try {
-    await writeFile(tmp, JSON.stringify(meta, null, 2) + '\n');
+    await writeFile(tmp, `${JSON.stringify(meta, null, 2)}\n`);
     await rename(tmp, sidecarPath(file));
   } finally {
     await rm(tmp, { force: true });

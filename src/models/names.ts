@@ -9,7 +9,7 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const PRECISIONS = ['fp16', 'int8', 'fp32'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
-/** How a pack's files are named: the seed's, immich's Hugging Face repositories, or an insightface folder. */
+/** How a pack's files are named: Lumen's own, immich's Hugging Face repositories, or an insightface folder. */
 export const PACK_LAYOUTS = ['lumen', 'immich', 'insightface'] as const;
 export type PackLayout = (typeof PACK_LAYOUTS)[number];
 

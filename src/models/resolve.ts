@@ -10,7 +10,7 @@ import { RemoteFailure } from './http.js';
 import { chooseLayout } from './layouts/choose.js';
 import { immichFiles } from './layouts/immich.js';
 import { insightfaceDirs, routeInsightfaceFolder } from './layouts/insightface.js';
-import { EXT, lumenFiles } from './layouts/lumen.js';
+import { lumenFiles } from './layouts/lumen.js';
 import type { FileSpec } from './layouts/spec.js';
 import { acquireLock, DEFAULT_STALE_MS } from './lock.js';
 import { hashFile } from './sha256.js';
@@ -154,6 +154,10 @@ export async function resolveFile(req: PackRequest, spec: FileSpec, log: Logger)
   const { url } = spec;
   if (req.offline) {
     tried.push(`remote: ${url} (skipped: offline mode)`);
+    throw await notFound();
+  }
+  if (req.remote === false) {
+    tried.push('remote: not tried (LUMEN_FACE_LOCAL_DIR is set and no remote source is: set LUMEN_FACE_REPO_BASE to download what it lacks)');
     throw await notFound();
   }
   const token = req.hfToken && isHfRepo(req) ? req.hfToken : undefined;

@@ -21,6 +21,11 @@ export interface PackRequest {
   localDir?: string;
   cacheDir: string;
   repoBase: string;
+  /**
+   * Whether a missing file may be downloaded from `repoBase` (default true). False when a local directory is
+   * given and no remote source is: a local directory never touches the network unless one is asked for.
+   */
+  remote?: boolean;
   revision: string;
   offline: boolean;
   hfToken?: string;

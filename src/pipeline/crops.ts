@@ -1,10 +1,9 @@
 import pLimit from 'p-limit';
-import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, invertAffine, warpAffine, type Affine } from '../face/align.js';
 import { arcfaceTemplate } from '../face/arcface.js';
 import type { DecodeLadder } from '../image/ladder.js';
 import type { Box, Landmarks, RgbImage } from '../types.js';
-import { toRgb } from '../image/source.js';
+import { rawPipeline, toRgb } from '../image/source.js';
 
 export interface CropSize {
   width: number;
@@ -56,9 +55,6 @@ export async function cropFaces(requests: readonly CropRequest[], ladder: Decode
   );
 }
 
-const rawInput = (image: RgbImage) =>
-  sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 }, limitInputPixels: false });
-
 /**
  * Square crop around a box, padded with black outside the image so the face is not stretched,
  * resized (natively, with proper antialiasing) to the recognition input. Only the part inside the
@@ -78,10 +74,10 @@ export async function squareCrop(image: RgbImage, box: Box, size: CropSize): Pro
   const width = Math.max(1, Math.min(size.width - padLeft, Math.round((inside.left + inside.width - left) * sx) - padLeft));
   const height = Math.max(1, Math.min(size.height - padTop, Math.round((inside.top + inside.height - top) * sy) - padTop));
   // Two passes: within one pipeline sharp always resizes before it extends, whatever the call order.
-  const resized = await toRgb(rawInput(image).extract(inside).resize(width, height, { fit: 'fill' }));
+  const resized = await toRgb(rawPipeline(image).extract(inside).resize(width, height, { fit: 'fill' }));
   if (width === size.width && height === size.height) return resized.data;
   const padded = await toRgb(
-    rawInput(resized).extend({
+    rawPipeline(resized).extend({
       left: padLeft,
       top: padTop,
       right: size.width - padLeft - width,
@@ -118,7 +114,7 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   const shrink = Math.round(scale * 1.5 * 100) / 100;
   const shrunkWidth = Math.max(1, Math.round(inside.width * shrink));
   const shrunkHeight = Math.max(1, Math.round(inside.height * shrink));
-  const region = await toRgb(rawInput(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
+  const region = await toRgb(rawPipeline(image).extract(inside).resize(shrunkWidth, shrunkHeight, { fit: 'fill' }));
   // Map shrunk-region pixels back to image pixels, then through the similarity.
   const sx = inside.width / shrunkWidth;
   const sy = inside.height / shrunkHeight;
@@ -147,5 +143,5 @@ function intersect(left: number, top: number, width: number, height: number, ima
 
 /** A rectangle of an RGB image, cut natively by sharp (never a per-pixel loop on the event loop). */
 export async function regionOf(image: RgbImage, left: number, top: number, width: number, height: number): Promise<RgbImage> {
-  return toRgb(rawInput(image).extract(intersect(left, top, width, height, image.width, image.height)));
+  return toRgb(rawPipeline(image).extract(intersect(left, top, width, height, image.width, image.height)));
 }

@@ -1,11 +1,11 @@
 import { boxArea } from '../face/geometry.js';
+import { shorterSide } from '../face/quality.js';
 import { decodeScrfd, type Detection } from '../face/scrfd.js';
 import type { FaceModels } from './face-models.js';
 import { type DecodeLadder, type DetectorInput, detectorInput } from '../image/ladder.js';
 import type { DetectOptions } from './options.js';
 import { emptyTimings, type StageTimings } from './timings.js';
 
-const shorterSide = (d: Detection) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]);
 
 /**
  * Detections shorter than this in the detector's input are dropped: one stride-8 cell, half the smallest
@@ -54,6 +54,6 @@ export async function runDetector(
     nmsIou: options.nms,
   });
   timings.detect += performance.now() - start;
-  const kept = detections.filter((d) => shorterSide(d) >= options.min_size && shorterSide(d) * input.scale >= MIN_INPUT_SIDE).sort((a, b) => boxArea(b.box) - boxArea(a.box));
+  const kept = detections.filter((d) => shorterSide(d.box) >= options.min_size && shorterSide(d.box) * input.scale >= MIN_INPUT_SIDE).sort((a, b) => boxArea(b.box) - boxArea(a.box));
   return options.max_faces === undefined ? kept : kept.slice(0, options.max_faces);
 }

@@ -107,7 +107,6 @@ async function openOnnx(setup: ModelSetup, log: Logger): Promise<OpenedSessions>
     throw new LumenError('MODEL_LOAD_FAILED', `ONNX Runtime could not load the pack: ${(err as Error).message}`, { cause: err });
   }
   const providerFallback = detection.providerFallback ?? recognition.providerFallback;
-  if (providerFallback) log.warn({ device: setup.device, reason: providerFallback }, 'the requested execution provider could not be loaded: running on CPU');
   return {
     detection,
     recognition,

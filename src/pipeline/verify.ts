@@ -1,6 +1,7 @@
 import { LumenError } from '../errors.js';
+import { PACK_FACTS } from '../models/pack-facts.js';
 import type { PhotoInput, RunControl } from '../types.js';
-import type { EmbeddedFace } from './pipeline.js';
+import type { EmbeddedFace, PipelineResult } from './pipeline.js';
 import type { PhotoPool } from './photo-pool.js';
 
 /**
@@ -8,19 +9,9 @@ import type { PhotoPool } from './photo-pool.js';
  * threshold that belongs to the recognition model.
  */
 
-/**
- * Thresholds measured on the shared photos (`npm run bench -- quality`: the cosine that best separates
- * same-person from different-person pairs of shared/faces). Both shared packs use the same recognizer
- * (PaddleX MobileFaceNet, 128-d); their detectors align it slightly differently.
- */
-export const MEASURED_THRESHOLDS: Readonly<Record<string, number>> = {
-  'scrfd_2.5g_mbf': 0.42,
-  'scrfd_500m_mbf': 0.44,
-};
-
-/** The configured threshold, else the measured one for the pack, else null (not known for this model). */
+/** The configured threshold, else the one measured for the pack (src/models/pack-facts.ts), else null (not known for this model). */
 export function matchThreshold(modelName: string, configured: number | undefined): number | null {
-  return configured ?? MEASURED_THRESHOLDS[modelName] ?? null;
+  return configured ?? PACK_FACTS[modelName]?.verifyThreshold ?? null;
 }
 
 export interface VerifiedFace extends Omit<EmbeddedFace, 'embedding'> {
@@ -35,6 +26,11 @@ export interface Verification {
   same_person: boolean | null;
   threshold: number | null;
   faces: VerifiedFace[];
+}
+
+/** A verification of two photos, with the two answers its faces come from (image sizes, timings). */
+export interface ImageVerification extends Verification {
+  answers: [PipelineResult<EmbeddedFace>, PipelineResult<EmbeddedFace>];
 }
 
 export type EmbeddingInput = ArrayLike<number>;
@@ -73,10 +69,10 @@ export async function verifyImages(
   image2: PhotoInput,
   threshold: number | null,
   control?: RunControl,
-): Promise<Verification> {
+): Promise<ImageVerification> {
   // Both photos at once: with a photo worker per core, verification takes the time of the slower one.
-  const photos = [image1, image2].map((image) => pool.faces(image, { max_faces: 1 }, control));
-  const [first, second] = (await Promise.all(photos)).map((r) => r.faces[0]);
+  const answers = await Promise.all([pool.faces(image1, { max_faces: 1 }, control), pool.faces(image2, { max_faces: 1 }, control)]);
+  const [first, second] = answers.map((r) => r.faces[0]);
   const missing = [first ? null : '"image1"', second ? null : '"image2"'].filter((x) => x !== null);
   if (missing.length > 0) {
     throw new LumenError('NO_FACE', `no face found in ${missing.join(' or ')}; each image must show at least one face`);
@@ -84,6 +80,7 @@ export async function verifyImages(
   return {
     ...decide(cosineSimilarity(first.embedding, second.embedding), threshold),
     faces: [{ image: 'image1', ...first }, { image: 'image2', ...second }],
+    answers,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Big photos (issue 3): a 6000x4000 JPEG goes through faces(), the faces come back where the
+ * Big photos: a 6000x4000 JPEG goes through faces(), the faces come back where the
  * scaled group photo put them, and memory stays bounded over repeated calls.
  */
 import { setFlagsFromString } from 'node:v8';

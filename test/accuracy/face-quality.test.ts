@@ -1,5 +1,5 @@
 /**
- * Face quality (issue 11, section 3) on the shared photos, through the real detector: the pose and
+ * Face quality on the shared photos, through the real detector: the pose and
  * sharpness estimates move the right way and in the right order.
  *
  * Every variant of a photo (mirrored, rotated, blurred, scaled) is made from the EXIF-upright pixels

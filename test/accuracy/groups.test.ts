@@ -1,5 +1,5 @@
 /**
- * Detection on real photos with scrfd_2.5g_mbf fp32 (issue 3, "Group photos"), plus the ordering
+ * Detection on real photos with scrfd_2.5g_mbf fp32, plus the ordering
  * and filtering contract of the detect knobs (largest face first, max_faces, min_size).
  */
 import t from 'tap';
@@ -22,7 +22,7 @@ function checkWellFormed(t: { fail(message: string): unknown }, name: string, re
     const inside = x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x2 > x1 && y2 > y1;
     if (!inside) t.fail(`${name} face ${i}: box ${JSON.stringify(f.box)} is not inside ${width}x${height}`);
     if (!(f.score >= 0.5 && f.score <= 1)) t.fail(`${name} face ${i}: score ${f.score} outside [0.5, 1] (default min_score 0.5)`);
-    if (!f.landmarks || f.landmarks.length !== 5) t.fail(`${name} face ${i}: expected 5 landmarks, got ${JSON.stringify(f.landmarks)}`);
+    if (f.landmarks?.length !== 5) t.fail(`${name} face ${i}: expected 5 landmarks, got ${JSON.stringify(f.landmarks)}`);
   }
   for (let i = 1; i < result.faces.length; i++) {
     if (boxArea(result.faces[i].box) > boxArea(result.faces[i - 1].box)) {

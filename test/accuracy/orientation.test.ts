@@ -1,5 +1,5 @@
 /**
- * EXIF orientation (issue 3, "Orientation"): a photo stored rotated, with orientation 3, 6 or 8,
+ * EXIF orientation: a photo stored rotated, with orientation 3, 6 or 8,
  * gives the same boxes as its upright copy (within 2 px, upright coordinates) and the same
  * embeddings (cosine >= 0.99).
  *

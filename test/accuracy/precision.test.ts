@@ -1,6 +1,6 @@
 /**
  * fp16 against fp32 of scrfd_2.5g_mbf through the whole pipeline, determinism, and the shape and
- * norm of every embedding (issue 2 "Backend on real models", issue 3 faces()).
+ * norm of every embedding, through the real backend's faces().
  */
 import t from 'tap';
 import type { FaceBackend } from '../../src/index.js';

@@ -1,7 +1,6 @@
 /**
- * Recognition quality on the labelled identity photos with scrfd_2.5g_mbf fp32 (issue 3,
- * "Recognition quality"), and the issue 2 check that whole-image embeddings (no boxes) of the same
- * person score closer than those of different people.
+ * Recognition quality on the labelled identity photos with scrfd_2.5g_mbf fp32, and whole-image
+ * embeddings (no boxes): those of the same person score closer than those of different people.
  */
 import sharp from 'sharp';
 import t from 'tap';
@@ -72,7 +71,7 @@ interface Sized {
 }
 
 t.test('whole-image embed (no boxes): same person closer than different people', async (t) => {
-  // Issue 2's check: embed(image) without boxes embeds the whole image. The LFW web thumbnails
+  // embed(image) without boxes embeds the whole image. The LFW web thumbnails
   // (150x150) are roughly centred on the face, so they are the set this check is about.
   const sized: Sized[] = await mapLimit(photos, 4, async ({ path }, index) => {
     const { width, height } = (await sharp(readFace(path)).metadata()).autoOrient;
@@ -101,7 +100,7 @@ t.test('whole-image embed (no boxes): same person closer than different people',
   };
 
   report(`embed(image), default (align: true), ${lfw.length} LFW photos`, lfw, await wholeImage(lfw, true));
-  // The seed's plain crop of the whole image, as issue 2 measured it.
+  // The plain crop of the whole image, without alignment.
   report(`embed(image, {align: false}), ${lfw.length} LFW photos`, lfw, await wholeImage(lfw, false));
 
   // The plain crop of a non-square whole image is a square with black bars around the photo.

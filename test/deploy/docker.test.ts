@@ -1,7 +1,7 @@
 import t from 'tap';
-import { isProbePath } from '../../plugins/probe-paths.js';
-import { copyParts, envPairs, parseDockerfile, type Stage } from './dockerfile.js';
-import { buildRoots, CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, routeChecker } from './helpers.js';
+import { isProbePath } from '../../routes/probe-paths.js';
+import { copyParts, envPairs, parseDockerfile, type Stage } from '../helpers/dockerfile.js';
+import { buildRoots, CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, routeChecker } from '../helpers/deploy.js';
 
 /** No Docker engine here: each Dockerfile is parsed and checked against the repository, routes and config. */
 
@@ -42,7 +42,7 @@ for (const file of DOCKERFILES) {
     const build = byName.get('build');
     t.ok(build, 'a "build" stage');
     const copied = instructions(build!, 'COPY').flatMap((ins) => copyParts(ins).sources);
-    for (const root of buildRoots().filter((r) => r !== 'test' && r !== 'bench')) t.ok(copied.includes(root), `the build copies ${root}`);
+    for (const root of buildRoots().filter((r) => !['test', 'bench', 'dev'].includes(r))) t.ok(copied.includes(root), `the build copies ${root}`);
     t.ok(copied.includes('tsconfig.json'));
     t.ok(instructions(build!, 'RUN').some((r) => /\btsc -p tsconfig\.json\b/.test(r.args)), 'the build compiles');
 

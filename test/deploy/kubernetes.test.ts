@@ -8,13 +8,13 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../app.js';
 import { loadConfig } from '../../src/config.js';
-import { copyParts, envPairs, parseDockerfile } from './dockerfile.js';
-import { isProbePath } from '../../plugins/probe-paths.js';
-import { CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, REPO_ROOT, routeChecker } from './helpers.js';
+import { copyParts, envPairs, parseDockerfile } from '../helpers/dockerfile.js';
+import { isProbePath } from '../../routes/probe-paths.js';
+import { CONFIG_NAMES, exists, FOREIGN_NAMES, producedByBuild, read, REPO_ROOT, routeChecker } from '../helpers/deploy.js';
 
 /** The manifests and compose.yaml, loaded with a real YAML parser and checked against routes and config. */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, walked by the key paths each assertion names (a wrong path fails the assertion)
 type Doc = any;
 
 const run = promisify(execFile);

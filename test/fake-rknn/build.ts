@@ -14,7 +14,7 @@ export function repoRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'test', 'fake-rknn', 'fake_rknnrt.c'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find test/fake-rknn/fake_rknnrt.c above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`cannot find test/fake-rknn/fake_rknnrt.c above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }
@@ -94,7 +94,7 @@ export function fakeModelText(spec: FakeModelSpec): string {
   for (const f of spec.fail ?? []) lines.push(`fail=${f}`);
   for (const t of spec.inputs) lines.push(tensorLine('input', t));
   for (const t of spec.outputs) lines.push(tensorLine('output', t));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function writeFakeModel(path: string, spec: FakeModelSpec): string {

@@ -5,19 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.js';
 import type { FaceBackend } from '../../src/backend.js';
 import { loadConfig } from '../../src/config.js';
-import { MODELS_DIR } from './fixtures.js';
+import { testEnv } from '../../dev/fixtures.js';
 
-/** Environment for an app over the shared scrfd_2.5g_mbf fp32 pack, offline, quiet. */
-export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
-    LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
-    LUMEN_FACE_PRECISION: 'fp32',
-    LUMEN_FACE_OFFLINE: '1',
-    LUMEN_FACE_LOG_LEVEL: 'silent',
-    ...extra,
-  };
-}
+export { testEnv };
 
 interface Teardown {
   teardown(fn: () => unknown): void;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { SERVER } from '../cli/helpers.js';
+import { SERVER } from './cli.js';
 import { MODELS_DIR } from './fixtures.js';
 
 /** The real server in a child process, on a free port, with the small shared pack. */

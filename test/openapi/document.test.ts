@@ -4,7 +4,7 @@ import { errorTable } from '../../openapi/error-table.js';
 import { operationIdOf } from '../../plugins/swagger/transform.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
-/** The committed document (a test in test/http/routes.test.ts keeps it equal to the live one). */
+/** The committed document (a test in test/app.test.ts keeps it equal to the live one). */
 const root = new URL('../../../', import.meta.url);
 const text = readFileSync(new URL('openapi/openapi.json', root), 'utf8');
 const document = JSON.parse(text);
@@ -47,8 +47,9 @@ t.test('shared shapes are named component schemas', async (t) => {
 t.test('no tuple as an anyOf of copies, no ±2^53 bounds, no safe-integer examples', async (t) => {
   t.notMatch(text, /9007199254740991/);
   const visit = (value: unknown, where: string): void => {
-    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${where}/${i}`));
-    else if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) visit(v, `${where}/${i}`);
+    } else if (typeof value === 'object' && value !== null) {
       const members = (value as { anyOf?: unknown[] }).anyOf;
       if (members) t.equal(new Set(members.map((m) => JSON.stringify(m))).size, members.length, `anyOf members differ at ${where}`);
       for (const [key, child] of Object.entries(value)) visit(child, `${where}/${key}`);

@@ -20,7 +20,7 @@ export async function recogniseFolder(root: string, model: string): Promise<Pack
 
 /**
  * `auto`: a local (or cached) folder is recognised by its files; otherwise the immich-app
- * organisation means immich; everything else is the seed's layout.
+ * organisation means immich; everything else is Lumen's own layout.
  */
 export async function chooseLayout(req: PackRequest): Promise<PackLayout> {
   if (req.layout && req.layout !== 'auto') return req.layout;

@@ -6,7 +6,7 @@ import { ROLES, type FileSpec } from './spec.js';
 
 export const EXT: Record<PackRequest['runtime'], string> = { onnxrt: 'onnx', rknn: 'rknn' };
 
-/** The seed's layout: `{model}/{runtime}/{precision}/{detection|recognition}.{onnx|rknn}`, the same everywhere. */
+/** Lumen's own layout: `{model}/{runtime}/{precision}/{detection|recognition}.{onnx|rknn}`, the same everywhere. */
 export function lumenFiles(req: PackRequest): FileSpec[] {
   return ROLES.map((role) => {
     const file = `${role}.${EXT[req.runtime]}`;

@@ -1,5 +1,5 @@
 // A small client over the types openapi-typescript generates from openapi/openapi.json.
-// test/openapi/client.test.ts generates ./schema.d.ts beside a copy of this file and type-checks
+// test/openapi/openapi.client.test.ts generates ./schema.d.ts beside a copy of this file and type-checks
 // it with strict TypeScript; every `same<...>()` line fails the test when a field loses its type.
 import type { components, operations } from './schema.js';
 
