@@ -95,9 +95,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     reply.status(status).send(toErrorBody(status, code, message));
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(toErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`));
-  });
+  // What no route answers (404, or 405 on a known path) is plugins/method-not-allowed.ts.
 });
 
 /**
