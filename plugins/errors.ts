@@ -80,7 +80,9 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       status = 500;
       code = 'INTERNAL_ERROR';
     }
-    if (err instanceof LumenError && REFUSALS.has(err.code)) {
+    if (request.abandoned) {
+      // Its one line is written already (the client went away, or the shutdown's line of what it cut).
+    } else if (err instanceof LumenError && REFUSALS.has(err.code)) {
       // A refusal is the service working as designed: one short line, no stack, however many arrive.
       request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
     } else if (err instanceof LumenError && UPSTREAM_FAILURES.has(err.code)) {
