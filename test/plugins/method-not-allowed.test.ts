@@ -28,7 +28,7 @@ function send(base: string, method: string, path: string, headers: Record<string
   });
 }
 
-const OTHER_METHODS = ['OPTIONS', 'PROPFIND', 'SEARCH', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'TRACE', 'REPORT', 'MKCALENDAR', 'PUT', 'DELETE', 'PATCH'];
+const OTHER_METHODS = ['OPTIONS', 'PROPFIND', 'SEARCH', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'TRACE', 'REPORT', 'MKCALENDAR', 'PUT', 'DELETE', 'PATCH', 'PURGE', 'LINK', 'UNLINK'];
 
 t.test('other methods on existing paths get 405 with Allow and our JSON error (CORS off)', async (t) => {
   const app = await testApp(t, { backend });
