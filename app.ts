@@ -109,7 +109,5 @@ export async function buildApp(options: AppOptions) {
     await app.register(immichUpstreamPlugin, { url: config.immichUpstream, timeoutSeconds: config.immichUpstreamTimeout, maxBytes: config.immichUpstreamMaxBytes });
     await app.register(immichRoutes);
   }
-  // Keep last: it answers 405 for the other methods of every route registered above.
-  app.refuseOtherMethods();
   return app;
 }

@@ -80,7 +80,9 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       status = 500;
       code = 'INTERNAL_ERROR';
     }
-    if (err instanceof LumenError && REFUSALS.has(err.code)) {
+    if (request.abandoned) {
+      // Its one line is written already (the client went away, or the shutdown's line of what it cut).
+    } else if (err instanceof LumenError && REFUSALS.has(err.code)) {
       // A refusal is the service working as designed: one short line, no stack, however many arrive.
       request.log.warn({ code: err.code, status }, `refused: ${err.message}`);
     } else if (err instanceof LumenError && UPSTREAM_FAILURES.has(err.code)) {
@@ -95,9 +97,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     reply.status(status).send(toErrorBody(status, code, message));
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(toErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`));
-  });
+  // What no route answers (404, or 405 on a known path) is plugins/method-not-allowed.ts.
 });
 
 /**

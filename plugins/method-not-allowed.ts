@@ -1,20 +1,13 @@
-import type { FastifyInstance, HTTPMethods } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LumenError } from '../src/errors.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Answer 405 with `Allow` for the other methods on every path registered so far. */
-    refuseOtherMethods(): void;
-  }
-}
-
-/** OPTIONS stays free for CORS preflight; HEAD follows GET. */
-const OTHER_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+import { toErrorBody } from './errors.js';
 
 /**
- * A wrong method on a known path is a 405 naming the allowed ones, not a 404: `GET /v1/faces` is a
- * client using the right route the wrong way. Routes are recorded as they are registered.
+ * What no route answers. A known path with the wrong method is a 405 naming the allowed ones, not a 404:
+ * `GET /v1/faces`, `PROPFIND /v1/faces` or (with CORS off) `OPTIONS /v1/faces` is a client using the right
+ * route the wrong way. Deciding it here, when nothing matched, covers every method Node accepts, and never
+ * shadows the CORS preflight route (@fastify/cors answers OPTIONS on every path when CORS is on).
  */
 export default fp(async function methodNotAllowedPlugin(app: FastifyInstance) {
   const methodsByPath = new Map<string, Set<string>>();
@@ -25,21 +18,14 @@ export default fp(async function methodNotAllowedPlugin(app: FastifyInstance) {
     methodsByPath.set(route.url, methods);
   });
 
-  app.decorate('refuseOtherMethods', function refuseOtherMethods(this: FastifyInstance) {
-    for (const [url, methods] of [...methodsByPath]) {
-      const missing = OTHER_METHODS.filter((m) => !methods.has(m) && !(m === 'HEAD' && methods.has('GET')));
-      if (missing.length === 0 || !methods.has('POST')) continue;
-      const allow = [...methods].filter((m) => m !== 'HEAD').join(', ');
-      this.route({
-        method: missing,
-        url,
-        schema: { hide: true },
-        exposeHeadRoute: false,
-        handler: async (request, reply) => {
-          reply.header('allow', allow);
-          throw new LumenError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url}; use ${allow}`);
-        },
-      });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const methods = methodsByPath.get(path);
+    if (methods === undefined) {
+      return reply.status(404).send(toErrorBody(404, 'NOT_FOUND', `no route ${request.method} ${path}; see /docs`));
     }
+    const allow = [...methods].join(', ');
+    reply.header('allow', allow);
+    throw new LumenError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allow}`);
   });
-});
+}, { name: 'method-not-allowed' });

@@ -105,6 +105,8 @@ async function runBatch<F>(
         outcome: { ...processed.outcome, faces: processed.outcome.faces.slice(0, kept) },
       };
     } catch (err) {
+      // Stopped work fails as a whole below: a photo cut by the stop is not an error of its own.
+      if (work.aborted) return { error: { statusCode: work.aborted.status, code: work.aborted.code, message: work.aborted.message } };
       return errorEntry(err, request);
     }
   })));

@@ -33,7 +33,7 @@ export async function imageRoute<S extends z.ZodObject, T>(
   const knobNames = Object.keys(spec.query.shape);
   const parts = await request.readParts({ ...spec.body, jsonFields: knobNames });
   const knobs = bodyKnobs(request, spec.query, parts, knobNames);
-  const control = new RequestWork(parts.files.length, app.config.requestBudget);
+  const control = new RequestWork(parts.files.length, app.config.requestBudget, request.routeOptions.url ?? 'unmatched');
   abortWhenClientGoes(reply.raw, control);
   try {
     const { body, outcomes } = await app.withImageSlot(() => work(parts, knobs, control), control.control.signal);
@@ -42,6 +42,8 @@ export async function imageRoute<S extends z.ZodObject, T>(
   } catch (err) {
     const stopped = control.aborted;
     if (stopped?.code === 'ABORTED') reportAbandoned(app, request, control);
+    // The shutdown's own line said what it cut; this request adds none.
+    if (stopped?.code === 'SHUTTING_DOWN') request.abandoned = true;
     throw stopped ?? err;
   } finally {
     control.end();

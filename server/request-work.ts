@@ -12,7 +12,9 @@ export class RequestWork {
   readonly #timer: NodeJS.Timeout;
   photosDone = 0;
 
-  constructor(readonly photos: number, budgetSeconds: number) {
+  /** `route` names the work in the one line a shutdown logs for what it cut. */
+  constructor(readonly photos: number, budgetSeconds: number, readonly route = 'unnamed') {
+    running.add(this);
     this.#timer = setTimeout(() => this.abort(new LumenError('BUDGET_EXCEEDED',
       `the request needed more than ${budgetSeconds} s of work (LUMEN_FACE_REQUEST_BUDGET); send fewer or smaller photos, or raise min_score`)), budgetSeconds * 1000);
     this.#timer.unref();
@@ -45,7 +47,36 @@ export class RequestWork {
 
   end(): void {
     clearTimeout(this.#timer);
+    running.delete(this);
   }
+}
+
+/** Work not yet ended, so a shutdown can stop it and say what it cut. */
+const running = new Set<RequestWork>();
+
+/** What a shutdown cut: the requests still at work, by route, and their photos done and not done. */
+export interface CutWork {
+  requests: number;
+  photosDone: number;
+  photosSkipped: number;
+  routes: Record<string, number>;
+}
+
+/**
+ * Stop all running work for a shutdown (each request then fails as SHUTTING_DOWN, once, not per photo),
+ * and say what was cut: the one log line of a shutdown that did not wait for it.
+ */
+export function cutAllWork(): CutWork {
+  const cut: CutWork = { requests: 0, photosDone: 0, photosSkipped: 0, routes: {} };
+  for (const work of running) {
+    if (work.aborted) continue;
+    cut.requests++;
+    cut.photosDone += work.photosDone;
+    cut.photosSkipped += work.photos - work.photosDone;
+    cut.routes[work.route] = (cut.routes[work.route] ?? 0) + 1;
+    work.abort(new LumenError('SHUTTING_DOWN', 'the server is shutting down and stopped this request\'s work; retry on another instance'));
+  }
+  return cut;
 }
 
 /** Abort `work` when `res` closes before its answer was sent (the client went away). */

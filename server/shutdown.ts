@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../src/config.js';
+import { cutAllWork } from './request-work.js';
 
 /**
  * Signal handling, in one place: on SIGINT or SIGTERM stop accepting, let the requests in flight
@@ -19,7 +20,10 @@ export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdo
     started = true;
     app.log.info({ signal, timeoutSeconds: config.shutdownTimeout }, 'shutting down: waiting for requests in flight');
     const timer = setTimeout(() => {
-      app.log.warn(`requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); closing their connections`);
+      // One line for all that is cut, however many photos: each request's own failure is not logged again.
+      const cut = cutAllWork();
+      app.log.warn({ ...cut }, `requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT): `
+        + `stopped ${cut.requests} at work (${cut.photosDone} photos done, ${cut.photosSkipped} not); closing their connections`);
       app.server.closeAllConnections();
       // The gRPC calls still open, if gRPC is on.
       closeOtherConnections();

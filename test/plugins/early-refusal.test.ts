@@ -43,6 +43,7 @@ const KINDS: Kind[] = [
   { name: 'a bad bearer', method: 'POST', path: '/v1/verify', headers: { authorization: 'Bearer wrong' }, status: 401, code: 'UNAUTHORIZED' },
   { name: 'no route', method: 'POST', path: '/v1/nothing', headers: key, status: 404, code: 'NOT_FOUND' },
   { name: 'a wrong method', method: 'PUT', path: '/v1/faces', headers: key, status: 405, code: 'METHOD_NOT_ALLOWED' },
+  { name: 'a WebDAV method', method: 'PROPFIND', path: '/v1/faces', headers: key, status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'a 20 KB header (Node\'s parser)', method: 'POST', path: '/v1/faces', headers: { ...key, 'x-padding': 'p'.repeat(20_000) }, status: 431, code: 'HEADERS_TOO_LARGE' },
 ];
 const SIZES = [1_000, 120_000, 1_300_000, 8_000_000];
