@@ -66,7 +66,10 @@ export async function buildApp(options: AppOptions) {
     requestTimeout: uploadMs,
     // Node answers a missing Host with an empty 400; plugins/early-refusal.ts answers it in the one shape.
     http: { headersTimeout: Math.min(requestMs, uploadMs), connectionsCheckingInterval: Math.min(1000, requestMs / 2), requireHostHeader: false },
-    clientErrorHandler: clientErrorHandler({ requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout }, lingerBounds(config.requestTimeout, config.maxUploadBytes)),
+    clientErrorHandler: clientErrorHandler(
+      { requestSeconds: config.requestTimeout, uploadSeconds: config.uploadTimeout },
+      lingerBounds(config.requestTimeout, config.maxUploadBytes),
+    ),
     frameworkErrors,
     // Shutdown answers SHUTTING_DOWN in the one error shape (plugins/connections.ts), not Fastify's bare 503.
     return503OnClosing: false,
@@ -80,7 +83,10 @@ export async function buildApp(options: AppOptions) {
   await app.register(bodyPlugin, { maxUploadBytes: config.maxUploadBytes, urlFetch: urlFetchOptions(config) });
   await app.register(errorsPlugin);
   await app.register(connectionsPlugin, {
-    requestTimeoutSeconds: config.requestTimeout, minUploadRate: config.minUploadRate, minUploadGraceSeconds: config.minUploadGrace, maxConnections: config.maxConnections,
+    requestTimeoutSeconds: config.requestTimeout,
+    minUploadRate: config.minUploadRate,
+    minUploadGraceSeconds: config.minUploadGrace,
+    maxConnections: config.maxConnections,
   });
   await app.register(earlyRefusalPlugin, { requestTimeoutSeconds: config.requestTimeout, maxUploadBytes: config.maxUploadBytes });
   await app.register(methodNotAllowedPlugin);
@@ -106,7 +112,11 @@ export async function buildApp(options: AppOptions) {
   await app.register(verifyRoute);
   await app.register(metricsRoute);
   if (config.immich !== 'off') {
-    await app.register(immichUpstreamPlugin, { url: config.immichUpstream, timeoutSeconds: config.immichUpstreamTimeout, maxBytes: config.immichUpstreamMaxBytes });
+    await app.register(immichUpstreamPlugin, {
+      url: config.immichUpstream,
+      timeoutSeconds: config.immichUpstreamTimeout,
+      maxBytes: config.immichUpstreamMaxBytes,
+    });
     await app.register(immichRoutes);
   }
   return app;

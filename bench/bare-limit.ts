@@ -33,8 +33,13 @@ export async function squareLetterbox(bytes: Uint8Array, size: number): Promise<
   const { width = 1, height = 1, orientation = 1 } = await sharp(bytes).metadata();
   const [w, h] = orientation >= 5 ? [height, width] : [width, height];
   const [newWidth, newHeight] = h > w ? [Math.max(1, Math.floor((size * w) / h)), size] : [size, Math.max(1, Math.floor((size * h) / w))];
-  const data = await sharp(bytes).rotate().resize(newWidth, newHeight, { fit: 'fill' })
-    .extend({ right: size - newWidth, bottom: size - newHeight, background: { r: 0, g: 0, b: 0 } }).removeAlpha().raw().toBuffer();
+  const data = await sharp(bytes)
+    .rotate()
+    .resize(newWidth, newHeight, { fit: 'fill' })
+    .extend({ right: size - newWidth, bottom: size - newHeight, background: { r: 0, g: 0, b: 0 } })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 

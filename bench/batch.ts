@@ -20,15 +20,18 @@ async function post(url: string, photos: Buffer[]): Promise<unknown> {
 
 async function singles(base: string, photos: Buffer[], concurrency: number): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < photos.length) await post(`${base}/v1/faces`, [photos[next++]]);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < photos.length) await post(`${base}/v1/faces`, [photos[next++]]);
+    }),
+  );
 }
-
 
 export async function batchBench(model = 'scrfd_2.5g_mbf', count = 32, concurrency = 4, rounds = 3): Promise<string[]> {
   const { app, base } = await listeningApp(model);
-  const photos = identityPhotos().slice(0, count).map((p) => readFace(p.path));
+  const photos = identityPhotos()
+    .slice(0, count)
+    .map((p) => readFace(p.path));
   const megabytes = photos.reduce((sum, p) => sum + p.length, 0) / 2 ** 20;
 
   await post(`${base}/v1/faces/batch`, photos.slice(0, 4)); // warm-up

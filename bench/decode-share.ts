@@ -28,9 +28,18 @@ async function median(work: () => Promise<unknown>): Promise<number> {
 
 export async function decodeShareBench(detSize = 640): Promise<string[]> {
   const photos: [string, Buffer][] = [
-    ['t1.jpg (6 faces) upscaled to 4000x3000', await sharp(readFace('groups/t1.jpg')).rotate().resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer()],
-    ['selfie_many_people.jpg upscaled to 4000x3000', await sharp(readFace('groups/selfie_many_people.jpg')).rotate().resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer()],
-    ['Angelina_Jolie/07.jpg (1 face) upscaled to 3000x4000', await sharp(readFace('identities/Angelina_Jolie/07.jpg')).rotate().resize(3000, 4000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer()],
+    [
+      't1.jpg (6 faces) upscaled to 4000x3000',
+      await sharp(readFace('groups/t1.jpg')).rotate().resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer(),
+    ],
+    [
+      'selfie_many_people.jpg upscaled to 4000x3000',
+      await sharp(readFace('groups/selfie_many_people.jpg')).rotate().resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer(),
+    ],
+    [
+      'Angelina_Jolie/07.jpg (1 face) upscaled to 3000x4000',
+      await sharp(readFace('identities/Angelina_Jolie/07.jpg')).rotate().resize(3000, 4000, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer(),
+    ],
   ];
   const backend = await backendFor();
   const concurrency = sharp.concurrency();
@@ -54,7 +63,9 @@ export async function decodeShareBench(detSize = 640): Promise<string[]> {
         await detectorInput(ladder, detSize, true);
         await cropFaces(requests, ladder, CROP);
       });
-      out.push(`| ${name} | ${faces.length} | ${ms(fullMs)} | ${ms(letterboxMs)} | ${ms(bothMs)} | ${ladder.decodes.map((d) => `${d.width}x${d.height}`).join(', ')} |`);
+      out.push(
+        `| ${name} | ${faces.length} | ${ms(fullMs)} | ${ms(letterboxMs)} | ${ms(bothMs)} | ${ladder.decodes.map((d) => `${d.width}x${d.height}`).join(', ')} |`,
+      );
     }
   } finally {
     sharp.concurrency(concurrency);

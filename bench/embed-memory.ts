@@ -31,7 +31,9 @@ async function bigJpeg(): Promise<Buffer> {
 
 /** A 10000x10000 PNG (100 MP, the default LUMEN_FACE_MAX_PIXELS) of the same group photo. */
 async function hugePng(): Promise<Buffer> {
-  return sharp(readFace('groups/t1.jpg')).rotate().resize(10000, 10000, { fit: 'contain', background: { r: 128, g: 128, b: 128 } })
+  return sharp(readFace('groups/t1.jpg'))
+    .rotate()
+    .resize(10000, 10000, { fit: 'contain', background: { r: 128, g: 128, b: 128 } })
     .png({ compressionLevel: 1 })
     .toBuffer();
 }

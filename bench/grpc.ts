@@ -50,7 +50,9 @@ export async function grpcBench(model = 'scrfd_2.5g_mbf', count = 32, rounds = 5
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const { Inference } = loadProtocol();
   const client = new Inference(`127.0.0.1:${server!.port}`, grpc.credentials.createInsecure()) as unknown as InferClient;
-  const photos = identityPhotos().slice(0, count).map((p) => readFace(p.path));
+  const photos = identityPhotos()
+    .slice(0, count)
+    .map((p) => readFace(p.path));
   const megabytes = photos.reduce((sum, p) => sum + p.length, 0) / 2 ** 20;
 
   /** All photos through `send`, `clients` at a time. */
@@ -58,12 +60,14 @@ export async function grpcBench(model = 'scrfd_2.5g_mbf', count = 32, rounds = 5
     const start = performance.now();
     let next = 0;
     let found = 0;
-    await Promise.all(Array.from({ length: clients }, async () => {
-      while (next < photos.length) {
-        const faces = await send(photos[next++]);
-        found += faces;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next < photos.length) {
+          const faces = await send(photos[next++]);
+          found += faces;
+        }
+      }),
+    );
     return { seconds: (performance.now() - start) / 1000, found };
   };
   const grpcSend = (photo: Buffer) => viaGrpc(client, photo);

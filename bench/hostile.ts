@@ -23,8 +23,7 @@ import { MODELS_DIR, readFace, testEnv } from '../dev/fixtures.js';
  */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stallHead = (url: string) =>
-  `POST ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n`;
+const stallHead = (url: string) => `POST ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n`;
 
 function imageForm(bytes: Buffer) {
   const form = new FormData();
@@ -40,13 +39,17 @@ async function slotRecovery(): Promise<string[]> {
   const port = Number(new URL(base).port);
   const photo = readFace('identities/Angelina_Jolie/01.jpg');
   const started = performance.now();
-  const answers = Array.from({ length: config.maxInflight }, () => new Promise<number>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(stallHead('/v1/faces')));
-    let first = '';
-    socket.on('data', (d) => (first ||= String(d).slice(0, 12)));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(Number(first.slice(9, 12))));
-  }));
+  const answers = Array.from(
+    { length: config.maxInflight },
+    () =>
+      new Promise<number>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(stallHead('/v1/faces')));
+        let first = '';
+        socket.on('data', (d) => (first ||= String(d).slice(0, 12)));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(Number(first.slice(9, 12))));
+      }),
+  );
   let busy = 0;
   let seconds = NaN;
   for (;;) {
@@ -73,8 +76,13 @@ async function shutdownWithStalledUpload(): Promise<string[]> {
   const server = new URL('../server.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [server], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
-      LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_PORT: '0',
     },
   });
   let output = '';
@@ -105,12 +113,20 @@ async function shutdownWithStalledUpload(): Promise<string[]> {
 }
 
 /** `node dist/server.js` on the defaults (the shared 2.5g pack, offline), listening on a free port. */
-async function serverProcess(env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; output: () => string; stop: () => Promise<void> }> {
+async function serverProcess(
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; base: string; output: () => string; stop: () => Promise<void> }> {
   const server = new URL('../server.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [server], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
-      LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0', ...env,
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_PORT: '0',
+      ...env,
     },
   });
   let output = '';
@@ -119,7 +135,16 @@ async function serverProcess(env: Record<string, string> = {}): Promise<{ child:
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   for (;;) {
     const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)[\s\S]*"msg":"ready"/.exec(output);
-    if (match) return { child, base: match[1], output: () => output, stop: async () => { child.kill('SIGKILL'); await exited; } };
+    if (match)
+      return {
+        child,
+        base: match[1],
+        output: () => output,
+        stop: async () => {
+          child.kill('SIGKILL');
+          await exited;
+        },
+      };
     if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
     await sleep(50);
   }
@@ -199,7 +224,11 @@ async function abortFigures(): Promise<string[]> {
   const next = await timed();
   await sleep(3000);
   const cpuAfter = cpuSeconds(server.child.pid!);
-  const line = server.output().split('\n').find((l) => l.includes('its work was stopped')) ?? '(no line)';
+  const line =
+    server
+      .output()
+      .split('\n')
+      .find((l) => l.includes('its work was stopped')) ?? '(no line)';
   const metric = /^lumen_face_work_outcomes_total\{[^}]*outcome="aborted"\} \d+$/m.exec(await (await fetch(`${server.base}/metrics`)).text())?.[0] ?? '(none)';
   await server.stop();
   return [
@@ -223,10 +252,22 @@ async function amplification(): Promise<string[]> {
     { name: '/v1/faces?min_score=0&nms=1 (12 MP group)', path: '/v1/faces?min_score=0&nms=1', photos: [group] },
     { name: '/v1/faces?min_score=0&nms=1 (12 MP, no face)', path: '/v1/faces?min_score=0&nms=1', photos: [empty] },
     { name: '/v1/embed, 256 boxes without landmarks (12 MP, no face)', path: '/v1/embed', photos: [empty], fields: { boxes: JSON.stringify(boxes) } },
-    { name: `/v1/faces/batch?min_score=0&nms=1, ${batchCount} x ${(batchPhoto.length / 1e6).toFixed(1)} MB (what fits the upload bound)`, path: '/v1/faces/batch?min_score=0&nms=1', photos: Array(batchCount).fill(batchPhoto) },
-    { name: '/v1/faces/batch?min_score=0&nms=1, 32 x 4 MB (over the upload bound)', path: '/v1/faces/batch?min_score=0&nms=1', photos: Array(32).fill(Buffer.concat([batchPhoto, Buffer.alloc(Math.max(0, 4_000_000 - batchPhoto.length))])) },
+    {
+      name: `/v1/faces/batch?min_score=0&nms=1, ${batchCount} x ${(batchPhoto.length / 1e6).toFixed(1)} MB (what fits the upload bound)`,
+      path: '/v1/faces/batch?min_score=0&nms=1',
+      photos: Array(batchCount).fill(batchPhoto),
+    },
+    {
+      name: '/v1/faces/batch?min_score=0&nms=1, 32 x 4 MB (over the upload bound)',
+      path: '/v1/faces/batch?min_score=0&nms=1',
+      photos: Array(32).fill(Buffer.concat([batchPhoto, Buffer.alloc(Math.max(0, 4_000_000 - batchPhoto.length))])),
+    },
   ];
-  const lines = ['## amplification (defaults; server CPU of all its threads)', '| request | status | wall s | CPU s | faces | answer MB |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '## amplification (defaults; server CPU of all its threads)',
+    '| request | status | wall s | CPU s | faces | answer MB |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const r of requests) {
     const form = new FormData();
     for (const [k, v] of Object.entries(r.fields ?? {})) form.append(k, v);
@@ -254,17 +295,21 @@ async function tricklers(): Promise<string[]> {
   const server = await serverProcess();
   const port = Number(new URL(server.base).port);
   const started = performance.now();
-  const cuts = Array.from({ length: 32 }, () => new Promise<{ s: number; status: string }>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(stallHead('/v1/faces')));
-    const tick = setInterval(() => socket.write('x'), 1000);
-    let first = '';
-    socket.on('data', (d) => (first ||= String(d).slice(9, 12)));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearInterval(tick);
-      resolve({ s: (performance.now() - started) / 1000, status: first || 'none' });
-    });
-  }));
+  const cuts = Array.from(
+    { length: 32 },
+    () =>
+      new Promise<{ s: number; status: string }>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(stallHead('/v1/faces')));
+        const tick = setInterval(() => socket.write('x'), 1000);
+        let first = '';
+        socket.on('data', (d) => (first ||= String(d).slice(9, 12)));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearInterval(tick);
+          resolve({ s: (performance.now() - started) / 1000, status: first || 'none' });
+        });
+      }),
+  );
   await sleep(2000);
   const res = await fetch(`${server.base}/v1/faces`, { method: 'POST', body: imageForm(readFace('identities/Angelina_Jolie/01.jpg')) });
   await res.arrayBuffer();
@@ -283,11 +328,17 @@ async function connectionsAtCap(): Promise<string[]> {
   const port = Number(new URL(server.base).port);
   const opened = 3000;
   let closedByServer = 0;
-  const sockets = await Promise.all(Array.from({ length: opened }, () => new Promise<net.Socket>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', () => resolve(socket));
-    socket.on('close', () => closedByServer++);
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: opened },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+          socket.on('error', () => resolve(socket));
+          socket.on('close', () => closedByServer++);
+        }),
+    ),
+  );
   await sleep(1000);
   const started = performance.now();
   const res = await fetch(`${server.base}/healthz`);

@@ -35,7 +35,16 @@ export async function idleBench(): Promise<string[]> {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv({ LUMEN_FACE_MODEL_TTL: String(TTL_SECONDS), LUMEN_FACE_PORT: String(port) }) };
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'server.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    for (let i = 0; i < 600 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) await sleep(100);
+    for (
+      let i = 0;
+      i < 600 &&
+      !(await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await sleep(100);
     const photo = readFace(PHOTO);
     const first = await faces(base, photo);
     const warm = await faces(base, photo);

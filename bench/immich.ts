@@ -11,9 +11,12 @@ const MIN_SCORE = 0.7;
 
 async function predict(base: string, model: string, photo: Buffer): Promise<number> {
   const body = new FormData();
-  body.append('entries', JSON.stringify({
-    'facial-recognition': { detection: { modelName: model, options: { minScore: MIN_SCORE } }, recognition: { modelName: model } },
-  }));
+  body.append(
+    'entries',
+    JSON.stringify({
+      'facial-recognition': { detection: { modelName: model, options: { minScore: MIN_SCORE } }, recognition: { modelName: model } },
+    }),
+  );
   body.append('image', new Blob([new Uint8Array(photo)]));
   const res = await fetch(`${base}/predict`, { method: 'POST', body });
   if (!res.ok) throw new Error(`/predict: ${res.status} ${await res.text()}`);
@@ -28,10 +31,11 @@ async function faces(base: string, photo: Buffer): Promise<number> {
   return ((await res.json()) as { faces: unknown[] }).faces.length;
 }
 
-
 export async function immichBench(model = 'scrfd_2.5g_mbf', count = 32, rounds = 5): Promise<string[]> {
   const { app, base } = await listeningApp(model);
-  const photos = identityPhotos().slice(0, count).map((p) => readFace(p.path));
+  const photos = identityPhotos()
+    .slice(0, count)
+    .map((p) => readFace(p.path));
   const megabytes = photos.reduce((sum, p) => sum + p.length, 0) / 2 ** 20;
 
   const run = async (send: (photo: Buffer) => Promise<number>) => {
@@ -59,7 +63,7 @@ export async function immichBench(model = 'scrfd_2.5g_mbf', count = 32, rounds =
     `${name.padEnd(36)} ${(count / median(seconds)).toFixed(2).padStart(6)} images/s   (median of ${rounds}: ${median(seconds).toFixed(2)} s; runs ${seconds.map((s) => s.toFixed(2)).join(', ')} s)`;
   return [
     `## immich /predict against /v1/faces (${model} fp32, ${count} identity photos, ${megabytes.toFixed(1)} MB, one request at a time, real socket)`,
-    row('POST /predict (immich\'s form)', predictSeconds),
+    row("POST /predict (immich's form)", predictSeconds),
     row(`POST /v1/faces?min_score=${MIN_SCORE}`, facesSeconds),
   ];
 }

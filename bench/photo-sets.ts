@@ -30,7 +30,9 @@ const TWELVE_MP = 12_000_000;
 export async function twelveMegapixelPhotos(): Promise<PhotoSet> {
   const dir = join(tmpdir(), 'lumen-face-bench-12mp-v1');
   mkdirSync(dir, { recursive: true });
-  const groups = readdirSync(join(FACES_DIR, 'groups')).filter((f) => f.endsWith('.jpg')).sort();
+  const groups = readdirSync(join(FACES_DIR, 'groups'))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort();
   const photos: Photo[] = [];
   for (const file of groups) {
     const target = join(dir, file);

@@ -44,12 +44,19 @@ export async function qualityDistBench(): Promise<string[]> {
       ['size (px)', (q) => q.size],
     ];
     const out: string[] = [];
-    out.push(`## Face quality on the shared photos: ${all.length} faces (every face of ${photos.length} identity and ${Object.keys(labels.groups).length} group photos), scrfd_2.5g_mbf fp32`);
+    out.push(
+      `## Face quality on the shared photos: ${all.length} faces (every face of ${photos.length} identity and ${Object.keys(labels.groups).length} group photos), scrfd_2.5g_mbf fp32`,
+    );
     out.push('');
-    out.push(table(['metric', ...PERCENTILES.map((p) => `p${p}`)], metrics.map(([name, get]) => {
-      const values = all.map(get).filter(Number.isFinite);
-      return [name, ...PERCENTILES.map((p) => f1(percentile(values, p)))];
-    })));
+    out.push(
+      table(
+        ['metric', ...PERCENTILES.map((p) => `p${p}`)],
+        metrics.map(([name, get]) => {
+          const values = all.map(get).filter(Number.isFinite);
+          return [name, ...PERCENTILES.map((p) => f1(percentile(values, p)))];
+        }),
+      ),
+    );
 
     // Each identity photo's mean cosine to the other photos of the same person, grouped by quality.
     const sameMean = largest.map((a, i) => {
@@ -67,10 +74,15 @@ export async function qualityDistBench(): Promise<string[]> {
     out.push('');
     out.push('Largest face of each identity photo: its mean cosine to the other photos of the same person, by quality.');
     out.push('');
-    out.push(table(['faces with', 'photos', 'mean same-person cosine', 'lowest'], buckets.map(([name, test]) => {
-      const values = largest.flatMap((l, i) => (test(l.quality) && Number.isFinite(sameMean[i]) ? [sameMean[i]] : []));
-      return [name, String(values.length), values.length ? mean(values).toFixed(3) : '-', values.length ? Math.min(...values).toFixed(3) : '-'];
-    })));
+    out.push(
+      table(
+        ['faces with', 'photos', 'mean same-person cosine', 'lowest'],
+        buckets.map(([name, test]) => {
+          const values = largest.flatMap((l, i) => (test(l.quality) && Number.isFinite(sameMean[i]) ? [sameMean[i]] : []));
+          return [name, String(values.length), values.length ? mean(values).toFixed(3) : '-', values.length ? Math.min(...values).toFixed(3) : '-'];
+        }),
+      ),
+    );
 
     // Blur ladder: the identity photos whose largest face is at least the template size.
     const ladderPhotos = largest.filter((l) => l.quality.size >= 112);
@@ -85,11 +97,20 @@ export async function qualityDistBench(): Promise<string[]> {
       }
     }
     out.push('');
-    out.push(`Blur ladder: ${ladderPhotos.length} identity photos whose face is at least 112 px, blurred by sharp (Gaussian sigma in template pixels, i.e. face size / 112); sharpness of the largest face.`);
+    out.push(
+      `Blur ladder: ${ladderPhotos.length} identity photos whose face is at least 112 px, blurred by sharp (Gaussian sigma in template pixels, i.e. face size / 112); sharpness of the largest face.`,
+    );
     out.push('');
-    out.push(table(['sigma (template px)', 'faces', ...PERCENTILES.map((p) => `p${p}`)], BLUR_SIGMAS.map((sigma, k) => [
-      sigma === 0 ? 'none' : String(sigma), String(ladder[k].length), ...PERCENTILES.map((p) => f1(percentile(ladder[k], p))),
-    ])));
+    out.push(
+      table(
+        ['sigma (template px)', 'faces', ...PERCENTILES.map((p) => `p${p}`)],
+        BLUR_SIGMAS.map((sigma, k) => [
+          sigma === 0 ? 'none' : String(sigma),
+          String(ladder[k].length),
+          ...PERCENTILES.map((p) => f1(percentile(ladder[k], p))),
+        ]),
+      ),
+    );
     return out;
   } finally {
     await backend.close();

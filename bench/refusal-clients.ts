@@ -88,7 +88,19 @@ async function viaCurl(one: Try, bodyFile: string): Promise<Seen> {
   const started = performance.now();
   const headers = Object.entries(one.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   // `Expect:` off: curl would otherwise wait for 100 Continue on bodies over 1 MB instead of writing.
-  const { code, stdout, stderr } = await run('curl', ['-sS', '-X', one.method, '-H', 'Expect:', ...headers, '--data-binary', `@${bodyFile}`, '-w', '\n%{http_code}', one.url]);
+  const { code, stdout, stderr } = await run('curl', [
+    '-sS',
+    '-X',
+    one.method,
+    '-H',
+    'Expect:',
+    ...headers,
+    '--data-binary',
+    `@${bodyFile}`,
+    '-w',
+    '\n%{http_code}',
+    one.url,
+  ]);
   const ms = performance.now() - started;
   if (code !== 0) return { error: `curl exit ${code}: ${stderr.trim()}`, ms };
   const cut = stdout.lastIndexOf('\n');
@@ -141,12 +153,14 @@ export async function sendAll(client: ClientName, tries: Try[], dir: string, par
   const one = (t: Try) => (client === 'fetch' ? viaFetch(t) : client === 'http.request' ? viaHttpRequest(t) : viaCurl(t, fileOf(t)));
   const out: Seen[] = new Array(tries.length);
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < tries.length) {
-      const i = next++;
-      out[i] = await one(tries[i]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < tries.length) {
+        const i = next++;
+        out[i] = await one(tries[i]);
+      }
+    }),
+  );
   return out;
 }
 

@@ -26,15 +26,7 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import type { FaceBackend } from '../src/index.js';
-import {
-  backendFor,
-  identityPhotos,
-  loadLabels,
-  mean,
-  percentile,
-  readFace,
-  requirePack,
-} from '../dev/fixtures.js';
+import { backendFor, identityPhotos, loadLabels, mean, percentile, readFace, requirePack } from '../dev/fixtures.js';
 import { measureThreshold } from '../dev/verify-threshold.js';
 import { PACK_FACTS } from '../src/models/pack-facts.js';
 import { hostileBench } from './hostile.js';
@@ -54,7 +46,20 @@ const SINGLE_FACE = 'identities/Angelina_Jolie/07.jpg';
 const GROUP = 'groups/t1.jpg';
 const WARMUP = 3;
 const RUNS = 10;
-const SECTIONS = ['quality', 'latency', 'saturation', 'hostile', 'batch', 'embed-memory', 'decode-share', 'quality-dist', 'immich', 'grpc', 'idle', 'all'] as const;
+const SECTIONS = [
+  'quality',
+  'latency',
+  'saturation',
+  'hostile',
+  'batch',
+  'embed-memory',
+  'decode-share',
+  'quality-dist',
+  'immich',
+  'grpc',
+  'idle',
+  'all',
+] as const;
 type Section = (typeof SECTIONS)[number];
 type Stage = 'decode' | 'detect' | 'align' | 'embed';
 const STAGES: Stage[] = ['decode', 'detect', 'align', 'embed'];
@@ -118,11 +123,7 @@ async function quality(config: string, backend: FaceBackend): Promise<QualityRow
   };
 }
 
-async function measure(
-  config: string,
-  what: string,
-  run: () => Promise<{ faces: unknown[]; timings: Record<Stage, number> }>,
-): Promise<LatencyRow> {
+async function measure(config: string, what: string, run: () => Promise<{ faces: unknown[]; timings: Record<Stage, number> }>): Promise<LatencyRow> {
   for (let i = 0; i < WARMUP; i++) await run();
   const totals: number[] = [];
   const stages: Record<Stage, number[]> = { decode: [], detect: [], align: [], embed: [] };
@@ -240,7 +241,11 @@ async function main() {
       ),
     );
     out.push('');
-    out.push(`Default thresholds (src/models/pack-facts.ts, from the fp32 rows): ${Object.entries(PACK_FACTS).map(([name, f]) => `${name} ${f.verifyThreshold}`).join(', ')}.`);
+    out.push(
+      `Default thresholds (src/models/pack-facts.ts, from the fp32 rows): ${Object.entries(PACK_FACTS)
+        .map(([name, f]) => `${name} ${f.verifyThreshold}`)
+        .join(', ')}.`,
+    );
     out.push('');
     out.push('Faces found by detect() (default options):');
     out.push('');
@@ -266,9 +271,7 @@ async function main() {
   }
   if (doLatency) {
     out.push('');
-    out.push(
-      `## Latency: ms per call, median of ${RUNS} after ${WARMUP} warm-up (p90 for the total); stages are medians of the pipeline's timings`,
-    );
+    out.push(`## Latency: ms per call, median of ${RUNS} after ${WARMUP} warm-up (p90 for the total); stages are medians of the pipeline's timings`);
     out.push('');
     out.push(
       `single face: ${SINGLE_FACE} (${singleMeta.width}x${singleMeta.height}); 12 MP group: ${GROUP} (${groupMeta.width}x${groupMeta.height}) ` +
@@ -283,11 +286,21 @@ async function main() {
       ),
     );
     out.push('');
-    out.push('decode includes the letterbox resize for detection and the full decode for alignment; embed(image) runs the detector on the whole image to align it, counted under detect.');
+    out.push(
+      'decode includes the letterbox resize for detection and the full decode for alignment; embed(image) runs the detector on the whole image to align it, counted under detect.',
+    );
     out.push('');
-    out.push('RSS of this one process after each pack\'s latency runs; packs run one after another (each backend closed before the next), so later rows include what earlier ones left behind.');
+    out.push(
+      "RSS of this one process after each pack's latency runs; packs run one after another (each backend closed before the next), so later rows include what earlier ones left behind.",
+    );
     out.push('');
-    out.push(table(['pack', 'rss after its runs (MB)'], memoryRows.map((r) => [r.config, r.rssMb.toFixed(0)]), [false, true]));
+    out.push(
+      table(
+        ['pack', 'rss after its runs (MB)'],
+        memoryRows.map((r) => [r.config, r.rssMb.toFixed(0)]),
+        [false, true],
+      ),
+    );
   }
   if (doSaturation) {
     log('saturation: /healthz under load');

@@ -61,4 +61,3 @@ export async function saturationBench(model = 'scrfd_2.5g_mbf', concurrency = 8,
     `/v1/faces throughput while probing: ${throughput.toFixed(1)} requests/s (6 faces each)`,
   ];
 }
-

@@ -19,8 +19,18 @@ import type { PhotoSet } from './photo-sets.js';
  */
 
 /** A finer decode for the crops, when a face needs one, and their alignment are one step (src/image/ladder.ts, src/pipeline/crops.ts). */
-export const STAGES = ['open header', 'decode+letterbox', 'normalise det', 'detect model', 'scrfd decode', 'decode+align crops',
-  'normalise rec', 'embed model', 'quality', 'serialise'] as const;
+export const STAGES = [
+  'open header',
+  'decode+letterbox',
+  'normalise det',
+  'detect model',
+  'scrfd decode',
+  'decode+align crops',
+  'normalise rec',
+  'embed model',
+  'quality',
+  'serialise',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 const LIMITS = { maxPixels: 200_000_000 };
@@ -48,10 +58,12 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
     const detInput = await cpu('normalise det', () => rgbToNchw(image.data, 1, image.width, image.height, SCRFD_NORM.mean, SCRFD_NORM.std));
     const dims = [1, 3, image.height, image.width];
     const results = await cpu('detect model', () => detection.run({ [detection.inputNames[0]]: new ort.Tensor('float32', detInput, dims) }));
-    const detections = await cpu('scrfd decode', () => decodeScrfd(
-      detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] })),
-      { inputWidth: image.width, inputHeight: image.height, scale, imageWidth: source.width, imageHeight: source.height, minScore: 0.5, nmsIou: 0.4 },
-    ));
+    const detections = await cpu('scrfd decode', () =>
+      decodeScrfd(
+        detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] })),
+        { inputWidth: image.width, inputHeight: image.height, scale, imageWidth: source.width, imageHeight: source.height, minScore: 0.5, nmsIou: 0.4 },
+      ),
+    );
     if (detections.length === 0) continue;
     const crops = await cpu('decode+align crops', async () => {
       const requests = detections.map((d) => (d.landmarks ? { landmarks: d.landmarks } : { box: d.box }));
@@ -67,9 +79,16 @@ export async function stageBreakdown(detectionPath: string, recognitionPath: str
     }
     await cpu('quality', () => measureQualities(detections, crops, CROP));
     // The same JSON the route sends: 9 significant digits per float32.
-    await cpu('serialise', () => JSON.stringify({
-      faces: detections.map((d, i) => ({ box: d.box, score: d.score, landmarks: d.landmarks, embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))) })),
-    }));
+    await cpu('serialise', () =>
+      JSON.stringify({
+        faces: detections.map((d, i) => ({
+          box: d.box,
+          score: d.score,
+          landmarks: d.landmarks,
+          embedding: Array.from(embeddings[i], (x) => Number(x.toPrecision(9))),
+        })),
+      }),
+    );
   }
   sharp.concurrency(concurrency);
   await detection.release();

@@ -72,7 +72,10 @@ function serverEnv(port: number, model: string): NodeJS.ProcessEnv {
 
 async function startServer(nodeArgs: string[], model: string): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], { env: serverEnv(port, model), stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'server.js')], {
+    env: serverEnv(port, model),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
@@ -169,7 +172,11 @@ export async function throughputBench(args: string[]): Promise<string[]> {
   return out;
 }
 
-const uptime = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const uptime = () =>
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 
 async function packThroughput(model: string, sets: PhotoSet[], seconds: number, nodeArgs: string[]): Promise<string[]> {
   const pack = join(MODELS_DIR, model, 'onnxrt', PRECISION);
@@ -201,15 +208,31 @@ async function packThroughput(model: string, sets: PhotoSet[], seconds: number, 
       const serveds: Served[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         log(`throughput: ${model}: ${set.name}: round ${round}/${ROUNDS}: work floor, one worker per CPU (server idle), ${seconds / ROUNDS} s`);
-        floors.push(await workFloor(detectionPath, recognitionPath, set, faces, inputs.map((t) => t.data as Float32Array), DET_SIZE, seconds / ROUNDS));
+        floors.push(
+          await workFloor(
+            detectionPath,
+            recognitionPath,
+            set,
+            faces,
+            inputs.map((t) => t.data as Float32Array),
+            DET_SIZE,
+            seconds / ROUNDS,
+          ),
+        );
         log(`throughput: ${model}: ${set.name}: round ${round}/${ROUNDS}: ${CLIENTS} clients for ${seconds / ROUNDS} s`);
         serveds.push(await serve(base, pid, set, seconds / ROUNDS));
       }
       const floor = addFloors(floors);
       const served = addServed(serveds);
       results.push({
-        set: set.name, photos: set.photos.length, facesPerPhoto: faces.reduce((a, b) => a + b, 0) / faces.length,
-        bare, floor, served, breakdown, breakdownPhotos: sample.photos.length,
+        set: set.name,
+        photos: set.photos.length,
+        facesPerPhoto: faces.reduce((a, b) => a + b, 0) / faces.length,
+        bare,
+        floor,
+        served,
+        breakdown,
+        breakdownPhotos: sample.photos.length,
       });
     }
     await models.detection.release();
@@ -226,8 +249,14 @@ function addFloors(rounds: WorkFloor[]): WorkFloor {
   const weighted = (k: 'decodeMs' | 'detectMs' | 'recognizeMsPerFace' | 'cpuMsPerImage') => rounds.reduce((a, r) => a + r[k] * r.photos, 0) / photos;
   const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
   return {
-    imagesPerSecond: photos / seconds, workers: rounds[0].workers, photos, seconds,
-    decodeMs: weighted('decodeMs'), detectMs: weighted('detectMs'), recognizeMsPerFace: weighted('recognizeMsPerFace'), cpuMsPerImage: weighted('cpuMsPerImage'),
+    imagesPerSecond: photos / seconds,
+    workers: rounds[0].workers,
+    photos,
+    seconds,
+    decodeMs: weighted('decodeMs'),
+    detectMs: weighted('detectMs'),
+    recognizeMsPerFace: weighted('recognizeMsPerFace'),
+    cpuMsPerImage: weighted('cpuMsPerImage'),
   };
 }
 
@@ -236,8 +265,15 @@ function addServed(rounds: Served[]): Served {
   for (const r of rounds) for (const [k, v] of Object.entries(r.timings)) (timings[k] ??= []).push(...v);
   const sum = (k: 'images' | 'seconds' | 'errors' | 'healthzErrors' | 'cpuSeconds') => rounds.reduce((a, r) => a + r[k], 0);
   return {
-    images: sum('images'), seconds: sum('seconds'), errors: sum('errors'), healthzErrors: sum('healthzErrors'), cpuSeconds: sum('cpuSeconds'),
-    latencies: rounds.flatMap((r) => r.latencies), healthz: rounds.flatMap((r) => r.healthz), rssMb: rounds.flatMap((r) => r.rssMb), timings,
+    images: sum('images'),
+    seconds: sum('seconds'),
+    errors: sum('errors'),
+    healthzErrors: sum('healthzErrors'),
+    cpuSeconds: sum('cpuSeconds'),
+    latencies: rounds.flatMap((r) => r.latencies),
+    healthz: rounds.flatMap((r) => r.healthz),
+    rssMb: rounds.flatMap((r) => r.rssMb),
+    timings,
   };
 }
 
@@ -249,7 +285,13 @@ function report(model: string, results: SetResult[], info: Record<string, unknow
     `## Throughput: ${model} ${PRECISION}, ${CLIENTS} concurrent clients on /v1/faces for ${seconds} s per set, /healthz probed every 50 ms from a separate process`,
     '',
     `node ${process.versions.node}, ${os.availableParallelism()} CPUs, server: workers ${String(engine.workers)}, intra-op threads ${String(engine.intraOpThreads)}` +
-      `${Object.keys(process.env).filter((k) => k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE').map((k) => `, ${k}=${process.env[k]}`).join('')}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `${Object.keys(process.env)
+        .filter((k) => k.startsWith('LUMEN_FACE_') || k === 'UV_THREADPOOL_SIZE')
+        .map((k) => `, ${k}=${process.env[k]}`)
+        .join('')}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     '',
     '| photos | faces/photo | served img/s | work floor img/s | **ratio to floor** | one stream of models img/s | latency p50 / p99 ms | /healthz p50 / p99 / max ms | errors | RSS start / max / end MB |',
     '|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -259,9 +301,11 @@ function report(model: string, results: SetResult[], info: Record<string, unknow
     const rate = s.images / s.seconds;
     const h = [...s.healthz].sort((a, b) => a - b);
     const rss = s.rssMb;
-    out.push(`| ${r.set} (${r.photos}) | ${r.facesPerPhoto.toFixed(2)} | ${f1(rate)} | ${f1(r.floor.imagesPerSecond)} | **${(rate / r.floor.imagesPerSecond).toFixed(2)}** | ${f1(r.bare)} | ` +
-      `${f1(percentile(s.latencies, 50))} / ${f1(percentile(s.latencies, 99))} | ${f1(percentile(h, 50))} / ${f1(percentile(h, 99))} / ${f1(h[h.length - 1] ?? NaN)} (${h.length}) | ` +
-      `${s.errors + (s.healthzErrors > 0 ? s.healthzErrors : 0)} | ${f1(rss[0])} / ${f1(Math.max(...rss))} / ${f1(rss[rss.length - 1])} |`);
+    out.push(
+      `| ${r.set} (${r.photos}) | ${r.facesPerPhoto.toFixed(2)} | ${f1(rate)} | ${f1(r.floor.imagesPerSecond)} | **${(rate / r.floor.imagesPerSecond).toFixed(2)}** | ${f1(r.bare)} | ` +
+        `${f1(percentile(s.latencies, 50))} / ${f1(percentile(s.latencies, 99))} | ${f1(percentile(h, 50))} / ${f1(percentile(h, 99))} / ${f1(h[h.length - 1] ?? NaN)} (${h.length}) | ` +
+        `${s.errors + (s.healthzErrors > 0 ? s.healthzErrors : 0)} | ${f1(rss[0])} / ${f1(Math.max(...rss))} / ${f1(rss[rss.length - 1])} |`,
+    );
   }
   out.push('');
   out.push('The work floor: per photo one full-size sharp decode, one 640x640 detection run and one batch-1 recognition run per face, on one');
@@ -269,7 +313,8 @@ function report(model: string, results: SetResult[], info: Record<string, unknow
   out.push('');
   out.push('| photos | workers | decode ms/photo | detection ms/photo | recognition ms/face |');
   out.push('|:--|--:|--:|--:|--:|');
-  for (const r of results) out.push(`| ${r.set} | ${r.floor.workers} | ${f1(r.floor.decodeMs)} | ${f1(r.floor.detectMs)} | ${f1(r.floor.recognizeMsPerFace)} |`);
+  for (const r of results)
+    out.push(`| ${r.set} | ${r.floor.workers} | ${f1(r.floor.decodeMs)} | ${f1(r.floor.detectMs)} | ${f1(r.floor.recognizeMsPerFace)} |`);
   out.push('');
   out.push('Server-Timing medians while saturated (wall ms per request, includes waiting for a worker):');
   out.push('');
@@ -293,8 +338,10 @@ function report(model: string, results: SetResult[], info: Record<string, unknow
   for (const r of results) {
     const served = (r.served.cpuSeconds * 1000) / r.served.images;
     const model = r.breakdown['detect model'] + r.breakdown['embed model'];
-    out.push(`- ${r.set}: server ${f1(served)} CPU ms per image served; models alone ${f1(model)} ms (**${(model / served).toFixed(2)}**); ` +
-      `the work floor ${f1(r.floor.cpuMsPerImage)} ms (**${(r.floor.cpuMsPerImage / served).toFixed(2)}**)`);
+    out.push(
+      `- ${r.set}: server ${f1(served)} CPU ms per image served; models alone ${f1(model)} ms (**${(model / served).toFixed(2)}**); ` +
+        `the work floor ${f1(r.floor.cpuMsPerImage)} ms (**${(r.floor.cpuMsPerImage / served).toFixed(2)}**)`,
+    );
   }
   out.push('');
   out.push('Server RSS (MB) by tenth of each loaded run, maximum of the samples in that tenth (a plateau shows as flat late tenths):');

@@ -183,7 +183,7 @@ export const CHECK_FACE_JPEG_BASE64 =
   'GKqSRknHetC5PJbCy2ZT/9k=';
 
 export const CHECK_FACE = {
-  name: 'a face from InsightFace\'s sample t1.jpg',
+  name: "a face from InsightFace's sample t1.jpg",
   width: 332,
   height: 332,
   /** Where scrfd_2.5g_mbf finds it; another detector's box differs by a few pixels, never by half the face. */

@@ -17,7 +17,6 @@ ${PACK_FLAGS_HELP}
 
 Exit codes: 0 the pack works, 1 it is missing or broken, 2 bad flag or variable.`;
 
-
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 /** What is wrong with the faces found in the test photo, if anything: it holds one face, at CHECK_FACE.box. */
@@ -80,4 +79,3 @@ export async function checkCommand(args: string[]): Promise<number> {
     await backend.close();
   }
 }
-

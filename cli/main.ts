@@ -54,7 +54,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${[...Object.keys(COMMANDS), 'version', 'help'].join(', ')}\nRun \`lumen-face --help\`.`);
+  if (!run)
+    throw new UsageError(
+      `lumen-face: unknown command ${JSON.stringify(command)}: expected one of ${[...Object.keys(COMMANDS), 'version', 'help'].join(', ')}\nRun \`lumen-face --help\`.`,
+    );
   return run(rest);
 }
 

@@ -28,24 +28,15 @@ function requireDir(path: string, what: string, variable: string): string {
   }
   if (!ok) {
     throw new Error(
-      `${what} not found at ${path}. The quality tests need real ${what}; ` +
-        `set ${variable} to a directory that holds them (they are never skipped).`,
+      `${what} not found at ${path}. The quality tests need real ${what}; ` + `set ${variable} to a directory that holds them (they are never skipped).`,
     );
   }
   return path;
 }
 
-export const MODELS_DIR = requireDir(
-  process.env.LUMEN_FACE_TEST_MODELS || sharedDir('models'),
-  'model packs',
-  'LUMEN_FACE_TEST_MODELS',
-);
+export const MODELS_DIR = requireDir(process.env.LUMEN_FACE_TEST_MODELS || sharedDir('models'), 'model packs', 'LUMEN_FACE_TEST_MODELS');
 
-export const FACES_DIR = requireDir(
-  process.env.LUMEN_FACE_TEST_FACES || sharedDir('faces'),
-  'labelled face photos',
-  'LUMEN_FACE_TEST_FACES',
-);
+export const FACES_DIR = requireDir(process.env.LUMEN_FACE_TEST_FACES || sharedDir('faces'), 'labelled face photos', 'LUMEN_FACE_TEST_FACES');
 
 export interface GroupLabel {
   /** Clearly visible faces. */
@@ -127,11 +118,7 @@ export function requirePack(model: string, precision: string): string {
  * A backend over the local packs, offline, with a throw-away cache directory (removed on close).
  * `extra` adds or overrides LUMEN_FACE_* variables.
  */
-export async function backendFor(
-  model = 'scrfd_2.5g_mbf',
-  precision = 'fp32',
-  extra: Record<string, string> = {},
-): Promise<FaceBackend> {
+export async function backendFor(model = 'scrfd_2.5g_mbf', precision = 'fp32', extra: Record<string, string> = {}): Promise<FaceBackend> {
   requirePack(model, precision);
   const cacheDir = mkdtempSync(join(tmpdir(), 'lumen-face-test-cache-'));
   let backend: FaceBackend;

@@ -17,8 +17,7 @@ export function refusal(metadata: grpc.Metadata, isKey: ((presented: string) => 
   if (!isKey) return undefined;
   const key = presentedKey(metadata);
   if (key !== undefined && isKey(key)) return undefined;
-  const details = key === undefined
-    ? 'this service needs an API key: send metadata "x-api-key: KEY" or "authorization: Bearer KEY"'
-    : 'the API key is not valid';
+  const details =
+    key === undefined ? 'this service needs an API key: send metadata "x-api-key: KEY" or "authorization: Bearer KEY"' : 'the API key is not valid';
   return { code: grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() };
 }

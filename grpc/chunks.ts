@@ -32,7 +32,11 @@ interface Pending {
 
 /** The correlation id the error belongs to travels with it, so the answer can name it. */
 export class ChunkError extends LumenError {
-  constructor(readonly correlationId: string, code: ConstructorParameters<typeof LumenError>[0], message: string) {
+  constructor(
+    readonly correlationId: string,
+    code: ConstructorParameters<typeof LumenError>[0],
+    message: string,
+  ) {
     super(code, message);
   }
 }
@@ -65,7 +69,8 @@ export class Reassembler {
     }
     this.refused.delete(id);
     if (!open && total <= 1) {
-      if (request.seq !== 0) throw new ChunkError(id, 'INVALID_PARAMETER', `seq is invalid: expected 0 for a payload sent whole (total ${total}); received ${request.seq}`);
+      if (request.seq !== 0)
+        throw new ChunkError(id, 'INVALID_PARAMETER', `seq is invalid: expected 0 for a payload sent whole (total ${total}); received ${request.seq}`);
       this.checkSize(id, request.payload.length);
       return whole(request, request.payload);
     }
@@ -92,8 +97,10 @@ export class Reassembler {
 
   /** The client half-closed: one error for each payload still missing chunks, which are let go. */
   close(): ChunkError[] {
-    const errors = [...this.pending].map(([id, open]) =>
-      new ChunkError(id, 'INVALID_PARAMETER', `payload is incomplete: the stream ended after chunk ${open.next - 1} of ${open.total} for "${id}"`));
+    const errors = [...this.pending].map(
+      ([id, open]) =>
+        new ChunkError(id, 'INVALID_PARAMETER', `payload is incomplete: the stream ended after chunk ${open.next - 1} of ${open.total} for "${id}"`),
+    );
     this.clear();
     return errors;
   }
@@ -105,9 +112,14 @@ export class Reassembler {
   private open(request: InferRequest): undefined {
     const id = request.correlation_id;
     const { maxPayloadBytes, maxPending } = this.limits;
-    if (id === '') throw new ChunkError(id, 'INVALID_PARAMETER', 'correlation_id is invalid: expected a non-empty id on a chunked payload (total above 1); received ""');
+    if (id === '')
+      throw new ChunkError(id, 'INVALID_PARAMETER', 'correlation_id is invalid: expected a non-empty id on a chunked payload (total above 1); received ""');
     if (request.total > maxPayloadBytes) {
-      throw new ChunkError(id, 'UPLOAD_TOO_LARGE', `total is invalid: expected at most ${maxPayloadBytes} chunks (a chunk holds at least one byte of a payload of at most ${maxPayloadBytes} bytes, LUMEN_FACE_MAX_UPLOAD_BYTES); received ${request.total}`);
+      throw new ChunkError(
+        id,
+        'UPLOAD_TOO_LARGE',
+        `total is invalid: expected at most ${maxPayloadBytes} chunks (a chunk holds at least one byte of a payload of at most ${maxPayloadBytes} bytes, LUMEN_FACE_MAX_UPLOAD_BYTES); received ${request.total}`,
+      );
     }
     if (request.seq !== 0) throw new ChunkError(id, 'INVALID_PARAMETER', `seq is invalid: expected 0 for the first chunk of "${id}"; received ${request.seq}`);
     if (this.pending.size >= maxPending) {
@@ -127,7 +139,11 @@ export class Reassembler {
     this.checkSize(id, open.bytes + chunk.length);
     if (this.pendingBytes + chunk.length > this.limits.maxPendingBytes) {
       this.drop(id);
-      throw new ChunkError(id, 'BUSY', `this stream's unfinished chunked payloads would hold more than ${this.limits.maxPendingBytes} bytes; "${id}" is dropped`);
+      throw new ChunkError(
+        id,
+        'BUSY',
+        `this stream's unfinished chunked payloads would hold more than ${this.limits.maxPendingBytes} bytes; "${id}" is dropped`,
+      );
     }
     open.parts.push(chunk);
     open.bytes += chunk.length;
@@ -139,7 +155,11 @@ export class Reassembler {
   private checkSize(id: string, bytes: number): void {
     if (bytes <= this.limits.maxPayloadBytes) return;
     this.drop(id);
-    throw new ChunkError(id, 'UPLOAD_TOO_LARGE', `payload is too large: expected at most ${this.limits.maxPayloadBytes} bytes (LUMEN_FACE_MAX_UPLOAD_BYTES); received ${bytes} bytes so far for "${id}"`);
+    throw new ChunkError(
+      id,
+      'UPLOAD_TOO_LARGE',
+      `payload is too large: expected at most ${this.limits.maxPayloadBytes} bytes (LUMEN_FACE_MAX_UPLOAD_BYTES); received ${bytes} bytes so far for "${id}"`,
+    );
   }
 
   private expiry(id: string): NodeJS.Timeout {
@@ -147,8 +167,13 @@ export class Reassembler {
       const open = this.pending.get(id);
       if (!open) return;
       this.drop(id);
-      this.onExpired(new ChunkError(id, 'REQUEST_TIMEOUT',
-        `chunk ${open.next} of ${open.total} for "${id}" did not arrive within ${this.limits.idleMs / 1000} s (LUMEN_FACE_REQUEST_TIMEOUT); the chunks received are dropped`));
+      this.onExpired(
+        new ChunkError(
+          id,
+          'REQUEST_TIMEOUT',
+          `chunk ${open.next} of ${open.total} for "${id}" did not arrive within ${this.limits.idleMs / 1000} s (LUMEN_FACE_REQUEST_TIMEOUT); the chunks received are dropped`,
+        ),
+      );
     }, this.limits.idleMs);
     timer.unref();
     return timer;

@@ -7,7 +7,8 @@ import type { InferError, WireErrorCode } from './protocol.js';
  * INTERNAL, whose message says no more than HTTP's 500 does. `detail` carries lumen-face's own code.
  */
 export function wireError(err: unknown): InferError {
-  if (!(err instanceof LumenError)) return { code: 'ERROR_CODE_INTERNAL', message: 'internal error; the log has the details under this correlation id', detail: 'INTERNAL_ERROR' };
+  if (!(err instanceof LumenError))
+    return { code: 'ERROR_CODE_INTERNAL', message: 'internal error; the log has the details under this correlation id', detail: 'INTERNAL_ERROR' };
   return { code: wireCode(err.status), message: err.message, detail: err.code };
 }
 
@@ -19,4 +20,4 @@ function wireCode(status: number): WireErrorCode {
 }
 
 /** Whether the log should have this failure with its stack: the service's own, not a client's. */
-export const isServerFault = (err: unknown) => !(err instanceof LumenError) || err.status >= 500 && err.status !== 503;
+export const isServerFault = (err: unknown) => !(err instanceof LumenError) || (err.status >= 500 && err.status !== 503);

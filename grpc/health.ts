@@ -24,7 +24,11 @@ export function healthService(host: GrpcHost): grpc.UntypedServiceImplementation
   return {
     Check(call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<{ status: Status }>) {
       const status = statusOf(host, call.request.service);
-      if (status === 'SERVICE_UNKNOWN') callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}; known: ${KNOWN.map((s) => JSON.stringify(s)).join(', ')}` });
+      if (status === 'SERVICE_UNKNOWN')
+        callback({
+          code: grpc.status.NOT_FOUND,
+          details: `unknown service ${JSON.stringify(call.request.service)}; known: ${KNOWN.map((s) => JSON.stringify(s)).join(', ')}`,
+        });
       else callback(null, { status });
     },
     // Sends the status, then each change; the client ends it.

@@ -76,7 +76,11 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
       const task = findTask(request.task);
       const answer = await task.run({ backend: host.backend(), payload: request.payload, meta: request.meta, signal: abort.signal });
       send({
-        correlation_id: id, is_final: true, result: answer.result, result_mime: answer.mime, result_schema: answer.schema,
+        correlation_id: id,
+        is_final: true,
+        result: answer.result,
+        result_mime: answer.mime,
+        result_schema: answer.schema,
         meta: { ...answer.meta, processing_time_ms: elapsed(started) },
       });
       metrics.answered(task.name, 'OK', started, answer.outcome);
@@ -95,7 +99,8 @@ export function serveInferStream(call: InferCall, host: GrpcHost, metrics: GrpcM
       }
       findTask(whole.task);
       const release = host.tryImageSlot();
-      if (!release) throw new ChunkError(whole.correlationId, 'BUSY', 'the service is handling LUMEN_FACE_MAX_INFLIGHT images (HTTP and gRPC together); retry shortly');
+      if (!release)
+        throw new ChunkError(whole.correlationId, 'BUSY', 'the service is handling LUMEN_FACE_MAX_INFLIGHT images (HTTP and gRPC together); retry shortly');
       queue.push({ request: whole, release });
       pump();
     } catch (err) {

@@ -48,8 +48,13 @@ export const DETECTION_DEFAULTS = { detection_confidence_threshold: 0.7, nms_thr
 export function readDetectionMeta(meta: Record<string, string>): DetectionMeta {
   const d = DETECTION_DEFAULTS;
   const score = 'a decimal number from 0 to 1';
-  const minScore = inRange('detection_confidence_threshold', readNumber(meta, 'detection_confidence_threshold', d.detection_confidence_threshold, score, false),
-    meta.detection_confidence_threshold, score, (v) => v >= 0 && v <= 1);
+  const minScore = inRange(
+    'detection_confidence_threshold',
+    readNumber(meta, 'detection_confidence_threshold', d.detection_confidence_threshold, score, false),
+    meta.detection_confidence_threshold,
+    score,
+    (v) => v >= 0 && v <= 1,
+  );
   const iou = 'a decimal number above 0 and at most 1';
   const nms = inRange('nms_threshold', readNumber(meta, 'nms_threshold', d.nms_threshold, iou, false), meta.nms_threshold, iou, (v) => v > 0 && v <= 1);
   const pixels = 'a number of pixels, at least 0 ("50" or "50.0")';

@@ -16,12 +16,17 @@ export function grpcMetrics(registry: Registry): GrpcMetrics {
   const registers = [registry];
   const labelNames = ['protocol', 'task', 'code'] as const;
   const requests = new Counter({
-    name: 'lumen_face_grpc_requests_total', help: 'gRPC Infer requests answered, by task and outcome (OK or lumen-face\'s error code).',
-    labelNames, registers,
+    name: 'lumen_face_grpc_requests_total',
+    help: "gRPC Infer requests answered, by task and outcome (OK or lumen-face's error code).",
+    labelNames,
+    registers,
   });
   const duration = new Histogram({
-    name: 'lumen_face_grpc_request_duration_seconds', help: 'Time from a gRPC Infer request\'s last chunk to its answer, by task and outcome.',
-    labelNames, buckets: LATENCY_BUCKETS, registers,
+    name: 'lumen_face_grpc_request_duration_seconds',
+    help: "Time from a gRPC Infer request's last chunk to its answer, by task and outcome.",
+    labelNames,
+    buckets: LATENCY_BUCKETS,
+    registers,
   });
   const images = registry.getSingleMetric('lumen_face_faces_per_image') as Histogram<'protocol' | 'route'> | undefined;
   const stages = registry.getSingleMetric('lumen_face_stage_duration_seconds') as Histogram<'protocol' | 'route' | 'stage'> | undefined;

@@ -30,7 +30,13 @@ export function loadProtocol(): Protocol {
   return { Inference: loaded.home_native.v1.Inference, Health: loaded.grpc.health.v1.Health };
 }
 
-export const WIRE_ERROR_CODES = ['ERROR_CODE_UNSPECIFIED', 'ERROR_CODE_INVALID_ARGUMENT', 'ERROR_CODE_UNAVAILABLE', 'ERROR_CODE_DEADLINE_EXCEEDED', 'ERROR_CODE_INTERNAL'] as const;
+export const WIRE_ERROR_CODES = [
+  'ERROR_CODE_UNSPECIFIED',
+  'ERROR_CODE_INVALID_ARGUMENT',
+  'ERROR_CODE_UNAVAILABLE',
+  'ERROR_CODE_DEADLINE_EXCEEDED',
+  'ERROR_CODE_INTERNAL',
+] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
 /** The messages as the loader gives and takes them. */

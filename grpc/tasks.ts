@@ -68,7 +68,13 @@ export const faceDetectAndEmbed: Task = {
     const detection = readDetectionMeta(meta);
     const { answer, faces } = await facesWithin(detection, (options) => backend.faces(payload, options, { signal }));
     const body = { faces: faces.map((f) => ({ ...faceJson(f), embedding: toNumbers(f.embedding) })), count: faces.length, model_id: modelId(backend) };
-    return { result: json(body), mime: FACE_MIME, schema: FACE_SCHEMA, meta: { face_count: String(faces.length) }, outcome: { faces, timings: answer.timings } };
+    return {
+      result: json(body),
+      mime: FACE_MIME,
+      schema: FACE_SCHEMA,
+      meta: { face_count: String(faces.length) },
+      outcome: { faces, timings: answer.timings },
+    };
   },
 };
 
@@ -79,7 +85,13 @@ export const faceDetect: Task = {
     const detection = readDetectionMeta(meta);
     const { answer, faces } = await facesWithin(detection, (options) => backend.detect(payload, options, { signal }));
     const body = { faces: faces.map(faceJson), count: faces.length, model_id: modelId(backend) };
-    return { result: json(body), mime: FACE_MIME, schema: FACE_SCHEMA, meta: { face_count: String(faces.length) }, outcome: { faces, timings: answer.timings } };
+    return {
+      result: json(body),
+      mime: FACE_MIME,
+      schema: FACE_SCHEMA,
+      meta: { face_count: String(faces.length) },
+      outcome: { faces, timings: answer.timings },
+    };
   },
 };
 
@@ -97,7 +109,13 @@ export const faceEmbed: Task = {
       : await backend.embedDetailed(payload, { align: false }, { signal });
     const vector = toNumbers(answer.faces[0].embedding);
     const body = { vector, dim: vector.length, model_id: modelId(backend) };
-    return { result: json(body), mime: EMBEDDING_MIME, schema: EMBEDDING_SCHEMA, meta: { dim: String(vector.length) }, outcome: { faces: answer.faces, timings: answer.timings } };
+    return {
+      result: json(body),
+      mime: EMBEDDING_MIME,
+      schema: EMBEDDING_SCHEMA,
+      meta: { dim: String(vector.length) },
+      outcome: { faces: answer.faces, timings: answer.timings },
+    };
   },
 };
 

@@ -17,8 +17,14 @@ export async function docsServer(): Promise<{ origin: string; run(command: strin
   const cache = mkdtempSync(join(tmpdir(), 'lumen-face-docs-'));
   const modelsDir = resolve(REPO_ROOT, MODELS);
   const config = loadConfig({
-    LUMEN_FACE_LOCAL_DIR: modelsDir, LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf', LUMEN_FACE_PRECISION: 'fp32',
-    LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_HOST: '127.0.0.1', LUMEN_FACE_PORT: '0', LUMEN_FACE_WORKERS: '1',
+    LUMEN_FACE_LOCAL_DIR: modelsDir,
+    LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
+    LUMEN_FACE_PRECISION: 'fp32',
+    LUMEN_FACE_OFFLINE: '1',
+    LUMEN_FACE_CACHE_DIR: cache,
+    LUMEN_FACE_HOST: '127.0.0.1',
+    LUMEN_FACE_PORT: '0',
+    LUMEN_FACE_WORKERS: '1',
   });
   const app = await buildApp({ config, logger: false });
   const origin = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -26,7 +32,10 @@ export async function docsServer(): Promise<{ origin: string; run(command: strin
   while (app.faceBackend.state.status === 'loading') await new Promise((r) => setTimeout(r, 50));
   if (app.faceBackend.state.status === 'failed') throw app.faceBackend.state.error;
   // Paths in the output are shown as the docs' commands name them, whatever the checkout's location.
-  const replacements: [string, string][] = [[modelsDir, MODELS], [cache, '~/.cache/lumen_face']];
+  const replacements: [string, string][] = [
+    [modelsDir, MODELS],
+    [cache, '~/.cache/lumen_face'],
+  ];
   return {
     origin,
     run: (command) => runExample(command, origin, REPO_ROOT, replacements),

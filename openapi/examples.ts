@@ -17,9 +17,7 @@ const LONGEST_ARRAY = 8;
 /** JSON laid out for reading: short arrays on one line, long number arrays cut with a count of the rest. */
 export function formatJson(value: unknown, indent = ''): string {
   if (Array.isArray(value)) {
-    const shown = value.length > LONGEST_ARRAY && value.every((v) => typeof v === 'number')
-      ? [...value.slice(0, 3), `... ${value.length - 3} more`]
-      : value;
+    const shown = value.length > LONGEST_ARRAY && value.every((v) => typeof v === 'number') ? [...value.slice(0, 3), `... ${value.length - 3} more`] : value;
     const parts = shown.map((v) => formatJson(v, `${indent}  `));
     const line = `[${parts.join(', ')}]`;
     if (line.length <= 100 && !line.includes('\n')) return line;
@@ -73,7 +71,5 @@ export async function withExamples(page: string, runOne: (command: string) => Pr
 
 /** The parts of a page that do not depend on float noise or the machine: decimals and Node's version masked. */
 export function withoutNoise(page: string): string {
-  return page
-    .replace(/"node": "[^"]*"/g, '"node": "#"')
-    .replace(/-?\d+\.\d+(e[-+]?\d+)?/g, '#');
+  return page.replace(/"node": "[^"]*"/g, '"node": "#"').replace(/-?\d+\.\d+(e[-+]?\d+)?/g, '#');
 }

@@ -41,21 +41,24 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 const CHALLENGE = 'Bearer realm="lumen-face"';
 
 /** With keys configured, every route but the public ones answers 401 to a request without a valid key. */
-export default fp<{ keys: readonly string[]; publicRoutes?: readonly string[]; metricsPublic?: boolean }>(async function authPlugin(app: FastifyInstance, opts) {
-  if (opts.keys.length === 0) return;
-  const isKey = keyMatcher(opts.keys);
-  const opened = opts.publicRoutes ?? [];
-  if (opened.length > 0) app.log.warn({ routes: opened }, 'these routes answer without an API key (LUMEN_FACE_IMMICH=public); every other route needs one');
-  app.addHook('onRequest', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (isPublicRoute(route, opts.metricsPublic) || (route !== undefined && opened.includes(route))) return;
-    const key = presentedKey(request);
-    if (key !== undefined && isKey(key)) return;
-    if (key === undefined) {
-      reply.header('www-authenticate', CHALLENGE);
-      throw new LumenError('UNAUTHORIZED', 'this service needs an API key: send "x-api-key: KEY" or "Authorization: Bearer KEY"');
-    }
-    reply.header('www-authenticate', `${CHALLENGE}, error="invalid_token"`);
-    throw new LumenError('UNAUTHORIZED', 'the API key is not valid');
-  });
-}, { name: 'auth' });
+export default fp<{ keys: readonly string[]; publicRoutes?: readonly string[]; metricsPublic?: boolean }>(
+  async function authPlugin(app: FastifyInstance, opts) {
+    if (opts.keys.length === 0) return;
+    const isKey = keyMatcher(opts.keys);
+    const opened = opts.publicRoutes ?? [];
+    if (opened.length > 0) app.log.warn({ routes: opened }, 'these routes answer without an API key (LUMEN_FACE_IMMICH=public); every other route needs one');
+    app.addHook('onRequest', async (request, reply) => {
+      const route = request.routeOptions.url;
+      if (isPublicRoute(route, opts.metricsPublic) || (route !== undefined && opened.includes(route))) return;
+      const key = presentedKey(request);
+      if (key !== undefined && isKey(key)) return;
+      if (key === undefined) {
+        reply.header('www-authenticate', CHALLENGE);
+        throw new LumenError('UNAUTHORIZED', 'this service needs an API key: send "x-api-key: KEY" or "Authorization: Bearer KEY"');
+      }
+      reply.header('www-authenticate', `${CHALLENGE}, error="invalid_token"`);
+      throw new LumenError('UNAUTHORIZED', 'the API key is not valid');
+    });
+  },
+  { name: 'auth' },
+);

@@ -80,8 +80,7 @@ export const NOT_MULTIPART_MESSAGE =
 export { jsonBodyLimit };
 
 const quotedList = (names: readonly string[]) => names.map((f) => `"${f}"`).join(', ');
-const curlExample = (spec: PartsSpec) =>
-  spec.eachOnce ? spec.files.map((n) => `-F ${n}=@photo.jpg`).join(' ') : `-F ${spec.files[0]}=@photo.jpg`;
+const curlExample = (spec: PartsSpec) => (spec.eachOnce ? spec.files.map((n) => `-F ${n}=@photo.jpg`).join(' ') : `-F ${spec.files[0]}=@photo.jpg`);
 
 /** The one mapping of @fastify/multipart and busboy errors to our codes and phrasing. */
 const MULTIPART_CODES: Record<string, { code: ErrorCode; message: (spec?: PartsSpec) => string }> = {
@@ -128,30 +127,33 @@ export function urlFetchOptions(config: Config): BodyOptions['urlFetch'] {
   };
 }
 
-export default fp<BodyOptions>(async function bodyPlugin(app: FastifyInstance, opts) {
-  await app.register(multipart, {
-    fileHwm: PART_HIGH_WATER_MARK,
-    // The byte count is readParts'; this bound only backs it up.
-    limits: { fileSize: opts.maxUploadBytes + 1, fields: 8, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
-  });
+export default fp<BodyOptions>(
+  async function bodyPlugin(app: FastifyInstance, opts) {
+    await app.register(multipart, {
+      fileHwm: PART_HIGH_WATER_MARK,
+      // The byte count is readParts'; this bound only backs it up.
+      limits: { fileSize: opts.maxUploadBytes + 1, fields: 8, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
+    });
 
-  app.decorate('jsonBodyLimit', jsonBodyLimit(opts.maxUploadBytes));
-  // Fastify's own JSON parser calls a "__proto__" key "not valid JSON"; this one says what is wrong.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(new LumenError('EMPTY_BODY', 'the request says application/json but its body is empty'), undefined);
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-  app.decorateRequest('readParts', async function readParts(this: FastifyRequest, spec: PartsSpec): Promise<Parts> {
-    if (this.isMultipart()) return readMultipart(this, spec, opts.maxUploadBytes);
-    if (isJson(this)) return readJson(this.body, spec, opts);
-    throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
-  });
-}, { name: 'body' });
+    app.decorate('jsonBodyLimit', jsonBodyLimit(opts.maxUploadBytes));
+    // Fastify's own JSON parser calls a "__proto__" key "not valid JSON"; this one says what is wrong.
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      if (body === '') return done(new LumenError('EMPTY_BODY', 'the request says application/json but its body is empty'), undefined);
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+    app.decorateRequest('readParts', async function readParts(this: FastifyRequest, spec: PartsSpec): Promise<Parts> {
+      if (this.isMultipart()) return readMultipart(this, spec, opts.maxUploadBytes);
+      if (isJson(this)) return readJson(this.body, spec, opts);
+      throw new LumenError('NOT_MULTIPART', NOT_MULTIPART_MESSAGE);
+    });
+  },
+  { name: 'body' },
+);
 
 /** JSON.parse, refusing the keys that could reach an object's prototype (as Fastify's parser does), in our words. */
 export function parseJsonBody(text: string): unknown {
@@ -245,7 +247,10 @@ async function readMultipart(request: FastifyRequest, spec: PartsSpec, maxBytes:
     if (status !== undefined && status >= 400 && status < 500) throw err;
     // busboy's search cannot take a boundary over 256 characters; RFC 2046 allows 70.
     if (/needle cannot have a length bigger than/.test((err as Error).message)) {
-      throw new LumenError('MALFORMED_MULTIPART', `the multipart boundary is longer than 256 characters; RFC 2046 allows at most 70 (received ${String(request.headers['content-type']).length} characters of Content-Type)`);
+      throw new LumenError(
+        'MALFORMED_MULTIPART',
+        `the multipart boundary is longer than 256 characters; RFC 2046 allows at most 70 (received ${String(request.headers['content-type']).length} characters of Content-Type)`,
+      );
     }
     // busboy reports a malformed or truncated body as a plain Error.
     throw new LumenError('MALFORMED_MULTIPART', `the multipart body could not be parsed: ${(err as Error).message}`);
@@ -283,7 +288,13 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
       add(key, value, key);
     } else {
       if (![...(spec.fields ?? []), ...(spec.jsonFields ?? [])].includes(key)) {
-        const accepted = [...(spec.jsonArray ? [spec.jsonArray] : []), ...spec.files, ...(spec.jsonUrl ? ['url'] : []), ...(spec.fields ?? []), ...(spec.jsonFields ?? [])];
+        const accepted = [
+          ...(spec.jsonArray ? [spec.jsonArray] : []),
+          ...spec.files,
+          ...(spec.jsonUrl ? ['url'] : []),
+          ...(spec.fields ?? []),
+          ...(spec.jsonFields ?? []),
+        ];
         throw new LumenError('UNEXPECTED_FIELD', `unexpected field "${key}"; this endpoint accepts ${quotedList(accepted)}`);
       }
       // JSON.stringify would turn a number too large for a double (1e309, parsed as Infinity) into "null".

@@ -20,7 +20,9 @@ export interface ConnectionsOptions {
 
 export default fp<ConnectionsOptions>(async function connectionsPlugin(app: FastifyInstance, opts) {
   const idleMs = opts.requestTimeoutSeconds * 1000;
-  capConnections(app.server, opts.maxConnections, (why) => app.log.debug({ why, maxConnections: opts.maxConnections }, 'connection over LUMEN_FACE_MAX_CONNECTIONS'));
+  capConnections(app.server, opts.maxConnections, (why) =>
+    app.log.debug({ why, maxConnections: opts.maxConnections }, 'connection over LUMEN_FACE_MAX_CONNECTIONS'),
+  );
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -36,8 +38,14 @@ export default fp<ConnectionsOptions>(async function connectionsPlugin(app: Fast
     // (app.inject's simulated socket has no timers, and no slow client behind it.)
     if (typeof socket.setTimeout === 'function') socket.setTimeout(idleMs);
     // Node emits 'timeout' on the request only while its body is incomplete.
-    request.raw.on('timeout', () => cut(request, reply, opts.requestTimeoutSeconds,
-      new LumenError('REQUEST_TIMEOUT', `the request sent nothing for ${opts.requestTimeoutSeconds} s (LUMEN_FACE_REQUEST_TIMEOUT)`)));
+    request.raw.on('timeout', () =>
+      cut(
+        request,
+        reply,
+        opts.requestTimeoutSeconds,
+        new LumenError('REQUEST_TIMEOUT', `the request sent nothing for ${opts.requestTimeoutSeconds} s (LUMEN_FACE_REQUEST_TIMEOUT)`),
+      ),
+    );
     if (opts.minUploadRate > 0) watchUploadRate(request, reply, opts);
     // Listening on the response keeps Node from destroying the socket while the work runs; a client that
     // stops reading the answer is let go.
@@ -75,8 +83,15 @@ function watchUploadRate(request: FastifyRequest, reply: FastifyReply, opts: Con
     const rate = (socket.bytesRead - startBytes) / seconds;
     if (rate >= opts.minUploadRate) return;
     clearInterval(timer);
-    cut(request, reply, opts.requestTimeoutSeconds, new LumenError('REQUEST_TIMEOUT',
-      `the body arrived at ${rate.toFixed(0)} bytes/s, slower than LUMEN_FACE_MIN_UPLOAD_RATE (${opts.minUploadRate} bytes/s) allows after ${opts.minUploadGraceSeconds} s`));
+    cut(
+      request,
+      reply,
+      opts.requestTimeoutSeconds,
+      new LumenError(
+        'REQUEST_TIMEOUT',
+        `the body arrived at ${rate.toFixed(0)} bytes/s, slower than LUMEN_FACE_MIN_UPLOAD_RATE (${opts.minUploadRate} bytes/s) allows after ${opts.minUploadGraceSeconds} s`,
+      ),
+    );
   }, 1000);
   timer.unref();
   reply.raw.once('close', () => clearInterval(timer));

@@ -50,7 +50,9 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
 
   // Node answers any other expectation with an empty 417 and keeps the connection open.
   app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const body = JSON.stringify(toErrorBody(417, 'EXPECTATION_FAILED', `Expect: ${String(req.headers.expect).slice(0, 64)} is not supported; only 100-continue is`));
+    const body = JSON.stringify(
+      toErrorBody(417, 'EXPECTATION_FAILED', `Expect: ${String(req.headers.expect).slice(0, 64)} is not supported; only 100-continue is`),
+    );
     res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
     if (req.socket instanceof Socket) lingerInsteadOfDestroy(req.socket, bounds);
     res.end(body);
@@ -60,7 +62,9 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
     const status = ERROR_CODES.METHOD_NOT_ALLOWED.status;
     const body = JSON.stringify(toErrorBody(status, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: this server is not a proxy'));
-    socket.write(`HTTP/1.1 ${status} Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     lingerThenClose(socket, bounds);
   });
 

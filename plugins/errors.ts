@@ -18,7 +18,11 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
 
 /** The code for a 4xx that names none of ours: only codes of the table ever reach a client. */
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
-  404: 'NOT_FOUND', 408: 'REQUEST_TIMEOUT', 413: 'UPLOAD_TOO_LARGE', 415: 'NOT_MULTIPART', 431: 'HEADERS_TOO_LARGE',
+  404: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  413: 'UPLOAD_TOO_LARGE',
+  415: 'NOT_MULTIPART',
+  431: 'HEADERS_TOO_LARGE',
 };
 
 /** 503s that turn a request away before any work: logged as refusals, not as failures. */
@@ -110,7 +114,10 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   const status = ERROR_CODES[code].status;
   if (failed) request.log.error({ err }, 'request failed before routing');
   const message = failed ? `internal error; quote request id ${request.id} when reporting it` : err.message;
-  reply.header('x-request-id', request.id).status(status).send(toErrorBody(status, code, message));
+  reply
+    .header('x-request-id', request.id)
+    .status(status)
+    .send(toErrorBody(status, code, message));
 }
 
 /**

@@ -4,10 +4,7 @@ import { createBackend, type FaceBackend } from '../src/backend.js';
 import type { Config } from '../src/config.js';
 import { LumenError } from '../src/errors.js';
 
-export type BackendState =
-  | { status: 'loading' }
-  | { status: 'ready'; backend: FaceBackend }
-  | { status: 'failed'; error: Error };
+export type BackendState = { status: 'loading' } | { status: 'ready'; backend: FaceBackend } | { status: 'failed'; error: Error };
 
 export interface FaceBackendHandle {
   readonly state: BackendState;
@@ -37,9 +34,7 @@ export interface FaceBackendPluginOptions {
  */
 export default fp<FaceBackendPluginOptions>(async function faceBackendPlugin(app: FastifyInstance, opts) {
   let state: BackendState = { status: 'loading' };
-  const loaded = opts.backend
-    ? Promise.resolve(opts.backend)
-    : createBackend({ config: opts.config, log: app.log.child({ component: 'backend' }) });
+  const loaded = opts.backend ? Promise.resolve(opts.backend) : createBackend({ config: opts.config, log: app.log.child({ component: 'backend' }) });
   loaded.then(
     (backend) => {
       state = { status: 'ready', backend };

@@ -87,7 +87,10 @@ export function upstreamForwarder(opts: UpstreamOptions & { url: string }) {
       if (err instanceof LumenError) throw err;
       if (clientGone?.aborted) throw new LumenError('UPSTREAM_FAILED', 'the client went away; the forwarded request was cancelled', { cause: err });
       if (deadline.aborted) {
-        throw new LumenError('UPSTREAM_TIMEOUT', `the immich ML server at ${opts.url} did not answer within ${opts.timeoutSeconds} s (LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT)`);
+        throw new LumenError(
+          'UPSTREAM_TIMEOUT',
+          `the immich ML server at ${opts.url} did not answer within ${opts.timeoutSeconds} s (LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT)`,
+        );
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
@@ -96,7 +99,10 @@ export function upstreamForwarder(opts: UpstreamOptions & { url: string }) {
   };
 }
 
-export default fp<UpstreamOptions>(async function immichUpstreamPlugin(app: FastifyInstance, opts) {
-  const { url } = opts;
-  app.decorate('immichUpstream', url === undefined ? undefined : upstreamForwarder({ ...opts, url }));
-}, { name: 'immich-upstream' });
+export default fp<UpstreamOptions>(
+  async function immichUpstreamPlugin(app: FastifyInstance, opts) {
+    const { url } = opts;
+    app.decorate('immichUpstream', url === undefined ? undefined : upstreamForwarder({ ...opts, url }));
+  },
+  { name: 'immich-upstream' },
+);

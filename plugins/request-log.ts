@@ -45,35 +45,38 @@ function summary(stats: PipelineStats) {
  * request id the logger adds. Never headers, so keys cannot reach the log.
  * Fastify's own two lines per request are off (`disableRequestLogging`).
  */
-export default fp(async function requestLogPlugin(app: FastifyInstance) {
-  app.decorateRequest('pipelineStats', undefined);
-  app.decorateRequest('errorCode', undefined);
-  app.decorateRequest('abandoned', false);
-  // Read from the answer itself, so every way of failing (handler, 404, framework errors) is covered.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length <= MAX_ERROR_BODY) {
-      try {
-        const code = (JSON.parse(payload) as { code?: unknown }).code;
-        if (typeof code === 'string') request.errorCode = code;
-      } catch {
-        /* not JSON: logged and counted with code "unknown" */
+export default fp(
+  async function requestLogPlugin(app: FastifyInstance) {
+    app.decorateRequest('pipelineStats', undefined);
+    app.decorateRequest('errorCode', undefined);
+    app.decorateRequest('abandoned', false);
+    // Read from the answer itself, so every way of failing (handler, 404, framework errors) is covered.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length <= MAX_ERROR_BODY) {
+        try {
+          const code = (JSON.parse(payload) as { code?: unknown }).code;
+          if (typeof code === 'string') request.errorCode = code;
+        } catch {
+          /* not JSON: logged and counted with code "unknown" */
+        }
       }
-    }
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.abandoned) return;
-    const route = request.routeOptions.url ?? 'unmatched';
-    const stats = request.pipelineStats;
-    const line = {
-      method: request.method,
-      route,
-      status: reply.statusCode,
-      durationMs: round(reply.elapsedTime),
-      ...(stats && summary(stats)),
-      ...(reply.statusCode >= 400 && { code: request.errorCode ?? 'unknown' }),
-    };
-    if (QUIET_ROUTES.includes(route)) request.log.debug(line, 'request');
-    else request.log.info(line, 'request');
-  });
-}, { name: 'request-log' });
+      return payload;
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.abandoned) return;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const stats = request.pipelineStats;
+      const line = {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: round(reply.elapsedTime),
+        ...(stats && summary(stats)),
+        ...(reply.statusCode >= 400 && { code: request.errorCode ?? 'unknown' }),
+      };
+      if (QUIET_ROUTES.includes(route)) request.log.debug(line, 'request');
+      else request.log.info(line, 'request');
+    });
+  },
+  { name: 'request-log' },
+);

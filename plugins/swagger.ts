@@ -54,7 +54,12 @@ export default fp(async function swaggerPlugin(app: FastifyInstance) {
       ],
       components: {
         securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'One of the keys in LUMEN_FACE_API_KEYS or LUMEN_FACE_API_KEYS_FILE. Needed only when the server sets keys.' },
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'One of the keys in LUMEN_FACE_API_KEYS or LUMEN_FACE_API_KEYS_FILE. Needed only when the server sets keys.',
+          },
           bearer: { type: 'http', scheme: 'bearer', description: 'The same key, sent as `Authorization: Bearer KEY`.' },
         },
       },

@@ -23,11 +23,13 @@ export class BatchSlots {
   run<T>(task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push((release) => {
-        task().then(resolve, reject).finally(() => {
-          release();
-          this.running--;
-          this.pump();
-        });
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            release();
+            this.running--;
+            this.pump();
+          });
       });
       this.pump();
     });

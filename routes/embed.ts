@@ -6,7 +6,18 @@ import { embeddingFormatQuery, embeddingJson, pixelBox, pixelLandmarks } from '.
 import { imageRouteValidator } from './query-validator.js';
 import type { EmbeddedBox } from '../src/index.js';
 import {
-  boxSchema, embeddingSchema, errorResponses, fivePoints, imageFields, imageSize, type Json, landmarksSchema, modelSchema, ONE_IMAGE, photoUrl, uploadBody,
+  boxSchema,
+  embeddingSchema,
+  errorResponses,
+  fivePoints,
+  imageFields,
+  imageSize,
+  type Json,
+  landmarksSchema,
+  modelSchema,
+  ONE_IMAGE,
+  photoUrl,
+  uploadBody,
 } from './route-schemas.js';
 
 const embeddedBoxSchema = z
@@ -19,9 +30,7 @@ const embeddedBoxSchema = z
       .meta({ description: 'The landmarks the crop was aligned with; null for a plain square crop.', example: landmarksSchema.meta()?.example }),
     embedding: embeddingSchema,
   })
-  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<
-  Json<EmbeddedBox>
->;
+  .meta({ id: 'EmbeddedBox', description: 'One box sent to /v1/embed (clamped to the image) with its embedding.' }) satisfies z.ZodType<Json<EmbeddedBox>>;
 
 const embedQuery = alignOptionSchema.extend(embeddingFormatQuery.shape);
 
@@ -32,13 +41,21 @@ const embedUploadBody = uploadBody(
     image: imageFields().multipart,
     // An empty example, or Swagger UI would prefill the field ("string", or a box) and a plain
     // "Execute" would send it instead of embedding the whole image.
-    boxes: z.string().optional().meta({ example: '', description: `Optional JSON: ${BOXES_DESCRIPTION}` }),
+    boxes: z
+      .string()
+      .optional()
+      .meta({ example: '', description: `Optional JSON: ${BOXES_DESCRIPTION}` }),
   }),
-  z.object({
-    image: imageFields().json.optional(),
-    url: photoUrl.optional(),
-    boxes: z.array(z.unknown()).optional().meta({ description: `Optional: ${BOXES_DESCRIPTION}` }),
-  }).meta({ description: 'The query parameters may also be given as keys of this object.' }),
+  z
+    .object({
+      image: imageFields().json.optional(),
+      url: photoUrl.optional(),
+      boxes: z
+        .array(z.unknown())
+        .optional()
+        .meta({ description: `Optional: ${BOXES_DESCRIPTION}` }),
+    })
+    .meta({ description: 'The query parameters may also be given as keys of this object.' }),
 );
 
 const embedResponse = z
@@ -46,35 +63,43 @@ const embedResponse = z
   .meta({ id: 'EmbedResponse', description: 'One embedding per box, in the order sent (or one for the whole image).' });
 
 const embedRoute: FastifyPluginAsyncZod = async (app) => {
-  app.post('/v1/embed', {
-    schema: {
-      tags: ['faces'],
-      summary: 'Embed given boxes, or the whole image',
-      description:
-        'Upload an image as multipart/form-data, or as base64 in JSON (`{"image": "...", "boxes": [...]}`). ' +
-        'With `boxes`, each box is embedded in the order sent; without it, the whole image is. ' +
-        'Each box is aligned with its landmarks (sent, or detected around the box) unless `align=false`.',
-      querystring: embedQuery,
-      body: embedUploadBody,
-      response: { 200: embedResponse, ...errorResponses },
-    },
-    bodyLimit: app.jsonBodyLimit,
-    validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => imageRoute(app, request, reply, { body: { ...ONE_IMAGE, fields: ['boxes'] }, query: embedQuery }, async ({ files, fields }, knobs, work) => {
-    const backend = app.faceBackend.get();
-    const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
-    const result = await work.photo(backend.embedDetailed(files[0], { boxes, align: knobs.align }, work.control));
-    return {
-      body: {
-        model: backend.info().model,
-        image: result.image,
-        faces: result.faces.map((f) => ({
-          box: pixelBox(f.box), aligned: f.aligned, landmarks: pixelLandmarks(f.landmarks), embedding: embeddingJson(f.embedding, knobs.embedding_format),
-        })),
+  app.post(
+    '/v1/embed',
+    {
+      schema: {
+        tags: ['faces'],
+        summary: 'Embed given boxes, or the whole image',
+        description:
+          'Upload an image as multipart/form-data, or as base64 in JSON (`{"image": "...", "boxes": [...]}`). ' +
+          'With `boxes`, each box is embedded in the order sent; without it, the whole image is. ' +
+          'Each box is aligned with its landmarks (sent, or detected around the box) unless `align=false`.',
+        querystring: embedQuery,
+        body: embedUploadBody,
+        response: { 200: embedResponse, ...errorResponses },
       },
-      outcomes: [result],
-    };
-  }));
+      bodyLimit: app.jsonBodyLimit,
+      validatorCompiler: imageRouteValidator,
+    },
+    async (request, reply) =>
+      imageRoute(app, request, reply, { body: { ...ONE_IMAGE, fields: ['boxes'] }, query: embedQuery }, async ({ files, fields }, knobs, work) => {
+        const backend = app.faceBackend.get();
+        const boxes = fields.boxes === undefined ? undefined : parseBoxesJson(fields.boxes);
+        const result = await work.photo(backend.embedDetailed(files[0], { boxes, align: knobs.align }, work.control));
+        return {
+          body: {
+            model: backend.info().model,
+            image: result.image,
+            faces: result.faces.map((f) => ({
+              box: pixelBox(f.box),
+              aligned: f.aligned,
+              landmarks: pixelLandmarks(f.landmarks),
+              embedding: embeddingJson(f.embedding, knobs.embedding_format),
+            })),
+          },
+          outcomes: [result],
+        };
+      }),
+  );
 };
 
 export default embedRoute;

@@ -71,17 +71,28 @@ const unprefixed = (name: string) => (name.startsWith(IMMICH_PREFIX) ? name.slic
 export function faceRequest(types: Entries[string], loaded: string): { minScore: number } {
   const { detection, recognition } = types;
   if (!detection || !recognition) {
-    throw new LumenError('INVALID_ENTRIES', `"entries" task "${FACE_TASK}" needs both "detection" and "recognition"; received ${Object.keys(types).map((k) => `"${k}"`).join(', ')}`);
+    throw new LumenError(
+      'INVALID_ENTRIES',
+      `"entries" task "${FACE_TASK}" needs both "detection" and "recognition"; received ${Object.keys(types)
+        .map((k) => `"${k}"`)
+        .join(', ')}`,
+    );
   }
   for (const [type, entry] of Object.entries({ detection, recognition })) {
     if (unprefixed(entry.modelName) !== loaded) {
-      throw new LumenError('MODEL_MISMATCH', `immich asked for ${type} model "${entry.modelName}", but this service runs "${loaded}"; ` +
-          `set immich's facial recognition model to ${loaded}, or start lumen-face with LUMEN_FACE_MODEL_NAME=${unprefixed(entry.modelName)}`);
+      throw new LumenError(
+        'MODEL_MISMATCH',
+        `immich asked for ${type} model "${entry.modelName}", but this service runs "${loaded}"; ` +
+          `set immich's facial recognition model to ${loaded}, or start lumen-face with LUMEN_FACE_MODEL_NAME=${unprefixed(entry.modelName)}`,
+      );
     }
   }
   const minScore = detection.options?.minScore ?? IMMICH_MIN_SCORE;
   if (typeof minScore !== 'number' || !Number.isFinite(minScore) || minScore < 0 || minScore > 1) {
-    throw new LumenError('INVALID_ENTRIES', `"entries" at ${FACE_TASK}.detection.options.minScore is invalid: expected a number from 0 to 1, received ${JSON.stringify(minScore)}`);
+    throw new LumenError(
+      'INVALID_ENTRIES',
+      `"entries" at ${FACE_TASK}.detection.options.minScore is invalid: expected a number from 0 to 1, received ${JSON.stringify(minScore)}`,
+    );
   }
   return { minScore };
 }
@@ -100,17 +111,19 @@ const faceJson = z.object({
   embedding: z.string().describe('The embedding as a JSON array in a string, which immich stores without parsing.'),
   score: z.number().describe('Detection score, 0 to 1.'),
 });
-const predictResponse = z.looseObject({
-  [FACE_TASK]: z.array(faceJson).optional().describe('Present for a face request: every face at or above minScore, [] for none.'),
-  imageHeight: z.number().int().optional(),
-  imageWidth: z.number().int().optional(),
-}).describe('Faces answered here; any other task is the upstream immich ML server\'s answer, passed on unchanged.');
+const predictResponse = z
+  .looseObject({
+    [FACE_TASK]: z.array(faceJson).optional().describe('Present for a face request: every face at or above minScore, [] for none.'),
+    imageHeight: z.number().int().optional(),
+    imageWidth: z.number().int().optional(),
+  })
+  .describe("Faces answered here; any other task is the upstream immich ML server's answer, passed on unchanged.");
 
 const predictBody = z.object({
   entries: z.string().describe(`JSON: task -> model type -> {modelName, options}, e.g. ${ENTRIES_EXAMPLE}`),
   image: z.string().meta({ format: 'binary' }).optional().describe('The image: immich sends its preview JPEG as a part with no file name of its own.'),
   text: z.string().optional().describe('Text, for a CLIP text request (forwarded).'),
-  assetId: z.string().optional().describe('immich\'s asset id, sent instead of the image for some models (forwarded).'),
+  assetId: z.string().optional().describe("immich's asset id, sent instead of the image for some models (forwarded)."),
 });
 
 const documented = (statusCode: number, description: string, code: ErrorCode, error: string, message: string) => ({
@@ -119,111 +132,163 @@ const documented = (statusCode: number, description: string, code: ErrorCode, er
 });
 const predictErrors = {
   ...errorResponses,
-  422: documented(422, 'entries that are not JSON tasks, another face model than the loaded pack, or a task with no upstream to forward it to.',
-    'MODEL_MISMATCH', 'Unprocessable Entity', 'immich asked for detection model "buffalo_l", but this service runs "antelopev2"; ...'),
-  502: documented(502, 'The upstream immich ML server could not be reached, failed (5xx), or answered more than LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES.',
-    'UPSTREAM_FAILED', 'Bad Gateway', 'the immich ML server at http://immich-machine-learning:3003 could not be reached: ECONNREFUSED'),
-  504: documented(504, 'The upstream immich ML server did not answer within LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT.',
-    'UPSTREAM_TIMEOUT', 'Gateway Timeout', 'the immich ML server at http://immich-machine-learning:3003 did not answer within 120 s (LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT)'),
+  422: documented(
+    422,
+    'entries that are not JSON tasks, another face model than the loaded pack, or a task with no upstream to forward it to.',
+    'MODEL_MISMATCH',
+    'Unprocessable Entity',
+    'immich asked for detection model "buffalo_l", but this service runs "antelopev2"; ...',
+  ),
+  502: documented(
+    502,
+    'The upstream immich ML server could not be reached, failed (5xx), or answered more than LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES.',
+    'UPSTREAM_FAILED',
+    'Bad Gateway',
+    'the immich ML server at http://immich-machine-learning:3003 could not be reached: ECONNREFUSED',
+  ),
+  504: documented(
+    504,
+    'The upstream immich ML server did not answer within LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT.',
+    'UPSTREAM_TIMEOUT',
+    'Gateway Timeout',
+    'the immich ML server at http://immich-machine-learning:3003 did not answer within 120 s (LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT)',
+  ),
 };
 
 const immichRoutes: FastifyPluginAsyncZod = async (app) => {
   const tasks = new WeakMap<FastifyRequest, TaskLabel>();
   const predictions = new Counter({
-    name: 'lumen_face_immich_predict_total', help: 'immich /predict requests answered, by task (facial-recognition, clip, ocr, other, mixed, invalid) and status.',
-    labelNames: ['task', 'status'], registers: [app.metrics],
+    name: 'lumen_face_immich_predict_total',
+    help: 'immich /predict requests answered, by task (facial-recognition, clip, ocr, other, mixed, invalid) and status.',
+    labelNames: ['task', 'status'],
+    registers: [app.metrics],
   });
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url !== '/predict') return;
     predictions.inc({ task: tasks.get(request) ?? 'invalid', status: String(reply.statusCode) });
   });
 
-  app.get('/', {
-    schema: {
-      operationId: 'getImmichRoot',
-      tags: ['immich'],
-      summary: 'immich ML greeting',
-      description: 'What immich ML answers at its root.',
-      response: { 200: z.object({ message: z.literal('Immich ML') }).describe('The greeting.'), ...errorResponses },
+  app.get(
+    '/',
+    {
+      schema: {
+        operationId: 'getImmichRoot',
+        tags: ['immich'],
+        summary: 'immich ML greeting',
+        description: 'What immich ML answers at its root.',
+        response: { 200: z.object({ message: z.literal('Immich ML') }).describe('The greeting.'), ...errorResponses },
+      },
     },
-  }, async () => ({ message: 'Immich ML' as const }));
+    async () => ({ message: 'Immich ML' as const }),
+  );
 
-  app.get('/ping', {
-    // immich pings every ML URL every 30 s: logged at debug like the other probes.
-    logLevel: 'warn',
-    schema: {
-      tags: ['immich'],
-      summary: 'immich\'s health check: "pong" once the models are loaded',
-      description: 'immich calls it every 30 s with a 2 s timeout and skips an ML URL that does not answer 200. Before the models are loaded it answers 503 NOT_READY, so immich uses its next URL.',
-      produces: ['text/plain'],
-      response: { 200: z.literal('pong').describe('The models are loaded.'), ...errorResponses },
+  app.get(
+    '/ping',
+    {
+      // immich pings every ML URL every 30 s: logged at debug like the other probes.
+      logLevel: 'warn',
+      schema: {
+        tags: ['immich'],
+        summary: 'immich\'s health check: "pong" once the models are loaded',
+        description:
+          'immich calls it every 30 s with a 2 s timeout and skips an ML URL that does not answer 200. Before the models are loaded it answers 503 NOT_READY, so immich uses its next URL.',
+        produces: ['text/plain'],
+        response: { 200: z.literal('pong').describe('The models are loaded.'), ...errorResponses },
+      },
     },
-  }, async (_request, reply) => {
-    app.faceBackend.get();
-    reply.type('text/plain; charset=utf-8');
-    return 'pong' as const;
-  });
+    async (_request, reply) => {
+      app.faceBackend.get();
+      reply.type('text/plain; charset=utf-8');
+      return 'pong' as const;
+    },
+  );
 
-  app.post('/predict', {
-    schema: {
-      tags: ['immich'],
-      summary: 'immich\'s machine-learning request: faces here, other tasks forwarded',
-      description: 'Multipart with `entries` (JSON), and `image` or `text`. The `facial-recognition` task runs on the loaded pack ' +
-        `(minScore defaults to ${IMMICH_MIN_SCORE}, as in immich); its model names must be the pack's, with or without \`immich-app/\`. ` +
-        'Other tasks go unchanged to LUMEN_FACE_IMMICH_UPSTREAM and its answer comes back as it is (2xx and 4xx; 5xx becomes 502). ' +
-        'Faces mixed with other tasks in one request get 422: immich sends one task per request.',
-      consumes: ['multipart/form-data'],
-      // No query parameter: an unknown one is refused, as on every image route.
-      querystring: z.object({}),
-      body: predictBody,
-      response: { 200: predictResponse, ...predictErrors },
+  app.post(
+    '/predict',
+    {
+      schema: {
+        tags: ['immich'],
+        summary: "immich's machine-learning request: faces here, other tasks forwarded",
+        description:
+          'Multipart with `entries` (JSON), and `image` or `text`. The `facial-recognition` task runs on the loaded pack ' +
+          `(minScore defaults to ${IMMICH_MIN_SCORE}, as in immich); its model names must be the pack's, with or without \`immich-app/\`. ` +
+          'Other tasks go unchanged to LUMEN_FACE_IMMICH_UPSTREAM and its answer comes back as it is (2xx and 4xx; 5xx becomes 502). ' +
+          'Faces mixed with other tasks in one request get 422: immich sends one task per request.',
+        consumes: ['multipart/form-data'],
+        // No query parameter: an unknown one is refused, as on every image route.
+        querystring: z.object({}),
+        body: predictBody,
+        response: { 200: predictResponse, ...predictErrors },
+      },
+      validatorCompiler: imageRouteValidator,
     },
-    validatorCompiler: imageRouteValidator,
-  }, async (request, reply) => {
-    // The body is read before a slot is taken, as on every image route: a slow upload holds no slot.
-    const { files, fields } = await request.readParts(PREDICT_PARTS);
-    const image = files[0]?.bytes;
-    return app.withImageSlot(async () => {
-      const entries = parseEntries(fields.entries);
-      const task = taskLabel(entries);
-      tasks.set(request, task);
-      request.log = request.log.child({ task });
-      const form: PredictForm = { entries: fields.entries as string, image, text: fields.text, assetId: fields.assetId };
-      if (!(FACE_TASK in entries)) {
-        if (!app.immichUpstream) {
-          throw new LumenError('TASK_NOT_SERVED', `this service answers only "${FACE_TASK}"; set LUMEN_FACE_IMMICH_UPSTREAM to an immich ML URL to forward ${Object.keys(entries).map((t) => `"${t}"`).join(', ')}`);
+    async (request, reply) => {
+      // The body is read before a slot is taken, as on every image route: a slow upload holds no slot.
+      const { files, fields } = await request.readParts(PREDICT_PARTS);
+      const image = files[0]?.bytes;
+      return app.withImageSlot(async () => {
+        const entries = parseEntries(fields.entries);
+        const task = taskLabel(entries);
+        tasks.set(request, task);
+        request.log = request.log.child({ task });
+        const form: PredictForm = { entries: fields.entries as string, image, text: fields.text, assetId: fields.assetId };
+        if (!(FACE_TASK in entries)) {
+          if (!app.immichUpstream) {
+            throw new LumenError(
+              'TASK_NOT_SERVED',
+              `this service answers only "${FACE_TASK}"; set LUMEN_FACE_IMMICH_UPSTREAM to an immich ML URL to forward ${Object.keys(entries)
+                .map((t) => `"${t}"`)
+                .join(', ')}`,
+            );
+          }
+          if (request.headers[FORWARDED_HEADER] !== undefined) {
+            throw new LumenError(
+              'UPSTREAM_FAILED',
+              'this request was already forwarded by lumen-face: LUMEN_FACE_IMMICH_UPSTREAM points back at a lumen-face service',
+            );
+          }
+          const gone = new AbortController();
+          const onClose = () => {
+            if (!reply.raw.writableEnded) gone.abort();
+          };
+          reply.raw.once('close', onClose);
+          let answer;
+          try {
+            answer = await app.immichUpstream(form, gone.signal);
+          } finally {
+            reply.raw.off('close', onClose);
+          }
+          return reply
+            .status(answer.status)
+            .type(answer.contentType)
+            .send(answer.body as never); // the upstream's bytes, not serialised again
         }
-        if (request.headers[FORWARDED_HEADER] !== undefined) {
-          throw new LumenError('UPSTREAM_FAILED', 'this request was already forwarded by lumen-face: LUMEN_FACE_IMMICH_UPSTREAM points back at a lumen-face service');
+        if (task === 'mixed') {
+          throw new LumenError(
+            'TASK_NOT_SERVED',
+            `send "${FACE_TASK}" alone: a request mixing it with ${Object.keys(entries)
+              .filter((t) => t !== FACE_TASK)
+              .map((t) => `"${t}"`)
+              .join(', ')} is not split (immich sends one task per request)`,
+          );
         }
-        const gone = new AbortController();
-        const onClose = () => {
-          if (!reply.raw.writableEnded) gone.abort();
+        const backend = app.faceBackend.get();
+        const { minScore } = faceRequest(entries[FACE_TASK], backend.info().model.name);
+        if (!image)
+          throw new LumenError(
+            'MISSING_IMAGE',
+            `the "${FACE_TASK}" task needs an "image" file part${fields.assetId ? ' (an assetId alone is not enough)' : ''}`,
+          );
+        const result = await backend.faces(files[0], { min_score: minScore });
+        reportOutcomes(request, reply, [result]);
+        return {
+          [FACE_TASK]: result.faces.map(immichFace),
+          imageHeight: result.image.height,
+          imageWidth: result.image.width,
         };
-        reply.raw.once('close', onClose);
-        let answer;
-        try {
-          answer = await app.immichUpstream(form, gone.signal);
-        } finally {
-          reply.raw.off('close', onClose);
-        }
-        return reply.status(answer.status).type(answer.contentType).send(answer.body as never); // the upstream's bytes, not serialised again
-      }
-      if (task === 'mixed') {
-        throw new LumenError('TASK_NOT_SERVED', `send "${FACE_TASK}" alone: a request mixing it with ${Object.keys(entries).filter((t) => t !== FACE_TASK).map((t) => `"${t}"`).join(', ')} is not split (immich sends one task per request)`);
-      }
-      const backend = app.faceBackend.get();
-      const { minScore } = faceRequest(entries[FACE_TASK], backend.info().model.name);
-      if (!image) throw new LumenError('MISSING_IMAGE', `the "${FACE_TASK}" task needs an "image" file part${fields.assetId ? ' (an assetId alone is not enough)' : ''}`);
-      const result = await backend.faces(files[0], { min_score: minScore });
-      reportOutcomes(request, reply, [result]);
-      return {
-        [FACE_TASK]: result.faces.map(immichFace),
-        imageHeight: result.image.height,
-        imageWidth: result.image.width,
-      };
-    });
-  });
+      });
+    },
+  );
 };
 
 export default immichRoutes;

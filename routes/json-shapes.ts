@@ -3,7 +3,9 @@ import type { Box, EmbeddedFace, Landmarks, QualifiedFace } from '../src/index.j
 
 /** How embeddings are written: JSON numbers (default), or base64 of little-endian float32. */
 export const embeddingFormatQuery = z.object({
-  embedding_format: z.enum(['json', 'base64']).default('json')
+  embedding_format: z
+    .enum(['json', 'base64'])
+    .default('json')
     .describe('`json`: an array of numbers. `base64`: the float32 values, little-endian, in base64 (a third of the size; see docs/input.md).'),
 });
 export type EmbeddingFormat = z.output<typeof embeddingFormatQuery>['embedding_format'];
@@ -21,8 +23,7 @@ export function toBase64(vector: Float32Array): string {
   return bytes.toString('base64');
 }
 
-export const embeddingJson = (vector: Float32Array, format: EmbeddingFormat): number[] | string =>
-  format === 'base64' ? toBase64(vector) : toNumbers(vector);
+export const embeddingJson = (vector: Float32Array, format: EmbeddingFormat): number[] | string => (format === 'base64' ? toBase64(vector) : toNumbers(vector));
 
 const round = (x: number, decimals: number) => {
   const scale = 10 ** decimals;

@@ -14,25 +14,29 @@ const EXAMPLE_SCRAPE = [
 ].join('\n');
 
 const metricsRoute: FastifyPluginAsyncZod = async (app) => {
-  app.get('/metrics', {
-    schema: {
-      tags: ['service'],
-      summary: 'Prometheus metrics, in the text exposition format',
-      description:
-        'Requests, latencies, stage times, faces per image, workers, model load and the process. ' +
-        'Needs a key like any other route when keys are set (401 otherwise), unless LUMEN_FACE_METRICS_PUBLIC is set. See docs/api.md for every metric.',
-      response: {
-        // The body is prom-client's text, sent as it is (Fastify serializes only JSON content types).
-        200: {
-          description: 'The metrics in the Prometheus text exposition format 0.0.4.',
-          content: { 'text/plain': { schema: z.string(), example: EXAMPLE_SCRAPE } },
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Prometheus metrics, in the text exposition format',
+        description:
+          'Requests, latencies, stage times, faces per image, workers, model load and the process. ' +
+          'Needs a key like any other route when keys are set (401 otherwise), unless LUMEN_FACE_METRICS_PUBLIC is set. See docs/api.md for every metric.',
+        response: {
+          // The body is prom-client's text, sent as it is (Fastify serializes only JSON content types).
+          200: {
+            description: 'The metrics in the Prometheus text exposition format 0.0.4.',
+            content: { 'text/plain': { schema: z.string(), example: EXAMPLE_SCRAPE } },
+          },
+          401: errorResponses[401],
+          421: errorResponses[421],
+          500: errorResponses[500],
         },
-        401: errorResponses[401],
-        421: errorResponses[421],
-        500: errorResponses[500],
       },
     },
-  }, async (_request, reply) => reply.type(app.metrics.contentType).send(await app.metrics.metrics()));
+    async (_request, reply) => reply.type(app.metrics.contentType).send(await app.metrics.metrics()),
+  );
 };
 
 export default metricsRoute;

@@ -19,7 +19,11 @@ export const count = (description: string, example: number) => z.number().int().
 
 export const boxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
-  .meta({ id: 'Box', description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.', example: [465.15, 265.21, 573.32, 416.03] }) satisfies z.ZodType<Box>;
+  .meta({
+    id: 'Box',
+    description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.',
+    example: [465.15, 265.21, 573.32, 416.03],
+  }) satisfies z.ZodType<Box>;
 
 export const pointSchema = z
   .tuple([z.number(), z.number()])
@@ -27,12 +31,17 @@ export const pointSchema = z
 
 export const fivePoints = () => z.tuple([pointSchema, pointSchema, pointSchema, pointSchema, pointSchema]);
 
-export const landmarksSchema = fivePoints()
-  .meta({
-    id: 'Landmarks',
-    description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.',
-    example: [[491.62, 318.87], [540.71, 331.94], [507.13, 360.78], [483.81, 366.92], [532.06, 378.2]],
-  }) satisfies z.ZodType<Landmarks>;
+export const landmarksSchema = fivePoints().meta({
+  id: 'Landmarks',
+  description: 'Five [x, y] points: left eye, right eye, nose, left mouth corner, right mouth corner.',
+  example: [
+    [491.62, 318.87],
+    [540.71, 331.94],
+    [507.13, 360.78],
+    [483.81, 366.92],
+    [532.06, 378.2],
+  ],
+}) satisfies z.ZodType<Landmarks>;
 
 export const embeddingSchema = z
   .union([
@@ -42,7 +51,8 @@ export const embeddingSchema = z
   .meta({
     id: 'Embedding',
     example: [0.0123, -0.0456, 0.0789, 0.0012],
-    description: 'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine). Numbers by default; base64 of little-endian float32 with `embedding_format=base64`.',
+    description:
+      'L2-normalised embedding of `model.dim` float32 values; compare two with a dot product (cosine). Numbers by default; base64 of little-endian float32 with `embedding_format=base64`.',
   });
 
 export const imageSize = z
@@ -61,14 +71,20 @@ export const modelSchema = z
 >;
 
 const angle = (description: string, example: number) =>
-  z.number().nullable().meta({ description: `${description}, in degrees, from the five landmarks; null when they give no pose.`, example });
+  z
+    .number()
+    .nullable()
+    .meta({ description: `${description}, in degrees, from the five landmarks; null when they give no pose.`, example });
 
 export const qualitySchema = z
   .object({
     yaw: angle("Left-right head turn, positive towards the image's right; 0 is frontal", -4.2),
     pitch: angle('Up-down head tilt, positive up; 0 is level', 3.1),
     roll: angle('In-plane rotation of the eye line, positive clockwise; 0 is level', 12.5),
-    sharpness: z.number().nonnegative().meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; comparable across face sizes, higher is sharper.', example: 312.4 }),
+    sharpness: z
+      .number()
+      .nonnegative()
+      .meta({ description: 'Variance of the Laplacian on the aligned 112x112 gray face; comparable across face sizes, higher is sharper.', example: 312.4 }),
     size: pixels('Shorter side of the box in pixels.', 108.1),
   })
   .meta({ id: 'Quality', description: 'Pose, sharpness and size, for dropping profile, blurry or tiny faces.' });
@@ -83,13 +99,14 @@ export const embeddedFaceSchema = faceSchema
   .extend({ embedding: embeddingSchema })
   .meta({ id: 'EmbeddedFace', description: 'A detected face with its embedding.' }) satisfies z.ZodType<Json<EmbeddedFace>>;
 
-
 export const errorSchema = z
   .object({
     statusCode: z.number().int().min(400).max(599).meta({ description: 'The HTTP status, repeated.', example: 400 }),
     code: z.enum(errorCodes).meta({ description: 'Stable machine-readable code (see the README for each).', example: 'INVALID_PARAMETER' }),
     error: z.string().meta({ description: 'HTTP status text.', example: 'Bad Request' }),
-    message: z.string().meta({ description: 'What went wrong, for humans.', example: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1' }),
+    message: z
+      .string()
+      .meta({ description: 'What went wrong, for humans.', example: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1' }),
   })
   .meta({ id: 'Error', description: 'Every error response has this shape.' });
 
@@ -101,46 +118,78 @@ export const errorResponse = (description: string, example: { code: (typeof erro
 
 /** Every error response has the same shape; each status documents its typical cause. */
 export const errorResponses = {
-  400: errorResponse('Bad or missing input: no image part, bad boxes, a bad query parameter.', {
-    code: 'INVALID_PARAMETER',
-    error: 'Bad Request',
-    message: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1',
-  }, 400),
-  401: errorResponse('API keys are set and the request has no valid key (see WWW-Authenticate).', {
-    code: 'UNAUTHORIZED',
-    error: 'Unauthorized',
-    message: 'the API key is not valid',
-  }, 401),
-  408: errorResponse('The upload stalled, or took longer than LUMEN_FACE_UPLOAD_TIMEOUT; the connection is closed.', {
-    code: 'REQUEST_TIMEOUT',
-    error: 'Request Timeout',
-    message: 'the request sent nothing for 30 s (LUMEN_FACE_REQUEST_TIMEOUT)',
-  }, 408),
-  413: errorResponse('The upload has too many bytes, or the image too many pixels.', {
-    code: 'IMAGE_TOO_LARGE',
-    error: 'Payload Too Large',
-    message: 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)',
-  }, 413),
-  415: errorResponse('Not multipart/form-data, or not a decodable image.', {
-    code: 'UNSUPPORTED_IMAGE',
-    error: 'Unsupported Media Type',
-    message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document',
-  }, 415),
-  421: errorResponse('The Host header names no host in LUMEN_FACE_ALLOWED_HOSTS.', {
-    code: 'MISDIRECTED_REQUEST',
-    error: 'Misdirected Request',
-    message: 'expected a Host in LUMEN_FACE_ALLOWED_HOSTS, received "evil.example"',
-  }, 421),
-  500: errorResponse('A bug on our side.', {
-    code: 'INTERNAL_ERROR',
-    error: 'Internal Server Error',
-    message: 'internal error; quote request id req-1a when reporting it',
-  }, 500),
-  503: errorResponse('The models are not loaded yet, or too many images are in progress (see Retry-After).', {
-    code: 'NOT_READY',
-    error: 'Service Unavailable',
-    message: 'the models are still loading; retry shortly (see /readyz)',
-  }, 503),
+  400: errorResponse(
+    'Bad or missing input: no image part, bad boxes, a bad query parameter.',
+    {
+      code: 'INVALID_PARAMETER',
+      error: 'Bad Request',
+      message: 'querystring parameter "min_score" is invalid: Too big: expected number to be <=1',
+    },
+    400,
+  ),
+  401: errorResponse(
+    'API keys are set and the request has no valid key (see WWW-Authenticate).',
+    {
+      code: 'UNAUTHORIZED',
+      error: 'Unauthorized',
+      message: 'the API key is not valid',
+    },
+    401,
+  ),
+  408: errorResponse(
+    'The upload stalled, or took longer than LUMEN_FACE_UPLOAD_TIMEOUT; the connection is closed.',
+    {
+      code: 'REQUEST_TIMEOUT',
+      error: 'Request Timeout',
+      message: 'the request sent nothing for 30 s (LUMEN_FACE_REQUEST_TIMEOUT)',
+    },
+    408,
+  ),
+  413: errorResponse(
+    'The upload has too many bytes, or the image too many pixels.',
+    {
+      code: 'IMAGE_TOO_LARGE',
+      error: 'Payload Too Large',
+      message: 'image is 20000x20000 = 400000000 pixels; the limit is 100000000 (LUMEN_FACE_MAX_PIXELS)',
+    },
+    413,
+  ),
+  415: errorResponse(
+    'Not multipart/form-data, or not a decodable image.',
+    {
+      code: 'UNSUPPORTED_IMAGE',
+      error: 'Unsupported Media Type',
+      message: 'expected a JPEG, PNG, WebP, AVIF, GIF or TIFF image, received a PDF document',
+    },
+    415,
+  ),
+  421: errorResponse(
+    'The Host header names no host in LUMEN_FACE_ALLOWED_HOSTS.',
+    {
+      code: 'MISDIRECTED_REQUEST',
+      error: 'Misdirected Request',
+      message: 'expected a Host in LUMEN_FACE_ALLOWED_HOSTS, received "evil.example"',
+    },
+    421,
+  ),
+  500: errorResponse(
+    'A bug on our side.',
+    {
+      code: 'INTERNAL_ERROR',
+      error: 'Internal Server Error',
+      message: 'internal error; quote request id req-1a when reporting it',
+    },
+    500,
+  ),
+  503: errorResponse(
+    'The models are not loaded yet, or too many images are in progress (see Retry-After).',
+    {
+      code: 'NOT_READY',
+      error: 'Service Unavailable',
+      message: 'the models are still loading; retry shortly (see /readyz)',
+    },
+    503,
+  ),
 };
 
 const imageField = z.string().meta({ format: 'binary', description: 'The photo: JPEG, PNG, WebP, AVIF, GIF (first frame) or TIFF.' });
@@ -166,7 +215,8 @@ export const photoUrl = z.string().meta({
 
 export const imageUploadBody = uploadBody(
   z.object({ image: imageFields().multipart }),
-  z.object({ image: imageFields().json.optional(), url: photoUrl.optional() })
+  z
+    .object({ image: imageFields().json.optional(), url: photoUrl.optional() })
     .meta({ description: 'The photo as `image` (base64) or `url`. The query parameters may also be given as keys of this object.' }),
 );
 

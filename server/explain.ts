@@ -36,12 +36,16 @@ function localExample(config: PackConfig): string {
 function nextSteps(config: PackConfig, command: string | undefined): string[] {
   const steps = [`set LUMEN_FACE_LOCAL_DIR to a folder with the pack (for example ${localExample(config)})`];
   // After a failed fetch, suggesting fetch again would send the user round in a circle.
-  steps.push(command === 'fetch'
-    ? `or check that ${config.repoBase ?? 'LUMEN_FACE_REPO_BASE'} holds this pack and that this machine reaches it (LUMEN_FACE_REPO_BASE, LUMEN_FACE_REVISION)`
-    : 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable (it fills the cache, LUMEN_FACE_CACHE_DIR, which this machine can then use offline)');
-  steps.push(config.packLayout === 'immich'
-    ? 'or use a lumen pack (`LUMEN_FACE_MODEL_NAME=scrfd_10g_iresnet50`, the default layout and repository); see docs/models.md'
-    : 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app); see docs/models.md');
+  steps.push(
+    command === 'fetch'
+      ? `or check that ${config.repoBase ?? 'LUMEN_FACE_REPO_BASE'} holds this pack and that this machine reaches it (LUMEN_FACE_REPO_BASE, LUMEN_FACE_REVISION)`
+      : 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable (it fills the cache, LUMEN_FACE_CACHE_DIR, which this machine can then use offline)',
+  );
+  steps.push(
+    config.packLayout === 'immich'
+      ? 'or use a lumen pack (`LUMEN_FACE_MODEL_NAME=scrfd_10g_iresnet50`, the default layout and repository); see docs/models.md'
+      : 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app); see docs/models.md',
+  );
   return steps;
 }
 
@@ -59,7 +63,12 @@ export function explainStartupError(err: unknown, config?: PackConfig, command?:
   if (code && PACK_MISSING.has(code) && config) {
     lines.push('', 'What to do next:', ...nextSteps(config, command).map((s) => `  - ${s}`));
   } else if (code === 'MODEL_LOAD_FAILED') {
-    lines.push('', command === 'check' ? 'The files were found but could not be loaded.' : 'The files were found but could not be loaded. `lumen-face check` prints what was found and where it came from.');
+    lines.push(
+      '',
+      command === 'check'
+        ? 'The files were found but could not be loaded.'
+        : 'The files were found but could not be loaded. `lumen-face check` prints what was found and where it came from.',
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -4,12 +4,21 @@ import type { Config } from '../src/config.js';
 
 /** Keys and cookies never reach the log, even if a line someday includes the request headers. */
 export const REDACTED_PATHS: readonly string[] = [
-  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["set-cookie"]',
-  'headers.authorization', 'headers["x-api-key"]', 'headers.cookie', 'headers["set-cookie"]',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'req.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'headers["set-cookie"]',
   // @fastify/multipart logs the options it gives busboy at trace, the request's headers among them.
-  'busboyOptions.headers.authorization', 'busboyOptions.headers["x-api-key"]', 'busboyOptions.headers.cookie',
+  'busboyOptions.headers.authorization',
+  'busboyOptions.headers["x-api-key"]',
+  'busboyOptions.headers.cookie',
   // Node's parser errors carry the raw request they could not parse, headers and all.
-  'err.rawPacket', 'rawPacket',
+  'err.rawPacket',
+  'rawPacket',
 ];
 
 type LoggerOption = FastifyServerOptions['logger'];
@@ -22,7 +31,7 @@ export function withRedaction(logger: LoggerOption): LoggerOption {
   if (logger === false || logger === undefined) return logger;
   const base = logger === true ? {} : logger;
   const given = base.redact;
-  const paths = Array.isArray(given) ? given : given?.paths ?? [];
+  const paths = Array.isArray(given) ? given : (given?.paths ?? []);
   const censor = Array.isArray(given) ? undefined : given?.censor;
   return { ...base, redact: { paths: [...new Set([...paths, ...REDACTED_PATHS])], censor: censor ?? '[redacted]' } };
 }

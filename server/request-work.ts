@@ -13,10 +13,22 @@ export class RequestWork {
   photosDone = 0;
 
   /** `route` names the work in the one line a shutdown logs for what it cut. */
-  constructor(readonly photos: number, budgetSeconds: number, readonly route = 'unnamed') {
+  constructor(
+    readonly photos: number,
+    budgetSeconds: number,
+    readonly route = 'unnamed',
+  ) {
     running.add(this);
-    this.#timer = setTimeout(() => this.abort(new LumenError('BUDGET_EXCEEDED',
-      `the request needed more than ${budgetSeconds} s of work (LUMEN_FACE_REQUEST_BUDGET); send fewer or smaller photos, or raise min_score`)), budgetSeconds * 1000);
+    this.#timer = setTimeout(
+      () =>
+        this.abort(
+          new LumenError(
+            'BUDGET_EXCEEDED',
+            `the request needed more than ${budgetSeconds} s of work (LUMEN_FACE_REQUEST_BUDGET); send fewer or smaller photos, or raise min_score`,
+          ),
+        ),
+      budgetSeconds * 1000,
+    );
     this.#timer.unref();
   }
 
@@ -74,7 +86,7 @@ export function cutAllWork(): CutWork {
     cut.photosDone += work.photosDone;
     cut.photosSkipped += work.photos - work.photosDone;
     cut.routes[work.route] = (cut.routes[work.route] ?? 0) + 1;
-    work.abort(new LumenError('SHUTTING_DOWN', 'the server is shutting down and stopped this request\'s work; retry on another instance'));
+    work.abort(new LumenError('SHUTTING_DOWN', "the server is shutting down and stopped this request's work; retry on another instance"));
   }
   return cut;
 }

@@ -22,8 +22,11 @@ export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdo
     const timer = setTimeout(() => {
       // One line for all that is cut, however many photos: each request's own failure is not logged again.
       const cut = cutAllWork();
-      app.log.warn({ ...cut }, `requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT): `
-        + `stopped ${cut.requests} at work (${cut.photosDone} photos done, ${cut.photosSkipped} not); closing their connections`);
+      app.log.warn(
+        { ...cut },
+        `requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT): ` +
+          `stopped ${cut.requests} at work (${cut.photosDone} photos done, ${cut.photosSkipped} not); closing their connections`,
+      );
       app.server.closeAllConnections();
       // The gRPC calls still open, if gRPC is on.
       closeOtherConnections();

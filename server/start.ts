@@ -36,9 +36,10 @@ export async function startServer() {
       host: config.host,
       port: config.port,
       // Listening comes first so /healthz and /readyz answer during a download: say so.
-      listenTextResolver: (address) => app.faceBackend.state.status === 'ready'
-        ? `Server listening at ${address}`
-        : `Server listening at ${address}; still loading the model pack (GET /readyz answers 200 once it is ready)`,
+      listenTextResolver: (address) =>
+        app.faceBackend.state.status === 'ready'
+          ? `Server listening at ${address}`
+          : `Server listening at ${address}; still loading the model pack (GET /readyz answers 200 once it is ready)`,
     });
   } catch (err) {
     app.log.fatal({ err }, 'could not listen');

@@ -1,4 +1,14 @@
-import { type Config, disableOnnxRuntimeTelemetry, loadConfig, type Env, parseOptions, wasGiven, withSettings, type Precision, type Runtime } from './config.js';
+import {
+  type Config,
+  disableOnnxRuntimeTelemetry,
+  loadConfig,
+  type Env,
+  parseOptions,
+  wasGiven,
+  withSettings,
+  type Precision,
+  type Runtime,
+} from './config.js';
 import type { EngineStats } from './engines/engine.js';
 import type { EngineInfo, ModelSetup } from './pipeline/face-models.js';
 import type { PackFileInfo } from './models/types.js';
@@ -25,8 +35,14 @@ export interface BackendInfo {
   files: { detection: PackFileInfo; recognition: PackFileInfo };
   inputs: { detection: { width: number; height: number }; recognition: { width: number; height: number; batch: number | null } };
   limits: {
-    maxUploadBytes: number; maxJsonBodyBytes: number; maxPixels: number; maxBoxes: number; maxBatchSize: number; maxFaces: number;
-    maxImages: number; maxInflight: number;
+    maxUploadBytes: number;
+    maxJsonBodyBytes: number;
+    maxPixels: number;
+    maxBoxes: number;
+    maxBatchSize: number;
+    maxFaces: number;
+    maxImages: number;
+    maxInflight: number;
   };
   /** The cosine similarity at or above which /v1/verify says same person; null when the pack has none. */
   verify: { threshold: number | null };
@@ -112,10 +128,15 @@ function pipelineSettings(config: Config): PipelineSettings {
 
 /** The photo workers, whichever the runtime: each opens the pack's graphs itself. */
 async function startPool(config: Config, pack: ResolvedPack, log: Logger): Promise<PhotoPool> {
-  const pool = await PhotoPool.start({ models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice }, config.workers, log);
+  const pool = await PhotoPool.start(
+    { models: modelSetup(config, pack), pipeline: pipelineSettings(config), inferenceNice: config.inferenceNice },
+    config.workers,
+    log,
+  );
   const fallback = pool.info.details.providerFallback;
   if (fallback) warnRunningOnCpu(log, config.device, String(fallback));
-  if (config.runtime === 'rknn') log.info({ contexts: pool.info.details.contexts, workers: config.workers, engine: pool.info.details }, 'rknn models loaded in every photo worker');
+  if (config.runtime === 'rknn')
+    log.info({ contexts: pool.info.details.contexts, workers: config.workers, engine: pool.info.details }, 'rknn models loaded in every photo worker');
   return pool;
 }
 
@@ -179,8 +200,14 @@ function describe(config: Config, pack: ResolvedPack, engine: EngineInfo): Backe
       recognition: { width: recognition.width, height: recognition.height, batch: recognition.batch === 'dynamic' ? null : recognition.batch },
     },
     limits: {
-      maxUploadBytes: config.maxUploadBytes, maxJsonBodyBytes: jsonBodyLimit(config.maxUploadBytes), maxPixels: config.maxPixels, maxBoxes: config.maxBoxes,
-      maxBatchSize: config.maxBatchSize, maxFaces: config.maxFaces, maxImages: config.maxImages, maxInflight: config.maxInflight,
+      maxUploadBytes: config.maxUploadBytes,
+      maxJsonBodyBytes: jsonBodyLimit(config.maxUploadBytes),
+      maxPixels: config.maxPixels,
+      maxBoxes: config.maxBoxes,
+      maxBatchSize: config.maxBatchSize,
+      maxFaces: config.maxFaces,
+      maxImages: config.maxImages,
+      maxInflight: config.maxInflight,
     },
     verify: { threshold: matchThreshold(config.modelName, config.matchThreshold) },
     supportsImageBatch: config.supportsImageBatch,

@@ -35,7 +35,10 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: 503, meaning: 'the model pack is in none of the places tried' },
   MODEL_DOWNLOAD_FAILED: { status: 503, meaning: 'the model pack could not be downloaded' },
   MODEL_READ_FAILED: { status: 503, meaning: 'a model file exists but cannot be read' },
-  REQUEST_TIMEOUT: { status: 408, meaning: 'the request stopped sending for `LUMEN_FACE_REQUEST_TIMEOUT` seconds, or took longer than `LUMEN_FACE_UPLOAD_TIMEOUT`' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    meaning: 'the request stopped sending for `LUMEN_FACE_REQUEST_TIMEOUT` seconds, or took longer than `LUMEN_FACE_UPLOAD_TIMEOUT`',
+  },
   HEADERS_TOO_LARGE: { status: 431, meaning: 'the request line and headers are larger than the HTTP parser accepts (16 KiB)' },
   SHUTTING_DOWN: { status: 503, meaning: 'the server is shutting down; retry on another instance' },
   DUPLICATE_FIELD: { status: 400, meaning: 'a form field is given more than once' },
@@ -46,12 +49,25 @@ export const ERROR_CODES = {
   URL_NOT_ALLOWED: { status: 403, meaning: 'the `url` is not in `LUMEN_FACE_URL_FETCH_ALLOW`, is not http(s), or resolves to an internal address' },
   URL_FETCH_FAILED: { status: 502, meaning: 'the `url` could not be fetched: no connection, a timeout, an error status or too many redirects' },
   MISDIRECTED_REQUEST: { status: 421, meaning: 'the `Host` header names no host in `LUMEN_FACE_ALLOWED_HOSTS`' },
-  INVALID_ENTRIES: { status: 422, meaning: 'the `entries` field of immich\'s `/predict` is not JSON tasks with a `modelName` each, or a face option is out of range' },
+  INVALID_ENTRIES: {
+    status: 422,
+    meaning: "the `entries` field of immich's `/predict` is not JSON tasks with a `modelName` each, or a face option is out of range",
+  },
   MODEL_MISMATCH: { status: 422, meaning: 'immich asked `/predict` for another face model than the loaded pack; the message names both' },
-  TASK_NOT_SERVED: { status: 422, meaning: 'a `/predict` task other than faces, with no `LUMEN_FACE_IMMICH_UPSTREAM` to forward it to, or faces mixed with other tasks' },
+  TASK_NOT_SERVED: {
+    status: 422,
+    meaning: 'a `/predict` task other than faces, with no `LUMEN_FACE_IMMICH_UPSTREAM` to forward it to, or faces mixed with other tasks',
+  },
   UPSTREAM_FAILED: { status: 502, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` could not be reached, failed, or answered too much' },
-  ABORTED: { status: 499, meaning: "the caller cancelled the work before it finished (the client went away, or a library caller's signal aborted); 499 is nginx's 'client closed request', so it mostly reaches logs" },
-  TOO_MANY_FACES: { status: 422, meaning: 'a batch image was not processed because the request already holds `LUMEN_FACE_MAX_FACES_PER_REQUEST` faces; send it in another request' },
+  ABORTED: {
+    status: 499,
+    meaning:
+      "the caller cancelled the work before it finished (the client went away, or a library caller's signal aborted); 499 is nginx's 'client closed request', so it mostly reaches logs",
+  },
+  TOO_MANY_FACES: {
+    status: 422,
+    meaning: 'a batch image was not processed because the request already holds `LUMEN_FACE_MAX_FACES_PER_REQUEST` faces; send it in another request',
+  },
   EXPECTATION_FAILED: { status: 417, meaning: 'the `Expect` header asks for something other than `100-continue`' },
   BUDGET_EXCEEDED: { status: 503, meaning: 'the request needed more work than `LUMEN_FACE_REQUEST_BUDGET` seconds allow; its work was stopped' },
   UPSTREAM_TIMEOUT: { status: 504, meaning: 'the immich ML server at `LUMEN_FACE_IMMICH_UPSTREAM` did not answer within `LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT`' },

@@ -18,7 +18,6 @@ async function post(url: string, parts: Parameters<typeof multipart>[0]) {
   return res;
 }
 
-
 t.test('GET /healthz and /readyz', async (t) => {
   const health = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
   t.same(health.json(), { status: 'ok' });
@@ -39,10 +38,20 @@ t.test('GET /v1/info', async (t) => {
   t.equal(info.files.detection.sha256, 'bc24bb349491481c3ca793cf89306723162c280cb284c5a5e49df3760bf5c2ce');
   t.equal(info.files.recognition.size, 4001322);
   t.same(info.inputs, { detection: { width: 640, height: 640 }, recognition: { width: 112, height: 112, batch: null } });
-  t.same(info.limits, {
-    maxUploadBytes: 33554432, maxJsonBodyBytes: 45787819 /* 32 MiB in base64, plus 1 MiB */, maxPixels: 100000000, maxBoxes: 256, maxBatchSize: 8, maxFaces: 256,
-    maxImages: 32, maxInflight: 32,
-  }, 'what a batching client needs');
+  t.same(
+    info.limits,
+    {
+      maxUploadBytes: 33554432,
+      maxJsonBodyBytes: 45787819 /* 32 MiB in base64, plus 1 MiB */,
+      maxPixels: 100000000,
+      maxBoxes: 256,
+      maxBatchSize: 8,
+      maxFaces: 256,
+      maxImages: 32,
+      maxInflight: 32,
+    },
+    'what a batching client needs',
+  );
   t.same(info.verify, { threshold: 0.409 }, 'the measured threshold of scrfd_2.5g_mbf');
   t.equal(info.versions.node, process.versions.node);
   t.equal(info.versions.onnxruntime, '1.30.0');
@@ -117,11 +126,15 @@ t.test('POST /v1/detect and /v1/faces', async (t) => {
     const [x1, y1, x2, y2] = face.box;
     t.ok(x1 >= 0 && y1 >= 0 && x2 <= 1280 && y2 <= 886 && x2 > x1 && y2 > y1, 'box inside the image');
     const [le, re] = face.landmarks;
-    t.ok(le[0] < re[0], 'left eye (subject\'s right, image left) comes first');
+    t.ok(le[0] < re[0], "left eye (subject's right, image left) comes first");
   }
   const faces = (await post('/v1/faces?max_faces=2', [imagePart(group)])).json();
   t.equal(faces.faces.length, 2);
-  t.same(faces.faces.map((f: { box: number[] }) => f.box), d.faces.slice(0, 2).map((f: { box: number[] }) => f.box), 'the two largest');
+  t.same(
+    faces.faces.map((f: { box: number[] }) => f.box),
+    d.faces.slice(0, 2).map((f: { box: number[] }) => f.box),
+    'the two largest',
+  );
   for (const face of faces.faces) t.ok(Math.abs(norm(face.embedding) - 1) < 1e-5);
   t.same(faces.model.dim, 128);
   const none = (await post('/v1/faces', [imagePart(readFace('noface/coffee.png'), 'coffee.png', 'image/png')])).json();

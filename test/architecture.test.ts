@@ -25,7 +25,10 @@ export function importsOf(source: string): ImportRef[] {
 }
 
 /** Where a relative import lands, as a path from the repository root ('plugins/errors.js', ...). */
-const target = (file: string, specifier: string) => relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier)).split(sep).join('/');
+const target = (file: string, specifier: string) =>
+  relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier))
+    .split(sep)
+    .join('/');
 
 const HTTP_SIDE = /^(plugins|routes|cli|server)\/|^(app|server)\.(js|ts)$/;
 /** The server's side: it is started by `cli serve`, so it never reaches back into cli/. */
@@ -48,10 +51,12 @@ export function layeringViolations(file: string, source: string): string[] {
     if (inSrc && relativeImport && HTTP_SIDE.test(target(file, ref.specifier))) problems.push(`${file} imports ${ref.specifier}`);
     const withinFace = relativeImport && target(file, ref.specifier).startsWith('src/face/');
     if (inFace && !ref.typeOnly && !withinFace) problems.push(`${file} imports ${ref.specifier} for more than its types`);
-    if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/')) problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
+    if (SERVER_SIDE.test(file) && relativeImport && target(file, ref.specifier).startsWith('cli/'))
+      problems.push(`${file} imports ${ref.specifier} (the server never imports cli/)`);
     const landing = relativeImport ? target(file, ref.specifier) : '';
     if (file.startsWith('src/engines/') && landing.startsWith('src/face/')) problems.push(`${file} imports ${ref.specifier} (engines know nothing of faces)`);
-    if (file.startsWith('plugins/') && /^src\/(pipeline|engines|face)\//.test(landing)) problems.push(`${file} imports ${ref.specifier} (plugins wrap the backend, never its pipeline)`);
+    if (file.startsWith('plugins/') && /^src\/(pipeline|engines|face)\//.test(landing))
+      problems.push(`${file} imports ${ref.specifier} (plugins wrap the backend, never its pipeline)`);
     if (PROTOCOL_LAYER.test(file) && landing.startsWith('src/') && !PUBLIC_API.test(landing)) {
       problems.push(`${file} imports ${ref.specifier} (a protocol layer uses only the backend's public API: src/index, src/backend, src/types, src/errors)`);
     }
@@ -105,9 +110,7 @@ function productSources(): string[] {
 t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('src/a.ts', "import Fastify from 'fastify';"), ['src/a.ts imports fastify']);
   t.same(layeringViolations('src/a.ts', "import cors from '@fastify/cors';"), ['src/a.ts imports @fastify/cors']);
-  t.same(layeringViolations('src/pipeline/a.ts', "import { x } from '../../plugins/errors.js';"), [
-    "src/pipeline/a.ts imports ../../plugins/errors.js",
-  ]);
+  t.same(layeringViolations('src/pipeline/a.ts', "import { x } from '../../plugins/errors.js';"), ['src/pipeline/a.ts imports ../../plugins/errors.js']);
   t.same(layeringViolations('src/a.ts', "const { buildApp } = await import('../app.js');"), ['src/a.ts imports ../app.js']);
   t.same(layeringViolations('src/face/a.ts', "import { readFile } from 'node:fs/promises';"), [
     'src/face/a.ts imports node:fs/promises for more than its types',
@@ -128,14 +131,22 @@ t.test('the checker catches each kind of violation', async (t) => {
   t.same(layeringViolations('app.ts', "import type { X } from './cli/args.js';"), ['app.ts imports ./cli/args.js (the server never imports cli/)']);
   t.same(layeringViolations('cli/main.ts', "import { startServer } from '../server/start.js';"), [], 'cli serve imports the server');
   t.same(layeringViolations('src/a.ts', "import { loggerOptions } from '../server/logger.js';"), ['src/a.ts imports ../server/logger.js']);
-  t.same(layeringViolations('src/engines/rknn/a.ts', "import type { Box } from '../../face/geometry.js';"), [
-    'src/engines/rknn/a.ts imports ../../face/geometry.js (engines know nothing of faces)',
-  ], 'not even a type');
+  t.same(
+    layeringViolations('src/engines/rknn/a.ts', "import type { Box } from '../../face/geometry.js';"),
+    ['src/engines/rknn/a.ts imports ../../face/geometry.js (engines know nothing of faces)'],
+    'not even a type',
+  );
   t.same(layeringViolations('src/engines/a.ts', "import type { Tensor } from '../types.js';"), []);
   const internal = "(a protocol layer uses only the backend's public API: src/index, src/backend, src/types, src/errors)";
-  t.same(layeringViolations('routes/a.ts', "import { readKnobs } from '../src/pipeline/options.js';"), [`routes/a.ts imports ../src/pipeline/options.js ${internal}`]);
-  t.same(layeringViolations('grpc/service.ts', "import type { PhotoPool } from '../src/pipeline/photo-pool.js';"), [`grpc/service.ts imports ../src/pipeline/photo-pool.js ${internal}`]);
-  t.same(layeringViolations('grpc/a/b.ts', "import { RUNTIMES } from '../../src/models/names.js';"), [`grpc/a/b.ts imports ../../src/models/names.js ${internal}`]);
+  t.same(layeringViolations('routes/a.ts', "import { readKnobs } from '../src/pipeline/options.js';"), [
+    `routes/a.ts imports ../src/pipeline/options.js ${internal}`,
+  ]);
+  t.same(layeringViolations('grpc/service.ts', "import type { PhotoPool } from '../src/pipeline/photo-pool.js';"), [
+    `grpc/service.ts imports ../src/pipeline/photo-pool.js ${internal}`,
+  ]);
+  t.same(layeringViolations('grpc/a/b.ts', "import { RUNTIMES } from '../../src/models/names.js';"), [
+    `grpc/a/b.ts imports ../../src/models/names.js ${internal}`,
+  ]);
   t.same(layeringViolations('routes/a.ts', "import { createBackend, type FaceBackend } from '../src/index.js';"), []);
   t.same(layeringViolations('routes/a.ts', "import { LumenError } from '../src/errors.js';"), []);
   t.same(layeringViolations('routes/a.ts', "import type { Box } from '../src/types.js';"), []);
@@ -149,8 +160,12 @@ t.test('the list checker catches a list written again', async (t) => {
   t.same(rewrittenLists('routes/a.ts', "runtime: z.enum(['onnxrt', 'rknn'])"), ['routes/a.ts spells the runtime list (import it from src/models/names.ts)']);
   t.same(rewrittenLists('src/engines/a.ts', "runtime: 'onnxrt' | 'rknn';"), ['src/engines/a.ts spells the runtime list (import it from src/models/names.ts)']);
   t.same(rewrittenLists('src/a.ts', "const P = ['fp16', 'int8', 'fp32'];"), ['src/a.ts spells the precision list (import it from src/models/names.ts)']);
-  t.same(rewrittenLists('src/a.ts', "z.enum(['lumen', 'immich', 'insightface'])"), ['src/a.ts spells the pack layout list (import it from src/models/names.ts)']);
-  t.same(rewrittenLists('src/a.ts', 'const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;'), ['src/a.ts spells the pack-name rule (import it from src/models/names.ts)']);
+  t.same(rewrittenLists('src/a.ts', "z.enum(['lumen', 'immich', 'insightface'])"), [
+    'src/a.ts spells the pack layout list (import it from src/models/names.ts)',
+  ]);
+  t.same(rewrittenLists('src/a.ts', 'const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;'), [
+    'src/a.ts spells the pack-name rule (import it from src/models/names.ts)',
+  ]);
   t.same(rewrittenLists('src/models/names.ts', "export const RUNTIMES = ['onnxrt', 'rknn'] as const;"), []);
   t.same(rewrittenLists('src/a.ts', "if (runtime === 'rknn') return 'rknpu';"), [], 'one runtime named alone is not the list');
 });
@@ -158,12 +173,18 @@ t.test('the list checker catches a list written again', async (t) => {
 t.test('the lists are imported, not written again', async (t) => {
   const sources = productSources();
   t.ok(sources.includes(LISTS_HOME));
-  t.same(sources.flatMap((file) => rewrittenLists(file, readFileSync(join(REPO_ROOT, file), 'utf8'))), []);
+  t.same(
+    sources.flatMap((file) => rewrittenLists(file, readFileSync(join(REPO_ROOT, file), 'utf8'))),
+    [],
+  );
 });
 
 t.test('the sources follow the layering rules', async (t) => {
   const files = productSources();
-  t.ok(files.includes('src/config.ts') && files.includes('app.ts') && files.includes('server/start.ts') && files.some((f) => f.startsWith('src/face/')), 'the sources are found');
+  t.ok(
+    files.includes('src/config.ts') && files.includes('app.ts') && files.includes('server/start.ts') && files.some((f) => f.startsWith('src/face/')),
+    'the sources are found',
+  );
   const problems = files.flatMap((file) => layeringViolations(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
   t.same(problems, [], 'no violations');
 });
@@ -182,9 +203,13 @@ export function bodyReaderViolations(file: string, source: string): string[] {
 }
 
 t.test('multipart is read in one place', async (t) => {
-  t.same(bodyReaderViolations('routes/a.ts', 'for await (const part of request.parts()) {}'), ['routes/a.ts reads multipart itself (only plugins/body.ts may)']);
+  t.same(bodyReaderViolations('routes/a.ts', 'for await (const part of request.parts()) {}'), [
+    'routes/a.ts reads multipart itself (only plugins/body.ts may)',
+  ]);
   t.same(bodyReaderViolations('routes/a.ts', 'const f = await request.file();'), ['routes/a.ts reads multipart itself (only plugins/body.ts may)']);
-  t.same(bodyReaderViolations('plugins/a.ts', "import multipart from '@fastify/multipart';"), ['plugins/a.ts reads multipart itself (only plugins/body.ts may)']);
+  t.same(bodyReaderViolations('plugins/a.ts', "import multipart from '@fastify/multipart';"), [
+    'plugins/a.ts reads multipart itself (only plugins/body.ts may)',
+  ]);
   t.same(bodyReaderViolations('routes/a.ts', '// request.parts() is for plugins/body.ts\nexport {};'), [], 'a comment is not a read');
   t.same(bodyReaderViolations(BODY_READER, 'request.parts()'), []);
   t.same(bodyReaderViolations('cli/a.ts', 'const list = [...file(pack.detection)];'), [], 'a spread call is not a read');
@@ -234,5 +259,9 @@ t.test('every test sits at the path of the source it tests', async (t) => {
   const all = [...new Set(tracked.flatMap((file) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))))];
   const tests = filesUnder('test').filter((file) => file.endsWith('.test.ts') && !UNMIRRORED.test(file));
   t.ok(tests.length > 50, 'the tests are found');
-  t.same(tests.filter((file) => testedSource(file, all) === undefined), [], 'tests without a source at their path');
+  t.same(
+    tests.filter((file) => testedSource(file, all) === undefined),
+    [],
+    'tests without a source at their path',
+  );
 });

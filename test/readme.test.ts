@@ -77,12 +77,18 @@ t.test('the documented start is stopped by `kill <pid>`: the port is free afterw
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let healthy = false;
   for (let i = 0; i < 600 && !healthy; i++) {
-    healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!healthy) await new Promise((r) => setTimeout(r, 50));
   }
   t.ok(healthy, 'the service answers');
   process.kill(child.pid!, 'SIGTERM');
   t.equal(await exited, 0, 'the process it started exits');
-  const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+  const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    () => false,
+    () => true,
+  );
   t.ok(refused, 'nothing listens on the port any more');
 });

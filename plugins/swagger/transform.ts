@@ -116,12 +116,17 @@ function refsIn(value: unknown, found: Set<string>): void {
 function usedSchemas(document: Json, schemas: Json): Json {
   const used = new Set<string>();
   refsIn(document.paths, used);
-  for (const pending = [...used]; pending.length > 0;) {
+  for (const pending = [...used]; pending.length > 0; ) {
     const next = new Set<string>();
     refsIn(schemas[pending.pop() as string], next);
-    for (const name of next) if (!used.has(name)) (used.add(name), pending.push(name));
+    for (const name of next) if (!used.has(name)) used.add(name), pending.push(name);
   }
-  return Object.fromEntries(Object.keys(schemas).sort().filter((n) => used.has(n)).map((n) => [n, schemas[n]]));
+  return Object.fromEntries(
+    Object.keys(schemas)
+      .sort()
+      .filter((n) => used.has(n))
+      .map((n) => [n, schemas[n]]),
+  );
 }
 
 export const transformObject: SwaggerTransformObject = (input) => {

@@ -75,7 +75,11 @@ export function FormFieldErrors(): { wrapComponents: Record<string, unknown> } {
       createElement(Original, props),
       errors.length === 0
         ? null
-        : createElement('div', { className: 'lumen-field-error', role: 'alert', style: { color: '#d32f2f', fontWeight: 600, marginTop: '4px' } }, errors.join('; ')),
+        : createElement(
+            'div',
+            { className: 'lumen-field-error', role: 'alert', style: { color: '#d32f2f', fontWeight: 600, marginTop: '4px' } },
+            errors.join('; '),
+          ),
     );
   };
   return { wrapComponents: { JsonSchema_string: withErrors } };

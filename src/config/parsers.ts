@@ -70,7 +70,13 @@ const sizeOverride = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 const CORE_MASKS: Record<string, number> = { auto: 0, core_0: 1, core_1: 2, core_2: 4, core_0_1: 3, core_0_1_2: 7, all: 0xffff };
 const coreMask = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const s = typeof v === 'string' ? v.trim().toLowerCase().replace(/^rknn_npu_core_/, '') : '';
+  const s =
+    typeof v === 'string'
+      ? v
+          .trim()
+          .toLowerCase()
+          .replace(/^rknn_npu_core_/, '')
+      : '';
   // A mask is bits, so hexadecimal (0xffff, as Rockchip writes it) is accepted here and only here.
   const n = typeof v === 'number' ? v : s in CORE_MASKS ? CORE_MASKS[s] : /^0x[0-9a-f]+$/.test(s) ? Number(s) : integerFromText(s);
   if (n === undefined || ![0, 1, 2, 4, 3, 7, 0xffff].includes(n)) {
@@ -79,8 +85,9 @@ const coreMask = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return n;
 });
 
-const flag = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx) =>
-  typeof v === 'boolean' ? v : parseBoolean(String(v)) ?? fail(ctx, BOOLEAN_WORDS));
+const flag = z
+  .union([z.boolean(), z.number(), z.string()])
+  .transform((v, ctx) => (typeof v === 'boolean' ? v : (parseBoolean(String(v)) ?? fail(ctx, BOOLEAN_WORDS))));
 
 export const extraSchema = z.looseObject({
   rknn_target: z.string().trim().toLowerCase().min(1, 'a non-empty SoC name such as "rk3588"').optional(),
@@ -138,13 +145,20 @@ export const apiKeysFile = z.string().transform((s, ctx) => {
   } catch (err) {
     return fail(ctx, `a readable file with one API key per line; reading it failed: ${(err as Error).message}`);
   }
-  const keys = keyList(text.split(/\r?\n/).map((line) => (line.trim().startsWith('#') ? '' : line)), 'line', ctx);
+  const keys = keyList(
+    text.split(/\r?\n/).map((line) => (line.trim().startsWith('#') ? '' : line)),
+    'line',
+    ctx,
+  );
   return keys === z.NEVER ? z.NEVER : { path: file, keys };
 });
 
 export const origins = z.string().transform((s, ctx) => {
   if (s.trim() === '*') return '*' as const;
-  const list = s.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const list = s
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   const out: string[] = [];
   for (const origin of list) {
     let url: URL | undefined;
@@ -164,7 +178,10 @@ export const origins = z.string().transform((s, ctx) => {
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/;
 export const hostNames = z.string().transform((s, ctx) => {
   const out: string[] = [];
-  for (const entry of s.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')) {
+  for (const entry of s
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '')) {
     const ipv6 = /^\[?([0-9a-f:.]+)\]?$/.exec(entry);
     if (ipv6 && entry.includes(':')) out.push(`[${ipv6[1]}]`);
     else if (HOST_NAME.test(entry)) out.push(entry.replace(/\.$/, ''));
@@ -174,11 +191,15 @@ export const hostNames = z.string().transform((s, ctx) => {
 });
 
 /** A comma-separated list each of whose entries `parse` accepts, kept as text. */
-export const checkedList = (parse: (s: string) => { errors: string[] }, what: string) => z.string().transform((s, ctx) => {
-  const { errors } = parse(s);
-  if (errors.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `${what}, but ${JSON.stringify(errors[0])} is not one` });
-    return z.NEVER;
-  }
-  return s.split(',').map((e) => e.trim()).filter(Boolean);
-});
+export const checkedList = (parse: (s: string) => { errors: string[] }, what: string) =>
+  z.string().transform((s, ctx) => {
+    const { errors } = parse(s);
+    if (errors.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `${what}, but ${JSON.stringify(errors[0])} is not one` });
+      return z.NEVER;
+    }
+    return s
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+  });

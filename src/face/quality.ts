@@ -75,7 +75,7 @@ export function headPose(landmarks: Landmarks): HeadPose {
   }
   const t = n[1] / eyeToMouth;
   const midlineX = mouth[0] * t;
-  const yaw = Math.atan(((n[0] - midlineX) / eyeDistance) / NOSE_DEPTH_PER_EYE_DISTANCE);
+  const yaw = Math.atan((n[0] - midlineX) / eyeDistance / NOSE_DEPTH_PER_EYE_DISTANCE);
   const pitch = Math.atan((FRONTAL.noseFraction - t) / (NOSE_DEPTH_PER_EYE_DISTANCE * FRONTAL.eyeDistancePerEyeToMouth));
   return { yaw: degrees(yaw), pitch: degrees(pitch), roll: degrees(roll) };
 }

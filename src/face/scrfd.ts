@@ -66,10 +66,7 @@ function describe(outputs: readonly Tensor[]): string {
  */
 export function groupScrfdOutputs(outputs: readonly Tensor[], inputWidth: number, inputHeight: number): ScrfdLevel[] {
   const fail = (why: string) =>
-    new Error(
-      `SCRFD outputs match no known layout: ${why}. Got ${outputs.length} outputs for a ` +
-        `${inputWidth}x${inputHeight} input: ${describe(outputs)}`,
-    );
+    new Error(`SCRFD outputs match no known layout: ${why}. Got ${outputs.length} outputs for a ` + `${inputWidth}x${inputHeight} input: ${describe(outputs)}`);
   if (!(Number.isInteger(inputWidth) && inputWidth > 0 && Number.isInteger(inputHeight) && inputHeight > 0)) {
     throw new Error(`SCRFD input size must be positive integers, got ${inputWidth}x${inputHeight}`);
   }
@@ -110,9 +107,7 @@ export function groupScrfdOutputs(outputs: readonly Tensor[], inputWidth: number
     const rows = t.data.length / width;
     const slot = slots.find((s) => s.rows === rows);
     if (slot === undefined) {
-      throw fail(
-        `a ${role} output has ${rows} rows, expected one of ${slots.map((s) => `${s.rows} (stride ${s.stride})`).join(', ')}`,
-      );
+      throw fail(`a ${role} output has ${rows} rows, expected one of ${slots.map((s) => `${s.rows} (stride ${s.stride})`).join(', ')}`);
     }
     if (slot[role] !== null) throw fail(`two ${role} outputs for stride ${slot.stride}`);
     slot[role] = t;
@@ -120,9 +115,7 @@ export function groupScrfdOutputs(outputs: readonly Tensor[], inputWidth: number
 
   return slots.map((s) => {
     if (s.score === null || s.box === null || (hasKps && s.kps === null)) {
-      const missing = [s.score ? '' : 'score', s.box ? '' : 'box', hasKps && !s.kps ? 'keypoints' : '']
-        .filter(Boolean)
-        .join(' and ');
+      const missing = [s.score ? '' : 'score', s.box ? '' : 'box', hasKps && !s.kps ? 'keypoints' : ''].filter(Boolean).join(' and ');
       throw fail(`no ${missing} output for stride ${s.stride}`);
     }
     return { stride: s.stride, score: s.score, box: s.box, kps: s.kps, anchors };
@@ -153,12 +146,7 @@ export function decodeScrfd(outputs: readonly Tensor[], opts: ScrfdDecodeOptions
       const cy = Math.floor(cell / cols) * stride;
       const b = i * 4;
       const clamped = clampBox(
-        [
-          (cx - dist[b] * stride) / scale,
-          (cy - dist[b + 1] * stride) / scale,
-          (cx + dist[b + 2] * stride) / scale,
-          (cy + dist[b + 3] * stride) / scale,
-        ],
+        [(cx - dist[b] * stride) / scale, (cy - dist[b + 1] * stride) / scale, (cx + dist[b + 2] * stride) / scale, (cy + dist[b + 3] * stride) / scale],
         imageWidth,
         imageHeight,
       );
@@ -166,10 +154,7 @@ export function decodeScrfd(outputs: readonly Tensor[], opts: ScrfdDecodeOptions
       let landmarks: Landmarks | null = null;
       if (pts !== null) {
         const k = i * 10;
-        const p = (j: number): Point => [
-          (cx + pts[k + 2 * j] * stride) / scale,
-          (cy + pts[k + 2 * j + 1] * stride) / scale,
-        ];
+        const p = (j: number): Point => [(cx + pts[k + 2 * j] * stride) / scale, (cy + pts[k + 2 * j + 1] * stride) / scale];
         landmarks = [p(0), p(1), p(2), p(3), p(4)];
       }
       candidates.push({ box: clamped, score: s, landmarks });

@@ -42,10 +42,5 @@ export function svd2x2(m: Mat2): Svd2 {
 export const det2 = (m: Mat2): number => m[0] * m[3] - m[1] * m[2];
 
 export function mul2(a: Mat2, b: Mat2): Mat2 {
-  return [
-    a[0] * b[0] + a[1] * b[2],
-    a[0] * b[1] + a[1] * b[3],
-    a[2] * b[0] + a[3] * b[2],
-    a[2] * b[1] + a[3] * b[3],
-  ];
+  return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3]];
 }

@@ -14,7 +14,10 @@ export interface AllowRule {
 export function parseAllowRules(text: string): { rules: AllowRule[]; errors: string[] } {
   const rules: AllowRule[] = [];
   const errors: string[] = [];
-  for (const entry of text.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean)) {
     if (entry.includes('://')) {
       let url: URL | undefined;
       try {

@@ -52,17 +52,19 @@ function checkUrl(text: string, rules: readonly AllowRule[]): URL {
  */
 function checkedLookup(resolve: ResolveAll, policy: AddressPolicy): LookupFunction {
   return (host, options, callback) => {
-    resolve(host).then((addresses) => {
-      if (addresses.length === 0) throw failed(`${host} has no address`);
-      for (const { address } of addresses) {
-        const why = policy(address);
-        if (why) throw refusedUrl(`${host} is refused, for one of its addresses: ${why}`);
-      }
-      const usable = (options as { family?: number }).family ? addresses.filter((a) => a.family === (options as { family?: number }).family) : addresses;
-      const chosen = usable[0] ?? addresses[0];
-      if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [chosen]);
-      else callback(null, chosen.address, chosen.family);
-    }).catch((err: Error) => callback(err as NodeJS.ErrnoException, '', 0));
+    resolve(host)
+      .then((addresses) => {
+        if (addresses.length === 0) throw failed(`${host} has no address`);
+        for (const { address } of addresses) {
+          const why = policy(address);
+          if (why) throw refusedUrl(`${host} is refused, for one of its addresses: ${why}`);
+        }
+        const usable = (options as { family?: number }).family ? addresses.filter((a) => a.family === (options as { family?: number }).family) : addresses;
+        const chosen = usable[0] ?? addresses[0];
+        if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [chosen]);
+        else callback(null, chosen.address, chosen.family);
+      })
+      .catch((err: Error) => callback(err as NodeJS.ErrnoException, '', 0));
   };
 }
 
@@ -127,7 +129,10 @@ function getOnce(url: URL, options: FetchImageOptions, deadline: number): Promis
       } else resolve(answer!);
     };
     const total = setTimeout(() => finish(failed(`the URL did not answer within ${options.totalTimeoutMs} ms`)), remaining);
-    const connect = setTimeout(() => finish(failed(`no connection to ${url.host} within ${options.connectTimeoutMs} ms`)), Math.min(options.connectTimeoutMs, remaining));
+    const connect = setTimeout(
+      () => finish(failed(`no connection to ${url.host} within ${options.connectTimeoutMs} ms`)),
+      Math.min(options.connectTimeoutMs, remaining),
+    );
     req.on('socket', (socket) => {
       socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connect));
     });

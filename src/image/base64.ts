@@ -22,7 +22,7 @@ export function decodeBase64Image(text: string, where: string): Buffer {
   if (body.length % 4 === 1) {
     throw new LumenError('INVALID_PARAMETER', `body parameter "${where}" is not valid base64: it ends mid-byte at character ${text.length}`);
   }
-  if ((text.length - end) > 0 && (body.length + (text.length - end)) % 4 !== 0) {
+  if (text.length - end > 0 && (body.length + (text.length - end)) % 4 !== 0) {
     throw new LumenError('INVALID_PARAMETER', `body parameter "${where}" is not valid base64: wrong padding at character ${end}`);
   }
   return Buffer.from(body, 'base64');

@@ -148,7 +148,8 @@ export async function detectorInput(ladder: DecodeLadder, size: number, anyShape
 /** Raw pixels (a region of a photo) as a detector input, shrunk by sharp when larger than `size`. */
 export async function detectorInputOf(image: RgbImage, size: number, anyShape: boolean): Promise<DetectorInput> {
   const shape = detectorShape(image.width, image.height, size, anyShape);
-  const content = shape.contentWidth === image.width && shape.contentHeight === image.height ? image : await resizeRgb(image, shape.contentWidth, shape.contentHeight);
+  const content =
+    shape.contentWidth === image.width && shape.contentHeight === image.height ? image : await resizeRgb(image, shape.contentWidth, shape.contentHeight);
   return { image: padRgb(content, shape.inputWidth, shape.inputHeight), scale: shape.scale };
 }
 

@@ -127,10 +127,7 @@ export async function downloadToFile(opts: DownloadOptions): Promise<DownloadRes
     fh = undefined;
     await rename(temp, target);
     committed = true;
-    log.info(
-      { url, size: received, sha256, verified: expectedSha256 !== undefined, ms: Date.now() - started },
-      'downloaded model file',
-    );
+    log.info({ url, size: received, sha256, verified: expectedSha256 !== undefined, ms: Date.now() - started }, 'downloaded model file');
     return { size: received, sha256, finalUrl: opened.finalUrl.href };
   } finally {
     wd.stop();

@@ -14,7 +14,10 @@ type Broken = { file: PackFileInfo; reason: string };
 export function graphFailure(file: Pick<PackFileInfo, 'path' | 'size'>, err: unknown): string {
   if (file.size === 0) return 'the file is empty (0 bytes)';
   const first = (err as Error).message.split('\n')[0];
-  const reason = first.replace(/^Load model from .* failed:/, '').replace(/^\S+\.(?:cc|h):\d+ .*?\) /, '').trim();
+  const reason = first
+    .replace(/^Load model from .* failed:/, '')
+    .replace(/^\S+\.(?:cc|h):\d+ .*?\) /, '')
+    .trim();
   return reason ? `not a complete ONNX graph (${reason})` : 'not a complete ONNX graph';
 }
 
@@ -38,10 +41,13 @@ async function brokenGraphs(pack: ResolvedPack, which: 'local' | 'fetched'): Pro
 
 /** A local file is the operator's: it is never moved or replaced, so say which one and what to do. */
 const brokenLocal = (broken: Broken[]) =>
-  new LumenError('MODEL_LOAD_FAILED', [
-    ...broken.map(({ file, reason }) => `${file.role} graph ${file.path} (in LUMEN_FACE_LOCAL_DIR) does not load: ${reason}`),
-    `Replace ${broken.length > 1 ? 'these files' : 'this file'} with a good copy, or remove ${broken.length > 1 ? 'them' : 'it'} to use the cache or a download (\`npx lumen-face fetch\`).`,
-  ].join('\n'));
+  new LumenError(
+    'MODEL_LOAD_FAILED',
+    [
+      ...broken.map(({ file, reason }) => `${file.role} graph ${file.path} (in LUMEN_FACE_LOCAL_DIR) does not load: ${reason}`),
+      `Replace ${broken.length > 1 ? 'these files' : 'this file'} with a good copy, or remove ${broken.length > 1 ? 'them' : 'it'} to use the cache or a download (\`npx lumen-face fetch\`).`,
+    ].join('\n'),
+  );
 
 /** RKNN files can only be opened by the engine, which names the file it could not load. */
 function brokenRknn(pack: ResolvedPack, error: unknown): Broken[] {
@@ -56,12 +62,18 @@ async function moveAside(broken: Broken[], log: Logger): Promise<void> {
     const aside = `${file.path}${ASIDE_SUFFIX}`;
     await removeSidecar(file.path);
     await rename(file.path, aside);
-    log.warn({ role: file.role, path: file.path, movedTo: aside, url: file.url, reason }, 'a cached model file failed to load: moved it aside, fetching it again');
+    log.warn(
+      { role: file.role, path: file.path, movedTo: aside, url: file.url, reason },
+      'a cached model file failed to load: moved it aside, fetching it again',
+    );
   }
 }
 
 const unloadable = (broken: Broken[], after: string) =>
-  new LumenError('MODEL_LOAD_FAILED', broken.map(({ file, reason }) => `${file.path}${file.url ? ` (from ${file.url})` : ''} does not load${after}: ${reason}`).join('\n'));
+  new LumenError(
+    'MODEL_LOAD_FAILED',
+    broken.map(({ file, reason }) => `${file.path}${file.url ? ` (from ${file.url})` : ''} does not load${after}: ${reason}`).join('\n'),
+  );
 
 /**
  * Loads the pack with `load`. A file that came from the cache (or was just downloaded) and does not

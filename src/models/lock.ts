@@ -104,10 +104,13 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   }
 
   held.add(path);
-  const refresh = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now).catch(() => {});
-  }, Math.max(staleMs / 4, 10));
+  const refresh = setInterval(
+    () => {
+      const now = new Date();
+      utimes(path, now, now).catch(() => {});
+    },
+    Math.max(staleMs / 4, 10),
+  );
   refresh.unref();
 
   return async () => {

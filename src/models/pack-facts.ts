@@ -11,7 +11,7 @@ export interface PackFacts {
 
 export const PACK_FACTS: Readonly<Record<string, PackFacts>> = {
   'scrfd_2.5g_mbf': { verifyThreshold: 0.409 },
-  'scrfd_500m_mbf': { verifyThreshold: 0.439 },
+  scrfd_500m_mbf: { verifyThreshold: 0.439 },
 };
 
 /** The measured default of LUMEN_FACE_MATCH_THRESHOLD, as the configuration table prints it. */

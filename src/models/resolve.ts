@@ -25,7 +25,6 @@ function invalid(name: string, expected: string, received: unknown): LumenError 
   return new LumenError('INVALID_MODEL_REQUEST', invalidText(name, expected, received));
 }
 
-
 function validate(req: PackRequest): void {
   // Names become path segments: nothing that could climb out of the cache or local directory.
   if (!isSafeSegment(req.model)) throw invalid('model name', SEGMENT_EXPECTED, req.model);
@@ -54,13 +53,7 @@ function fetchIntoCacheOnce(target: string, url: string, token: string | undefin
   return p;
 }
 
-async function fetchIntoCache(
-  target: string,
-  url: string,
-  token: string | undefined,
-  req: PackRequest,
-  log: Logger,
-): Promise<RemoteOutcome> {
+async function fetchIntoCache(target: string, url: string, token: string | undefined, req: PackRequest, log: Logger): Promise<RemoteOutcome> {
   await mkdir(dirname(target), { recursive: true });
   let failed = true;
   const release = await acquireLock(`${target}.lock`, { log });
@@ -71,7 +64,13 @@ async function fetchIntoCache(
     await removeLeftovers(target, log);
     await removeSidecar(target);
     const r = await downloadToFile({
-      url, target, token, timeoutMs: req.timeoutMs, log, onProgress: req.onProgress, progressEveryMs: req.progressEveryMs,
+      url,
+      target,
+      token,
+      timeoutMs: req.timeoutMs,
+      log,
+      onProgress: req.onProgress,
+      progressEveryMs: req.progressEveryMs,
     });
     await writeSidecar(target, { size: r.size, sha256: r.sha256, url, downloadedAt: new Date().toISOString() });
     failed = false;
@@ -185,12 +184,18 @@ async function resolveInsightface(req: PackRequest, log: Logger): Promise<Resolv
   }
   const dirs = insightfaceDirs(req);
   const tried: string[] = [];
-  for (const [source, dir] of [['local', dirs.local], ['cache', dirs.cache]] as const) {
+  for (const [source, dir] of [
+    ['local', dirs.local],
+    ['cache', dirs.cache],
+  ] as const) {
     if (!dir) {
       tried.push('local: LUMEN_FACE_LOCAL_DIR not set');
       continue;
     }
-    const present = await stat(dir).then((s) => s.isDirectory(), () => false);
+    const present = await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     if (!present) {
       tried.push(`${source}: ${dir} (not found)`);
       continue;
@@ -205,11 +210,18 @@ async function resolveInsightface(req: PackRequest, log: Logger): Promise<Resolv
       localFile({ role, what: `${role} graph of insightface pack ${req.model}`, local: [], cache: '', url: '' }, folder[role].path, source, log);
     return {
       // insightface's graphs are fp32.
-      model: req.model, runtime: req.runtime, precision: 'fp32', layout: 'insightface',
-      detection: await file('detection'), recognition: await file('recognition'), notes,
+      model: req.model,
+      runtime: req.runtime,
+      precision: 'fp32',
+      layout: 'insightface',
+      detection: await file('detection'),
+      recognition: await file('recognition'),
+      notes,
     };
   }
-  throw new LumenError('MODEL_NOT_FOUND', `insightface pack ${req.model} not found (insightface folders are never downloaded: ` +
+  throw new LumenError(
+    'MODEL_NOT_FOUND',
+    `insightface pack ${req.model} not found (insightface folders are never downloaded: ` +
       `unzip ${req.model}.zip from insightface's releases into a folder named ${req.model}):\n${tried.map((l) => `  ${l}`).join('\n')}`,
   );
 }
@@ -224,11 +236,17 @@ export async function resolvePack(req: PackRequest, log: Logger = silentLogger):
   if (layout === 'insightface') return resolveInsightface(req, log);
   const specs = await layoutFiles(req, layout);
   const [detection, recognition] = [await resolveFile(req, specs[0], log), await resolveFile(req, specs[1], log)];
-  const notes = layout === 'immich' && req.runtime === 'rknn' ? [`RKNN files from ${join('rknpu', detection.path.split('/rknpu/')[1]?.split('/')[0] ?? '?')}`] : [];
+  const notes =
+    layout === 'immich' && req.runtime === 'rknn' ? [`RKNN files from ${join('rknpu', detection.path.split('/rknpu/')[1]?.split('/')[0] ?? '?')}`] : [];
   return {
     // immich ships fp32 ONNX graphs and RKNN conversions that run in fp16 on the NPU; only lumen packs come in several.
-    model: req.model, runtime: req.runtime, precision: layout === 'immich' ? (req.runtime === 'rknn' ? 'fp16' : 'fp32') : req.precision,
-    layout, detection, recognition, notes,
+    model: req.model,
+    runtime: req.runtime,
+    precision: layout === 'immich' ? (req.runtime === 'rknn' ? 'fp16' : 'fp32') : req.precision,
+    layout,
+    detection,
+    recognition,
+    notes,
     ...(layout === 'immich' && req.runtime === 'rknn' ? { rknnInput: 'normalised' as const } : {}),
   };
 }

@@ -31,10 +31,7 @@ export function isHfRepo(req: Pick<PackRequest, 'repoBase' | 'hfEndpoint'>): boo
   return isHfHost(parseBase(req.repoBase), req.hfEndpoint);
 }
 
-export function packFileUrl(
-  req: Pick<PackRequest, 'model' | 'runtime' | 'precision' | 'repoBase' | 'revision' | 'hfEndpoint'>,
-  file: string,
-): string {
+export function packFileUrl(req: Pick<PackRequest, 'model' | 'runtime' | 'precision' | 'repoBase' | 'revision' | 'hfEndpoint'>, file: string): string {
   return repoFileUrl(req, `${req.runtime}/${req.precision}/${file}`);
 }
 
@@ -47,8 +44,10 @@ export function repoFileUrl(req: Pick<PackRequest, 'model' | 'repoBase' | 'revis
   if (isHfHost(base, req.hfEndpoint)) {
     const org = base.pathname.split('/').find((s) => s !== '');
     if (!org) {
-      throw new LumenError('INVALID_MODEL_REQUEST',
-        invalid('Hugging Face repository base', 'a URL naming an organisation, e.g. https://huggingface.co/Lumilio-Photos', req.repoBase));
+      throw new LumenError(
+        'INVALID_MODEL_REQUEST',
+        invalid('Hugging Face repository base', 'a URL naming an organisation, e.g. https://huggingface.co/Lumilio-Photos', req.repoBase),
+      );
     }
     // Revisions such as refs/pr/1 must stay one path segment.
     const revision = encodeURIComponent(req.revision || 'main');
@@ -66,7 +65,10 @@ export function repoOrganisationIs(req: Pick<PackRequest, 'repoBase' | 'hfEndpoi
   } catch {
     return false;
   }
-  const segments = base.pathname.split('/').filter((s) => s !== '').map((s) => s.toLowerCase());
+  const segments = base.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => s.toLowerCase());
   if (isHfHost(base, req.hfEndpoint)) return segments[0] === organisation.toLowerCase();
   return segments.includes(organisation.toLowerCase());
 }

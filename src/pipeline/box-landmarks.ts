@@ -44,8 +44,11 @@ export async function landmarksForBoxes(
   const work = [...pending.values()];
   if (work.length === 0) return found;
   if (work.length > MAX_LANDMARK_SEARCHES) {
-    throw new LumenError('INVALID_BOXES', `${work.length} boxes have no landmarks and match no face found in the image; ` +
-      `at most ${MAX_LANDMARK_SEARCHES} per request are searched around (each is a detector run): send their landmarks, or align=false`);
+    throw new LumenError(
+      'INVALID_BOXES',
+      `${work.length} boxes have no landmarks and match no face found in the image; ` +
+        `at most ${MAX_LANDMARK_SEARCHES} per request are searched around (each is a detector run): send their landmarks, or align=false`,
+    );
   }
   // Every margin from the same pixels: the finest any margin needs to fill the detector input.
   const pixels = await ladder.atResolution(Math.max(...work.map(({ margin }) => marginResolution(margin, detector.detSize))));

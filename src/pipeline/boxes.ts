@@ -68,10 +68,7 @@ function normaliseBox(input: unknown, index: number, width: number, height: numb
 const MIN_LANDMARK_SPREAD = 1;
 
 function landmarkPoints(value: unknown, index: number): Landmarks {
-  const ok =
-    Array.isArray(value) &&
-    value.length === 5 &&
-    value.every((p) => Array.isArray(p) && p.length === 2 && p.every(isFiniteNumber));
+  const ok = Array.isArray(value) && value.length === 5 && value.every((p) => Array.isArray(p) && p.length === 2 && p.every(isFiniteNumber));
   if (!ok) {
     throw invalid(invalidText(`box ${index} landmarks`, LANDMARKS_SHAPE, value));
   }
@@ -88,7 +85,9 @@ function normaliseLandmarks(value: unknown, index: number, width: number, height
   const cy = points.reduce((sum, p) => sum + p[1], 0) / points.length;
   const spread = Math.sqrt(points.reduce((sum, [x, y]) => sum + (x - cx) ** 2 + (y - cy) ** 2, 0) / points.length);
   if (!(spread >= MIN_LANDMARK_SPREAD)) {
-    throw invalid(`box ${index} landmarks must be spread over at least ${MIN_LANDMARK_SPREAD} pixel; received points ${spread.toPrecision(3)} pixels from their centre on average: ${preview(value)}`);
+    throw invalid(
+      `box ${index} landmarks must be spread over at least ${MIN_LANDMARK_SPREAD} pixel; received points ${spread.toPrecision(3)} pixels from their centre on average: ${preview(value)}`,
+    );
   }
   const scale = alignScale(points, { width: 112, height: 112 });
   if (!(Number.isFinite(scale) && scale > 0)) {

@@ -27,9 +27,10 @@ export function alignScale(landmarks: Landmarks, size: CropSize): number {
 
 /** Decoded pixels per image pixel a crop needs (at most 1: the full decode serves everything). */
 export function cropResolution(request: CropRequest, size: CropSize): number {
-  const scale = 'landmarks' in request
-    ? alignScale(request.landmarks, size)
-    : Math.max(size.width, size.height) / Math.max(1, request.box[2] - request.box[0], request.box[3] - request.box[1]);
+  const scale =
+    'landmarks' in request
+      ? alignScale(request.landmarks, size)
+      : Math.max(size.width, size.height) / Math.max(1, request.box[2] - request.box[0], request.box[3] - request.box[1]);
   return Math.min(1, RESOLUTION_MARGIN * scale);
 }
 
@@ -101,7 +102,12 @@ export async function alignedCrop(image: RgbImage, landmarks: Landmarks, size: C
   if (scale >= 0.5) return warpAffine(image, transform, size.width, size.height);
 
   const inverse = invertAffine(transform);
-  const corners = [[0, 0], [size.width, 0], [0, size.height], [size.width, size.height]].map(([u, v]) => applyAffine(inverse, [u, v]));
+  const corners = [
+    [0, 0],
+    [size.width, 0],
+    [0, size.height],
+    [size.width, size.height],
+  ].map(([u, v]) => applyAffine(inverse, [u, v]));
   const xs = corners.map((p) => p[0]);
   const ys = corners.map((p) => p[1]);
   // A margin of a few shrunk pixels, so bilinear samples at the crop's edge never reach the region's border.
@@ -128,8 +134,12 @@ const REGION_GRID = 16;
 /** a ∘ b: apply b, then a. */
 function compose(a: Affine, b: Affine): Affine {
   return [
-    a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2],
-    a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5],
+    a[0] * b[0] + a[1] * b[3],
+    a[0] * b[1] + a[1] * b[4],
+    a[0] * b[2] + a[1] * b[5] + a[2],
+    a[3] * b[0] + a[4] * b[3],
+    a[3] * b[1] + a[4] * b[4],
+    a[3] * b[2] + a[4] * b[5] + a[5],
   ];
 }
 

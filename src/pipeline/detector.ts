@@ -6,7 +6,6 @@ import { type DecodeLadder, type DetectorInput, detectorInput } from '../image/l
 import type { DetectOptions } from './options.js';
 import { emptyTimings, type StageTimings } from './timings.js';
 
-
 /**
  * Detections shorter than this in the detector's input are dropped: one stride-8 cell, half the smallest
  * SCRFD anchor (16 px). Photos are no longer enlarged into the detector, and at their own scale such specks
@@ -54,6 +53,8 @@ export async function runDetector(
     nmsIou: options.nms,
   });
   timings.detect += performance.now() - start;
-  const kept = detections.filter((d) => shorterSide(d.box) >= options.min_size && shorterSide(d.box) * input.scale >= MIN_INPUT_SIDE).sort((a, b) => boxArea(b.box) - boxArea(a.box));
+  const kept = detections
+    .filter((d) => shorterSide(d.box) >= options.min_size && shorterSide(d.box) * input.scale >= MIN_INPUT_SIDE)
+    .sort((a, b) => boxArea(b.box) - boxArea(a.box));
   return options.max_faces === undefined ? kept : kept.slice(0, options.max_faces);
 }

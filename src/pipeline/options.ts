@@ -7,17 +7,25 @@ import { BOOLEAN_WORDS, DECIMAL_TEXT, INTEGER_TEXT, invalid, parseBoolean } from
  * types the programmatic API and documents OpenAPI.
  */
 export const detectOptionsSchema = z.object({
-  min_score: z.number().min(0).max(1).default(0.5)
-    .describe('Smallest detection score kept, 0 to 1.'),
-  max_faces: z.number().int().min(1).optional()
+  min_score: z.number().min(0).max(1).default(0.5).describe('Smallest detection score kept, 0 to 1.'),
+  max_faces: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
     .describe('Keep at most this many faces, the largest ones. Default, and ceiling: LUMEN_FACE_MAX_FACES (256 unless configured).'),
-  min_size: z.number().min(0).default(0)
-    .describe('Drop faces whose box is smaller than this many pixels on its shorter side.'),
-  nms: z.number().gt(0).max(1).default(0.4)
-    .describe('IoU above which overlapping detections are merged (non-maximum suppression).'),
-  max_yaw: z.coerce.number().min(0).max(90).optional()
+  min_size: z.number().min(0).default(0).describe('Drop faces whose box is smaller than this many pixels on its shorter side.'),
+  nms: z.number().gt(0).max(1).default(0.4).describe('IoU above which overlapping detections are merged (non-maximum suppression).'),
+  max_yaw: z.coerce
+    .number()
+    .min(0)
+    .max(90)
+    .optional()
     .describe('Drop faces turned further than this many degrees left or right (|quality.yaw|). Default: keep all.'),
-  min_sharpness: z.coerce.number().min(0).optional()
+  min_sharpness: z.coerce
+    .number()
+    .min(0)
+    .optional()
     .describe('Drop faces whose quality.sharpness (variance of the Laplacian on the aligned face) is below this. Default: keep all.'),
 });
 
@@ -29,8 +37,12 @@ export type DetectOptionsInput = { [K in keyof z.input<typeof detectOptionsSchem
 
 /** The `align` query parameter of /v1/embed (the programmatic API takes a boolean). */
 export const alignOptionSchema = z.object({
-  align: z.boolean().default(true)
-    .describe(`Align each face to the ArcFace template with its landmarks (detected when not sent). false gives a plain square crop. Accepts ${BOOLEAN_WORDS}.`),
+  align: z
+    .boolean()
+    .default(true)
+    .describe(
+      `Align each face to the ArcFace template with its landmarks (detected when not sent). false gives a plain square crop. Accepts ${BOOLEAN_WORDS}.`,
+    ),
 });
 
 type Knobs = z.ZodObject;
@@ -63,7 +75,6 @@ export function expectedText(schema: z.ZodType): string {
   ].filter(Boolean);
   return bounds.length ? `${what}, ${bounds.join(' and ')}` : what;
 }
-
 
 /** A knob's typed value from its text, or undefined when the text is not of its kind. */
 function fromText(schema: z.ZodType, text: string): unknown {

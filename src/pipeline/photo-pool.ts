@@ -67,7 +67,17 @@ export class PhotoPool {
       // One task per worker, so every worker has opened and warmed its sessions before we report ready.
       const infos = await guard.all(Array.from({ length: workers }, () => pool.run({ op: 'info' }).then(unwrap<EngineInfo>)));
       const info = { ...infos[0], details: { ...infos[0].details, workers, photosPerWorker: PHOTOS_PER_WORKER } };
-      return new PhotoPool(pool, guard, new Int32Array(stop), new Int32Array(runs), info, setup.pipeline.maxBoxes, setup.pipeline.maxFaces, workers * PHOTOS_PER_WORKER, logs);
+      return new PhotoPool(
+        pool,
+        guard,
+        new Int32Array(stop),
+        new Int32Array(runs),
+        info,
+        setup.pipeline.maxBoxes,
+        setup.pipeline.maxFaces,
+        workers * PHOTOS_PER_WORKER,
+        logs,
+      );
     } catch (err) {
       Atomics.store(new Int32Array(stop), 0, 1);
       await guard.close();
@@ -206,8 +216,7 @@ function unwrap<T>(reply: PhotoReply<unknown>): T {
   throw err;
 }
 
-const ownsWholeBuffer = (data: Uint8Array) =>
-  data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+const ownsWholeBuffer = (data: Uint8Array) => data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
 
 const isHandedOver = (input: PhotoInput): input is HandedOverBytes => 'handOver' in input && input.handOver === true;
 

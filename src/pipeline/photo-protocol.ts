@@ -30,6 +30,6 @@ export type PhotoTask =
 /** Errors cross the thread as data, so their code survives (a structured clone keeps only the message). */
 export type PhotoReply<T> =
   | { ok: true; value: T }
-  | { ok: false; code: ErrorCode | null; message: string; stack?: string; /** The cause's message (a libvips error), for the log. */ cause?: string };
+  | { ok: false; code: ErrorCode | null; message: string; stack?: string /** The cause's message (a libvips error), for the log. */; cause?: string };
 
 export type { EngineInfo };

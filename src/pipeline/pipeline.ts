@@ -78,37 +78,50 @@ export class FacePipeline {
     // Alignment, and every face's landmarks in the answers, need the keypoint outputs.
     const { outputs } = engine.info.detection;
     if (!SCRFD_KEYPOINT_OUTPUT_COUNTS.includes(outputs)) {
-      throw new LumenError('MODEL_LOAD_FAILED', `the detection model must be an SCRFD with five-point keypoints (${SCRFD_KEYPOINT_OUTPUT_COUNTS.join(' or ')} outputs); received ${outputs} outputs`);
+      throw new LumenError(
+        'MODEL_LOAD_FAILED',
+        `the detection model must be an SCRFD with five-point keypoints (${SCRFD_KEYPOINT_OUTPUT_COUNTS.join(' or ')} outputs); received ${outputs} outputs`,
+      );
     }
   }
 
   async detect(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<QualifiedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    return fullDecodes(() => withLadder(source, timings, async (ladder) => {
-      const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
-      if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
-      const crops = await this.crops(detections.map(cropRequest), ladder, SHARPNESS_CROP, timings);
-      const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, SHARPNESS_CROP));
-      const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
-      return { image: sizeOf(source), faces, timings };
-    }));
+    return fullDecodes(() =>
+      withLadder(source, timings, async (ladder) => {
+        const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
+        if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
+        const crops = await this.crops(detections.map(cropRequest), ladder, SHARPNESS_CROP, timings);
+        const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, SHARPNESS_CROP));
+        const faces = keepBySharpness(qualities, options).map((i) => ({ ...toDetectedFace(detections[i]), quality: qualities[i] }));
+        return { image: sizeOf(source), faces, timings };
+      }),
+    );
   }
 
   async faces(input: ImageInput, options: PhotoOptions): Promise<PipelineResult<EmbeddedFace>> {
     const timings = emptyTimings();
     const source = await timed(timings, 'decode', () => SourceImage.open(input, this.settings.limits));
-    const detected = await fullDecodes(() => withLadder(source, timings, async (ladder) => {
-      const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
-      const crops = await this.crops(detections.map(cropRequest), ladder, this.cropSize, timings);
-      return { detections, crops };
-    }));
+    const detected = await fullDecodes(() =>
+      withLadder(source, timings, async (ladder) => {
+        const detections = keepByPose(await detectFaces(this.engine, ladder, this.settings.detSize, this.detectorOptions(options), timings), options);
+        const crops = await this.crops(detections.map(cropRequest), ladder, this.cropSize, timings);
+        return { detections, crops };
+      }),
+    );
     const { detections, crops } = detected;
     if (detections.length === 0) return { image: sizeOf(source), faces: [], timings };
     // Measured before embedding, which may hand the crops' memory to a worker.
     const qualities = await timed(timings, 'quality', () => measureQualities(detections, crops, this.cropSize));
     const kept = keepBySharpness(qualities, options);
-    const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, kept.map((i) => crops[i]), this.settings.maxBatchSize));
+    const embeddings = await timed(timings, 'embed', () =>
+      embedCrops(
+        this.engine,
+        kept.map((i) => crops[i]),
+        this.settings.maxBatchSize,
+      ),
+    );
     const faces = kept.map((i, k) => ({ ...toDetectedFace(detections[i]), quality: qualities[i], embedding: embeddings[k] }));
     return { image: sizeOf(source), faces, timings };
   }
@@ -123,11 +136,13 @@ export class FacePipeline {
         : normaliseBoxes(options.boxes, source.width, source.height, this.settings.maxBoxes);
     if (regions.length === 0) return { image: sizeOf(source), faces: [], timings };
 
-    const { landmarks, crops } = await fullDecodes(() => withLadder(source, timings, async (ladder) => {
-      const landmarks = align ? await landmarksForBoxes(this.detector, ladder, regions, timings) : regions.map(() => null);
-      const requests = regions.map((r, i) => (landmarks[i] ? { landmarks: landmarks[i] } : { box: r.box }));
-      return { landmarks, crops: await this.crops(requests, ladder, this.cropSize, timings) };
-    }));
+    const { landmarks, crops } = await fullDecodes(() =>
+      withLadder(source, timings, async (ladder) => {
+        const landmarks = align ? await landmarksForBoxes(this.detector, ladder, regions, timings) : regions.map(() => null);
+        const requests = regions.map((r, i) => (landmarks[i] ? { landmarks: landmarks[i] } : { box: r.box }));
+        return { landmarks, crops: await this.crops(requests, ladder, this.cropSize, timings) };
+      }),
+    );
     const embeddings = await timed(timings, 'embed', () => embedCrops(this.engine, crops, this.settings.maxBatchSize));
     const faces = regions.map((r, i) => ({ box: r.box, aligned: landmarks[i] !== null, landmarks: landmarks[i], embedding: embeddings[i] }));
     return { image: sizeOf(source), faces, timings };

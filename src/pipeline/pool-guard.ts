@@ -35,7 +35,13 @@ export function guardPool(pool: Piscina): PoolGuard {
       // A worker that died before taking its task leaves that task waiting for a replacement worker,
       // which fails the same way: the first failure decides.
       const settled = Promise.allSettled(tasks);
-      const outcome = await Promise.race([settled, workerFailed.then(() => undefined, (err: Error) => err)]);
+      const outcome = await Promise.race([
+        settled,
+        workerFailed.then(
+          () => undefined,
+          (err: Error) => err,
+        ),
+      ]);
       if (outcome instanceof Error || outcome === undefined) {
         await this.close();
         throw outcome ?? failure;

@@ -1,14 +1,5 @@
 import sharp from 'sharp';
-import {
-  type FaceQuality,
-  headPose,
-  LAPLACIAN_KERNEL,
-  passesPose,
-  passesSharpness,
-  SHARPNESS_CROP,
-  SHARPNESS_REGION,
-  shorterSide,
-} from '../face/quality.js';
+import { type FaceQuality, headPose, LAPLACIAN_KERNEL, passesPose, passesSharpness, SHARPNESS_CROP, SHARPNESS_REGION, shorterSide } from '../face/quality.js';
 import type { Detection } from '../face/scrfd.js';
 import type { CropSize } from './crops.js';
 import type { DetectOptions } from './options.js';

@@ -79,7 +79,10 @@ export async function verifyImages(
   }
   return {
     ...decide(cosineSimilarity(first.embedding, second.embedding), threshold),
-    faces: [{ image: 'image1', ...first }, { image: 'image2', ...second }],
+    faces: [
+      { image: 'image1', ...first },
+      { image: 'image2', ...second },
+    ],
     answers,
   };
 }
@@ -89,7 +92,10 @@ export async function verifyImages(
  * all zero (a zero vector has no direction to compare).
  */
 export function verifyEmbeddings(embedding1: EmbeddingInput, embedding2: EmbeddingInput, dim: number, threshold: number | null): Verification {
-  for (const [name, e] of [['embedding1', embedding1], ['embedding2', embedding2]] as const) {
+  for (const [name, e] of [
+    ['embedding1', embedding1],
+    ['embedding2', embedding2],
+  ] as const) {
     if (e.length !== dim) {
       throw new LumenError('INVALID_EMBEDDING', `${name} must have ${dim} numbers (this model's dimension), received ${e.length}`);
     }

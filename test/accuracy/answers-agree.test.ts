@@ -59,6 +59,10 @@ t.test('every shared photo: the same faces, boxes within 1 px or 1% of the face,
       }
     });
   });
-  t.same(problems, [], `${faces} faces; worst cosine ${worstCos.toFixed(5)}, worst box shift ${worstBox.toFixed(2)} of allowed, worst sharpness ${worstSharpness.toFixed(2)} of allowed`);
+  t.same(
+    problems,
+    [],
+    `${faces} faces; worst cosine ${worstCos.toFixed(5)}, worst box shift ${worstBox.toFixed(2)} of allowed, worst sharpness ${worstSharpness.toFixed(2)} of allowed`,
+  );
   t.ok(faces >= 140, `${faces} faces compared`);
 });

@@ -85,7 +85,9 @@ t.test('6000x4000 photo: faces at the scaled places, memory bounded', async (t) 
     }
     collect();
     rss.push(process.memoryUsage().rss);
-    t.comment(`run ${run + 1}: ${ms.toFixed(0)} ms, decode ${result.timings.decode.toFixed(0)} / detect ${result.timings.detect.toFixed(0)} / align ${result.timings.align.toFixed(0)} / embed ${result.timings.embed.toFixed(0)} ms, rss ${(rss[run] / MB).toFixed(0)} MB`);
+    t.comment(
+      `run ${run + 1}: ${ms.toFixed(0)} ms, decode ${result.timings.decode.toFixed(0)} / detect ${result.timings.detect.toFixed(0)} / align ${result.timings.align.toFixed(0)} / embed ${result.timings.embed.toFixed(0)} ms, rss ${(rss[run] / MB).toFixed(0)} MB`,
+    );
   }
 
   // After the first run every buffer pool, the libvips operation cache (sharp's default caps it at
@@ -94,7 +96,9 @@ t.test('6000x4000 photo: faces at the scaled places, memory bounded', async (t) 
   // of 200 MB (under three decodes) leaves room for allocator slack and still catches that.
   const baseline = rss[0];
   const growth = Math.max(...rss.slice(1)) - baseline;
-  t.comment(`rss before ${(rssStart / MB).toFixed(0)} MB, after run 1 ${(baseline / MB).toFixed(0)} MB, peak after runs 2-${RUNS} +${(growth / MB).toFixed(0)} MB`);
+  t.comment(
+    `rss before ${(rssStart / MB).toFixed(0)} MB, after run 1 ${(baseline / MB).toFixed(0)} MB, peak after runs 2-${RUNS} +${(growth / MB).toFixed(0)} MB`,
+  );
   t.ok(growth < 200 * MB, `rss growth after the first run ${(growth / MB).toFixed(0)} MB < 200 MB`);
   // And the first run itself holds no more than a handful of decodes once it is done.
   t.ok(baseline - rssStart < 400 * MB, `first run added ${((baseline - rssStart) / MB).toFixed(0)} MB < 400 MB`);

@@ -29,7 +29,8 @@ t.test('own-shape detection finds the faces of the square input, with the same b
       if (best >= 0.5) {
         found++;
         overlaps.push(best);
-      } else if (Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= 20) missed.push(`${name}: [${f.box.map(Math.round).join(', ')}] score ${f.score.toFixed(2)}`);
+      } else if (Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= 20)
+        missed.push(`${name}: [${f.box.map(Math.round).join(', ')}] score ${f.score.toFixed(2)}`);
     }
   }
   overlaps.sort((x, y) => x - y);

@@ -112,7 +112,10 @@ t.test('detect and faces give every face the same quality', async (t) => {
   const detected = (await backend.detect(bytes)).faces;
   const embedded = (await backend.faces(bytes)).faces;
   t.equal(embedded.length, detected.length);
-  t.same(embedded.map((f) => f.quality), detected.map((f) => f.quality));
+  t.same(
+    embedded.map((f) => f.quality),
+    detected.map((f) => f.quality),
+  );
   for (const f of detected) {
     t.ok(f.quality.size > 0 && f.quality.size === Math.round(Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) * 100) / 100, `size ${f.quality.size}`);
     t.ok(f.quality.sharpness > 0, `sharpness ${f.quality.sharpness}`);
@@ -131,18 +134,33 @@ t.test('max_yaw and min_sharpness drop exactly the faces outside them; max_faces
     const posed = all.filter((f) => Math.abs(f.quality.yaw as number) <= maxYaw);
     t.ok(posed.length > 0 && posed.length < all.length, `${path}: max_yaw=${maxYaw} keeps some faces`);
     t.same((await backend.detect(bytes, { max_yaw: maxYaw })).faces, posed, `${path}: detect max_yaw`);
-    t.same((await backend.faces(bytes, { max_yaw: maxYaw })).faces.map((f) => f.box), posed.map((f) => f.box), `${path}: faces max_yaw`);
+    t.same(
+      (await backend.faces(bytes, { max_yaw: maxYaw })).faces.map((f) => f.box),
+      posed.map((f) => f.box),
+      `${path}: faces max_yaw`,
+    );
 
     const sharp = all.filter((f) => f.quality.sharpness >= minSharpness);
     t.equal(sharp.length, all.length - 2, `${path}: min_sharpness=${minSharpness} drops the two blurriest`);
     t.same((await backend.detect(bytes, { min_sharpness: minSharpness })).faces, sharp, `${path}: detect min_sharpness`);
     const embedded = (await backend.faces(bytes, { min_sharpness: minSharpness })).faces;
-    t.same(embedded.map((f) => f.box), sharp.map((f) => f.box), `${path}: faces min_sharpness`);
-    t.ok(embedded.every((f) => f.embedding.length === 128), 'every kept face is embedded');
+    t.same(
+      embedded.map((f) => f.box),
+      sharp.map((f) => f.box),
+      `${path}: faces min_sharpness`,
+    );
+    t.ok(
+      embedded.every((f) => f.embedding.length === 128),
+      'every kept face is embedded',
+    );
 
     const both = all.filter((f) => Math.abs(f.quality.yaw as number) <= maxYaw && f.quality.sharpness >= minSharpness);
     const one = await backend.faces(bytes, { max_yaw: maxYaw, min_sharpness: minSharpness, max_faces: 1 });
-    t.same(one.faces.map((f) => f.box), both.slice(0, 1).map((f) => f.box), `${path}: max_faces=1 keeps the largest face that passes`);
+    t.same(
+      one.faces.map((f) => f.box),
+      both.slice(0, 1).map((f) => f.box),
+      `${path}: max_faces=1 keeps the largest face that passes`,
+    );
   }
 });
 

@@ -73,11 +73,19 @@ t.test('ordering contract: largest first, max_faces, min_size', async (t) => {
     const all = await backend.detect(bytes);
     t.ok(all.faces.length >= 3, `${path}: at least 3 faces to order (found ${all.faces.length})`);
     const areas = all.faces.map((f) => boxArea(f.box));
-    t.same(areas, [...areas].sort((a, b) => b - a), `${path}: sorted by box area, largest first`);
+    t.same(
+      areas,
+      [...areas].sort((a, b) => b - a),
+      `${path}: sorted by box area, largest first`,
+    );
 
     const two = await backend.detect(bytes, { max_faces: 2 });
     t.equal(two.faces.length, 2, `${path}: max_faces=2 keeps 2`);
-    t.same(two.faces.map((f) => f.box), all.faces.slice(0, 2).map((f) => f.box), `${path}: max_faces=2 keeps the two largest`);
+    t.same(
+      two.faces.map((f) => f.box),
+      all.faces.slice(0, 2).map((f) => f.box),
+      `${path}: max_faces=2 keeps the two largest`,
+    );
     const smallestKept = Math.min(...two.faces.map((f) => boxArea(f.box)));
     const largestDropped = Math.max(...all.faces.slice(2).map((f) => boxArea(f.box)));
     t.ok(smallestKept >= largestDropped, `${path}: no dropped face is larger than a kept one`);
@@ -87,14 +95,28 @@ t.test('ordering contract: largest first, max_faces, min_size', async (t) => {
     const minSize = (sides[0] + sides[sides.length - 1]) / 2;
     const big = await backend.detect(bytes, { min_size: minSize });
     const expected = all.faces.filter((f) => Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= minSize);
-    t.ok(big.faces.length > 0 && big.faces.length < all.faces.length, `${path}: min_size=${minSize.toFixed(1)} keeps ${big.faces.length} of ${all.faces.length}`);
-    t.same(big.faces.map((f) => f.box), expected.map((f) => f.box), `${path}: min_size drops exactly the faces whose shorter side is below it`);
+    t.ok(
+      big.faces.length > 0 && big.faces.length < all.faces.length,
+      `${path}: min_size=${minSize.toFixed(1)} keeps ${big.faces.length} of ${all.faces.length}`,
+    );
+    t.same(
+      big.faces.map((f) => f.box),
+      expected.map((f) => f.box),
+      `${path}: min_size drops exactly the faces whose shorter side is below it`,
+    );
     for (const f of big.faces) {
-      t.ok(Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= minSize, `${path}: kept face ${JSON.stringify(f.box.map(Math.round))} is at least ${minSize.toFixed(1)} px`);
+      t.ok(
+        Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= minSize,
+        `${path}: kept face ${JSON.stringify(f.box.map(Math.round))} is at least ${minSize.toFixed(1)} px`,
+      );
     }
 
     // Both knobs together: the size filter applies before the count limit.
     const both = await backend.detect(bytes, { min_size: minSize, max_faces: 1 });
-    t.same(both.faces.map((f) => f.box), expected.slice(0, 1).map((f) => f.box), `${path}: min_size + max_faces=1 keeps the largest big face`);
+    t.same(
+      both.faces.map((f) => f.box),
+      expected.slice(0, 1).map((f) => f.box),
+      `${path}: min_size + max_faces=1 keeps the largest big face`,
+    );
   }
 });

@@ -58,7 +58,11 @@ for (const { path, minFaces, scale } of [
   t.test(path, async (t) => {
     const bytes = readFace(path);
     const full = await sharp(bytes).metadata();
-    const source = await decode(sharp(bytes).rotate().resize({ width: Math.round(full.autoOrient.width * scale) }));
+    const source = await decode(
+      sharp(bytes)
+        .rotate()
+        .resize({ width: Math.round(full.autoOrient.width * scale) }),
+    );
     const width = source.width - (source.width % 16);
     const height = source.height - (source.height % 16);
     const upright = await decode(rawOf(source).extract({ left: 0, top: 0, width, height }));
@@ -83,7 +87,11 @@ for (const { path, minFaces, scale } of [
       const meta = await sharp(stored).metadata();
       const swapped = orientation !== 3;
       t.equal(meta.orientation, orientation, `orientation ${orientation}: tag written`);
-      t.same([meta.width, meta.height], swapped ? [height, width] : [width, height], `orientation ${orientation}: stored pixels are ${meta.width}x${meta.height}`);
+      t.same(
+        [meta.width, meta.height],
+        swapped ? [height, width] : [width, height],
+        `orientation ${orientation}: stored pixels are ${meta.width}x${meta.height}`,
+      );
       t.same([meta.autoOrient.width, meta.autoOrient.height], [width, height], `orientation ${orientation}: displays as ${width}x${height}`);
       const shown = await decode(sharp(stored).rotate());
       const diff = meanAbsDiff(shown, uprightPixels);
@@ -93,7 +101,10 @@ for (const { path, minFaces, scale } of [
       const asStored = await decode(sharp(stored));
       const wrongTurn = swapped ? await decode(rawOf(asStored).rotate((360 - display) % 360)) : asStored;
       const wrong = meanAbsDiff(wrongTurn, uprightPixels);
-      t.ok(wrong > 10, `orientation ${orientation}: stored pixels ${swapped ? 'turned the wrong way' : 'as they stand'} do not match (mean |diff| ${wrong.toFixed(1)} > 10)`);
+      t.ok(
+        wrong > 10,
+        `orientation ${orientation}: stored pixels ${swapped ? 'turned the wrong way' : 'as they stand'} do not match (mean |diff| ${wrong.toFixed(1)} > 10)`,
+      );
 
       const result = await backend.faces(stored);
       t.same(result.image, { width, height }, `orientation ${orientation}: reported size is upright`);

@@ -91,7 +91,10 @@ t.test('every embedding is 128-d with unit norm', async (t) => {
 });
 
 t.test('deterministic: the same image twice gives identical results', async (t) => {
-  for (const [name, backend] of [['fp32', fp32], ['fp16', fp16]] as const) {
+  for (const [name, backend] of [
+    ['fp32', fp32],
+    ['fp16', fp16],
+  ] as const) {
     for (const path of [PHOTOS[3], PHOTOS[5]]) {
       const first = firstRun.get(path)?.[name];
       if (!first) {
@@ -99,8 +102,16 @@ t.test('deterministic: the same image twice gives identical results', async (t) 
         continue;
       }
       const second = await backend.faces(readFace(path));
-      t.same(second.faces.map((f) => f.box), first.faces.map((f) => f.box), `${name} ${path}: same boxes`);
-      t.same(second.faces.map((f) => f.score), first.faces.map((f) => f.score), `${name} ${path}: same scores`);
+      t.same(
+        second.faces.map((f) => f.box),
+        first.faces.map((f) => f.box),
+        `${name} ${path}: same boxes`,
+      );
+      t.same(
+        second.faces.map((f) => f.score),
+        first.faces.map((f) => f.score),
+        `${name} ${path}: same scores`,
+      );
       const differing = first.faces.filter((f, i) => !second.faces[i] || f.embedding.some((v, k) => v !== second.faces[i].embedding[k]));
       t.equal(differing.length, 0, `${name} ${path}: all ${first.faces.length} vectors bit-identical`);
     }
@@ -110,6 +121,9 @@ t.test('deterministic: the same image twice gives identical results', async (t) 
     const [w2] = await backend.embed(bytes);
     t.equal(w1.length, DIM, `${name} embed(): dim ${DIM}`);
     t.ok(Math.abs(norm(w1) - 1) <= 1e-5, `${name} embed(): norm ${norm(w1).toFixed(7)} is 1 +- 1e-5`);
-    t.ok(w1.every((v, k) => v === w2[k]), `${name} embed(): identical vector the second time`);
+    t.ok(
+      w1.every((v, k) => v === w2[k]),
+      `${name} embed(): identical vector the second time`,
+    );
   }
 });

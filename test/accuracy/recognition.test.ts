@@ -88,7 +88,10 @@ t.test('whole-image embed (no boxes): same person closer than different people',
   };
 
   const report = (label: string, indices: number[], vectors: Float32Array[]) => {
-    const pairs = pairCosines(indices.map((i) => names[i]), vectors);
+    const pairs = pairCosines(
+      indices.map((i) => names[i]),
+      vectors,
+    );
     const meanSame = mean(pairs.same);
     const meanDiff = mean(pairs.different);
     t.comment(
@@ -125,7 +128,6 @@ t.test('whole-image embed (no boxes): same person closer than different people',
   t.same(
     collapsed.slice(0, 8),
     [],
-    `embed(image, {align: false}) on ${picked.length} non-square photos of different people: ` +
-      `no pair with cosine > 0.99 (${collapsed.length} such pairs)`,
+    `embed(image, {align: false}) on ${picked.length} non-square photos of different people: ` + `no pair with cosine > 0.99 (${collapsed.length} such pairs)`,
   );
 });

@@ -5,7 +5,10 @@ import { launchChromium, tryEmbedWithoutFile } from '../helpers/swagger-ui.js';
 /** `npm run docs:screenshot`: docs/swagger-ui.png, /v1/embed in Swagger UI after Execute without a file. */
 
 const target = new URL('../../../docs/swagger-ui.png', import.meta.url);
-const app = await buildApp({ config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }), logger: false });
+const app = await buildApp({
+  config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }),
+  logger: false,
+});
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launchChromium();
 try {

@@ -13,8 +13,13 @@ import { MODELS_DIR, REPO_ROOT } from '../helpers/fixtures.js';
 
 const KEY = 'browser-check-key-5d1e';
 const config = loadConfig({
-  LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-  LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_WORKERS: '1', LUMEN_FACE_API_KEYS: KEY, LUMEN_FACE_LOG_LEVEL: 'silent',
+  LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+  LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+  LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1',
+  LUMEN_FACE_WORKERS: '1',
+  LUMEN_FACE_API_KEYS: KEY,
+  LUMEN_FACE_LOG_LEVEL: 'silent',
 });
 const app = await buildApp({ config });
 const seen: string[] = [];

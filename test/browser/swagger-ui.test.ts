@@ -11,7 +11,10 @@ import { chromiumOrSkip, executeEmbedWithFile, launchChromium, tryEmbedWithoutFi
  */
 
 if (chromiumOrSkip(t)) {
-  const app = await buildApp({ config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }), logger: false });
+  const app = await buildApp({
+    config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }),
+    logger: false,
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchChromium();
   t.teardown(async () => {

@@ -12,8 +12,12 @@ import { chromiumOrSkip, launchChromium } from '../helpers/swagger-ui.js';
 if (chromiumOrSkip(t)) {
   const app = await buildApp({
     config: loadConfig({
-      LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-      LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOG_LEVEL: 'silent', LUMEN_FACE_WORKERS: '1',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_LOG_LEVEL: 'silent',
+      LUMEN_FACE_WORKERS: '1',
     }),
     logger: false,
   });
@@ -44,13 +48,13 @@ if (chromiumOrSkip(t)) {
     return { page, errors };
   }
 
-  t.test('the JSON body of /v1/verify starts from a valid example of the model\'s dimension, and Execute sends it', async (t) => {
+  t.test("the JSON body of /v1/verify starts from a valid example of the model's dimension, and Execute sends it", async (t) => {
     const dim = app.faceBackend.get().info().model.dim;
     const { page } = await verifyAsJson();
     const text = await page.$eval(`${op} .opblock-section-request-body textarea`, (x) => (x as HTMLTextAreaElement).value);
     let body: { embedding1?: number[]; embedding2?: number[] } = {};
     t.doesNotThrow(() => (body = JSON.parse(text)), 'the editor holds JSON');
-    t.same(Object.keys(body), ['embedding1', 'embedding2'], 'the two embeddings, not Swagger UI\'s form state');
+    t.same(Object.keys(body), ['embedding1', 'embedding2'], "the two embeddings, not Swagger UI's form state");
     t.equal(body.embedding1?.length, dim, `embedding1 has ${dim} values, the model's dimension`);
     t.equal(body.embedding2?.length, dim);
 

@@ -15,7 +15,13 @@ t.test('the face where it is, embedded as a unit vector: no problem', async (t) 
 
 t.test('no face, two faces, or a face elsewhere: the detector is named', async (t) => {
   t.match(testFaceProblem([]), /the detector must find the one face of the test photo .*; it found 0/);
-  t.match(testFaceProblem([{ box: CHECK_FACE.box, embedding: unit }, { box: [0, 0, 40, 40], embedding: unit }]), /it found 2/);
+  t.match(
+    testFaceProblem([
+      { box: CHECK_FACE.box, embedding: unit },
+      { box: [0, 0, 40, 40], embedding: unit },
+    ]),
+    /it found 2/,
+  );
   const elsewhere: Box = [200, 200, 320, 330];
   t.match(testFaceProblem([{ box: elsewhere, embedding: unit }]), /the detector must find the one face/);
 });

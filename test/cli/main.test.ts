@@ -45,10 +45,16 @@ t.test('fetch of a missing pack exits 1 with the human message; bad flags and va
   const cache = await tmpDir(t);
   const missing = await lumenFace(['fetch', '--model', 'nope'], { LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_REPO_BASE: `${srv.origin}/m` });
   t.equal(missing.code, 1);
-  t.match(missing.stderr, /model file detection\.onnx of pack nope \(onnxrt\/fp16\) not found\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*\(not found\)\n {2}remote: .*\/m\/nope\/onnxrt\/fp16\/detection\.onnx \(HTTP 404 Not Found\)/);
+  t.match(
+    missing.stderr,
+    /model file detection\.onnx of pack nope \(onnxrt\/fp16\) not found\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*\(not found\)\n {2}remote: .*\/m\/nope\/onnxrt\/fp16\/detection\.onnx \(HTTP 404 Not Found\)/,
+  );
   t.match(missing.stderr, /^lumen-face fetch failed: the model pack could not be found\./, 'says which command failed, and why');
   t.notMatch(missing.stderr, /could not start/, 'fetch is not the server');
-  t.match(missing.stderr, /What to do next:\n {2}- set LUMEN_FACE_LOCAL_DIR to a folder with the pack \(for example \{dir\}\/nope\/onnxrt\/fp16\/detection\.onnx/);
+  t.match(
+    missing.stderr,
+    /What to do next:\n {2}- set LUMEN_FACE_LOCAL_DIR to a folder with the pack \(for example \{dir\}\/nope\/onnxrt\/fp16\/detection\.onnx/,
+  );
   t.notMatch(missing.stderr, /run `[^`]*fetch`/, 'does not suggest the command that just failed');
   t.match(missing.stderr, `or check that ${srv.origin}/m holds this pack`);
   t.match(missing.stderr, 'LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich');
@@ -68,10 +74,14 @@ t.test('fetch of a missing pack exits 1 with the human message; bad flags and va
   t.match(variable.stderr, /LUMEN_FACE_PRECISION is invalid: .*received "fp8"/, 'a bad variable is still named as the variable');
   const command = await lumenFace(['fecth'], {});
   t.equal(command.code, 2);
-  t.match(command.stderr, /unknown command "fecth": expected one of serve, fetch, check, info, version, help\n/, 'every command the tool answers, version and help included');
+  t.match(
+    command.stderr,
+    /unknown command "fecth": expected one of serve, fetch, check, info, version, help\n/,
+    'every command the tool answers, version and help included',
+  );
 });
 
-t.test('fetch --layout immich asks immich\'s repository and suggests immich\'s folder layout', async (t) => {
+t.test("fetch --layout immich asks immich's repository and suggests immich's folder layout", async (t) => {
   const cache = await tmpDir(t);
   const run = await lumenFace(['fetch', '--model', 'buffalo_l', '--layout', 'immich'], { LUMEN_FACE_CACHE_DIR: cache, LUMEN_FACE_OFFLINE: '1' });
   t.equal(run.code, 1);
@@ -112,7 +122,13 @@ t.test('--help on every command', async (t) => {
 });
 
 t.test('check exits 0 on the shared pack with a short report, and 1 on a broken one', async (t) => {
-  const env = { ...QUIET, LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_CACHE_DIR: await tmpDir(t) };
+  const env = {
+    ...QUIET,
+    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+    LUMEN_FACE_MODEL_NAME: 'scrfd_2.5g_mbf',
+    LUMEN_FACE_PRECISION: 'fp32',
+    LUMEN_FACE_CACHE_DIR: await tmpDir(t),
+  };
   const ok = await lumenFace(['check'], env);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /^lumen-face check: OK$/m);
@@ -123,7 +139,11 @@ t.test('check exits 0 on the shared pack with a short report, and 1 on a broken 
   t.match(ok.stdout, /inputs: detection 640x640, recognition 112x112 \(batch (\d+|dynamic)\)/);
   t.notMatch(ok.stdout, /null/);
   t.match(ok.stdout, /embedding: 128 dimensions, norm 1\.0000/);
-  t.match(ok.stdout, /^test face \(a face from InsightFace's sample t1\.jpg, 332x332\): 1 face\(s\) found, box \[[\d, ]+\], overlap with the expected box (0\.9\d|1\.00)$/m, 'the face it must find');
+  t.match(
+    ok.stdout,
+    /^test face \(a face from InsightFace's sample t1\.jpg, 332x332\): 1 face\(s\) found, box \[[\d, ]+\], overlap with the expected box (0\.9\d|1\.00)$/m,
+    'the face it must find',
+  );
   t.match(ok.stdout, /time: load [\d.]+ ms, decode [\d.]+ ms, detect [\d.]+ ms, align [\d.]+ ms, embed [\d.]+ ms/);
 
   const broken = await tmpDir(t);
@@ -152,7 +172,11 @@ t.test('info is offline like check: a pack that is not here is not downloaded', 
 });
 
 t.test('info prints /v1/info without a server', async (t) => {
-  const run = await lumenFace(['info', '--model', 'scrfd_500m_mbf', '--precision', 'fp32'], { ...QUIET, LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_CACHE_DIR: await tmpDir(t) });
+  const run = await lumenFace(['info', '--model', 'scrfd_500m_mbf', '--precision', 'fp32'], {
+    ...QUIET,
+    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+    LUMEN_FACE_CACHE_DIR: await tmpDir(t),
+  });
   t.equal(run.code, 0, run.stderr);
   const info = JSON.parse(run.stdout);
   t.match(info, { model: { name: 'scrfd_500m_mbf', dim: 128 }, pack: { layout: 'lumen' }, files: { detection: { source: 'local' } } });

@@ -10,9 +10,11 @@ const routes = await routeChecker();
 t.teardown(() => routes.close());
 
 /** .dockerignore patterns, as the simple prefixes and `*.ext` globs this repository uses. */
-const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-const isIgnored = (path: string) =>
-  ignored.some((p) => (p.startsWith('*.') ? path.endsWith(p.slice(1)) : path === p || path.startsWith(`${p}/`)));
+const ignored = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+const isIgnored = (path: string) => ignored.some((p) => (p.startsWith('*.') ? path.endsWith(p.slice(1)) : path === p || path.startsWith(`${p}/`)));
 
 const instructions = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 
@@ -44,20 +46,34 @@ for (const file of DOCKERFILES) {
     const copied = instructions(build!, 'COPY').flatMap((ins) => copyParts(ins).sources);
     for (const root of buildRoots().filter((r) => !['test', 'bench', 'dev'].includes(r))) t.ok(copied.includes(root), `the build copies ${root}`);
     t.ok(copied.includes('tsconfig.json'));
-    t.ok(instructions(build!, 'RUN').some((r) => /\btsc -p tsconfig\.json\b/.test(r.args)), 'the build compiles');
+    t.ok(
+      instructions(build!, 'RUN').some((r) => /\btsc -p tsconfig\.json\b/.test(r.args)),
+      'the build compiles',
+    );
 
     // The runtime runs a file the build produces, copied from the build stage.
     const cmd = instructions(final, 'CMD').at(-1)?.exec;
     t.same(cmd?.slice(0, 1), ['node'], 'CMD in exec form runs node');
     t.ok(producedByBuild(cmd![1]), `${cmd![1]} is produced by the build`);
-    const fromBuild = instructions(final, 'COPY').map(copyParts).filter((c) => c.from === 'build');
-    t.ok(fromBuild.some((c) => c.sources.includes('/app/dist') && c.dest === './dist'), 'dist/ comes from the build');
-    t.ok(fromBuild.some((c) => c.sources.includes('/app/node_modules')), 'node_modules/ comes from the build');
+    const fromBuild = instructions(final, 'COPY')
+      .map(copyParts)
+      .filter((c) => c.from === 'build');
+    t.ok(
+      fromBuild.some((c) => c.sources.includes('/app/dist') && c.dest === './dist'),
+      'dist/ comes from the build',
+    );
+    t.ok(
+      fromBuild.some((c) => c.sources.includes('/app/node_modules')),
+      'node_modules/ comes from the build',
+    );
     t.equal(instructions(final, 'WORKDIR').at(-1)?.args, '/app');
 
     // Signals reach node; it does not run as root.
     t.same(instructions(final, 'ENTRYPOINT').at(-1)?.exec, ['/usr/bin/tini', '--'], 'tini is PID 1');
-    t.ok(instructions(final, 'RUN').some((r) => /apt-get install .*\btini\b/.test(r.args)), 'tini is installed');
+    t.ok(
+      instructions(final, 'RUN').some((r) => /apt-get install .*\btini\b/.test(r.args)),
+      'tini is installed',
+    );
     const user = instructions(final, 'USER').at(-1)?.args;
     t.ok(user && !['root', '0'].includes(user.split(':')[0]), `runs as ${user}`);
 
@@ -68,7 +84,8 @@ for (const file of DOCKERFILES) {
     t.equal(instructions(final, 'EXPOSE').at(-1)?.args, env.get('LUMEN_FACE_PORT'), 'EXPOSE is LUMEN_FACE_PORT');
     t.same(instructions(final, 'VOLUME').at(-1)?.exec, [env.get('LUMEN_FACE_CACHE_DIR')], 'the cache is a volume');
     for (const run of stages.flatMap((s) => instructions(s, 'RUN'))) {
-      for (const m of run.args.matchAll(/\b((?:LUMEN_FACE|ONNXRUNTIME_NODE)_[A-Z_]+)=/g)) t.ok(CONFIG_NAMES.has(m[1]) || FOREIGN_NAMES.has(m[1]), `RUN sets ${m[1]}`);
+      for (const m of run.args.matchAll(/\b((?:LUMEN_FACE|ONNXRUNTIME_NODE)_[A-Z_]+)=/g))
+        t.ok(CONFIG_NAMES.has(m[1]) || FOREIGN_NAMES.has(m[1]), `RUN sets ${m[1]}`);
     }
 
     const health = instructions(final, 'HEALTHCHECK').at(-1);
@@ -87,7 +104,10 @@ t.test('the RKNN image carries the addon and the file that marks the package roo
   const copies = final.instructions.filter((i) => i.keyword === 'COPY').map(copyParts);
   t.ok(copies.some((c) => c.sources.includes('/app/native/build/Release/lumen_rknn.node')));
   t.ok(copies.some((c) => c.sources.includes('/app/native/binding.gyp')));
-  t.ok(stages[0].instructions.some((i) => i.keyword === 'RUN' && /node native\/install\.mjs/.test(i.args)), 'the addon is compiled in the build stage');
+  t.ok(
+    stages[0].instructions.some((i) => i.keyword === 'RUN' && /node native\/install\.mjs/.test(i.args)),
+    'the addon is compiled in the build stage',
+  );
   t.match(read('deploy/docker/rknn.Dockerfile'), /FROM --platform=linux\/arm64/);
 });
 
@@ -97,5 +117,8 @@ t.test('the parser reads continuations, comments and both forms', async (t) => {
   t.equal(stages[0].name, 'b');
   t.equal(stages[0].instructions[0].args, 'one two');
   t.same(stages[0].instructions[1].exec, ['node', 'x.js']);
-  t.same(envPairs(stages[0].instructions[2]), [['A', '1'], ['B', 'two words']]);
+  t.same(envPairs(stages[0].instructions[2]), [
+    ['A', '1'],
+    ['B', 'two words'],
+  ]);
 });

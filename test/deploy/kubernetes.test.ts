@@ -25,7 +25,9 @@ const statusFor = (address: URL, path: string, host: string) =>
     request({ host: address.hostname, port: address.port, path, headers: { host } }, (res) => {
       res.resume();
       resolve(res.statusCode!);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 const routes = await routeChecker();
 t.teardown(() => routes.close());
@@ -92,10 +94,14 @@ t.test('the Service reaches the container port', async (t) => {
   const service = one('Service');
   t.same(service.spec.selector, deployment.spec.selector.matchLabels);
   t.same(deployment.spec.template.metadata.labels, deployment.spec.selector.matchLabels);
-  for (const p of service.spec.ports) t.ok(server.ports.some((c: Doc) => c.name === p.targetPort || c.containerPort === p.targetPort), `targetPort ${p.targetPort}`);
+  for (const p of service.spec.ports)
+    t.ok(
+      server.ports.some((c: Doc) => c.name === p.targetPort || c.containerPort === p.targetPort),
+      `targetPort ${p.targetPort}`,
+    );
 });
 
-t.test('gRPC: LUMEN_FACE_GRPC_PORT is the container\'s grpc port, which the Service exposes', async (t) => {
+t.test("gRPC: LUMEN_FACE_GRPC_PORT is the container's grpc port, which the Service exposes", async (t) => {
   t.ok(settings.LUMEN_FACE_GRPC_PORT, 'gRPC is on');
   const port = server.ports.find((p: Doc) => p.name === 'grpc');
   t.equal(String(port?.containerPort), settings.LUMEN_FACE_GRPC_PORT, 'containerPort is LUMEN_FACE_GRPC_PORT');
@@ -118,13 +124,19 @@ t.test('the server runs offline on the pack baked into its image', async (t) => 
   const env = envOf(server);
   t.equal(env.get('LUMEN_FACE_OFFLINE'), '1', 'LUMEN_FACE_OFFLINE=1: a missing pack fails the start, no download');
   t.notOk(pod.initContainers, 'no fetch at pod start');
-  t.notOk(pod.volumes.some((v: Doc) => v.emptyDir && server.volumeMounts.some((m: Doc) => m.name === v.name && m.mountPath === '/cache')), 'no per-pod cache volume');
+  t.notOk(
+    pod.volumes.some((v: Doc) => v.emptyDir && server.volumeMounts.some((m: Doc) => m.name === v.name && m.mountPath === '/cache')),
+    'no per-pod cache volume',
+  );
   const { stages } = parseDockerfile(read('Dockerfile'));
   const final = stages[stages.length - 1];
   const imageEnv = new Map(final.instructions.filter((i) => i.keyword === 'ENV').flatMap(envPairs));
   const packs = imageEnv.get('LUMEN_FACE_LOCAL_DIR');
   t.ok(packs, 'the image names its pack folder as LUMEN_FACE_LOCAL_DIR');
-  t.ok(final.instructions.some((i) => i.keyword === 'COPY' && copyParts(i).dest === packs), 'the pack folder comes from the build stage');
+  t.ok(
+    final.instructions.some((i) => i.keyword === 'COPY' && copyParts(i).dest === packs),
+    'the pack folder comes from the build stage',
+  );
   const fetch = stages[0].instructions.find((i) => i.keyword === 'RUN' && /dist\/cli\/main\.js fetch/.test(i.args));
   t.ok(fetch, 'the build stage fetches the pack named by --build-arg PACK');
   t.match(fetch!.args, /LUMEN_FACE_MODEL_NAME="\$PACK"/);
@@ -139,7 +151,10 @@ t.test('the image reference is set once, in kustomization.yaml', async (t) => {
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) t.ok(images.has(c.image), `${c.name}: ${c.image} is replaced by kustomize`);
   t.notMatch(read(`${dir}/deployment.yaml`), /image: \S+[:@]/, 'no tag or registry in the Deployment');
   // kubectl carries kustomize; render as `kubectl apply -k` would when it is installed.
-  const rendered = await run('kubectl', ['kustomize', join(REPO_ROOT, dir)]).then((r) => r.stdout, () => undefined);
+  const rendered = await run('kubectl', ['kustomize', join(REPO_ROOT, dir)]).then(
+    (r) => r.stdout,
+    () => undefined,
+  );
   if (rendered === undefined) return;
   const image = kustomization.images[0];
   t.match(rendered, `image: ${image.newName}:${image.newTag}`, 'kustomize renders the image set here');
@@ -178,10 +193,17 @@ t.test('the API key comes from a Secret, as a file', async (t) => {
   t.ok(mount?.readOnly, 'mounted read-only');
   const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
   t.ok(volume.secret?.secretName, 'from a Secret');
-  t.notOk(docs.some((d) => d.kind === 'Secret'), 'no key is committed');
+  t.notOk(
+    docs.some((d) => d.kind === 'Secret'),
+    'no key is committed',
+  );
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     const path = envOf(container).get('LUMEN_FACE_API_KEYS_FILE');
-    if (path) t.ok(container.volumeMounts.some((m: Doc) => path.startsWith(`${m.mountPath}/`)), `${container.name} mounts the key file it is told to read`);
+    if (path)
+      t.ok(
+        container.volumeMounts.some((m: Doc) => path.startsWith(`${m.mountPath}/`)),
+        `${container.name} mounts the key file it is told to read`,
+      );
   }
 });
 
@@ -220,7 +242,14 @@ t.test('compose.yaml: the CPU service, its port, cache volume and variables', as
 t.test('compose.yaml: another container reaches the service by its name', async (t) => {
   const compose: Doc = parseAllDocuments(read('compose.yaml'))[0].toJS();
   const [name, service] = Object.entries(compose.services as Record<string, Doc>)[0];
-  const config = loadConfig({ ...service.environment, LUMEN_FACE_HOST: '127.0.0.1', LUMEN_FACE_PORT: '0', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_WORKERS: '1' });
+  const config = loadConfig({
+    ...service.environment,
+    LUMEN_FACE_HOST: '127.0.0.1',
+    LUMEN_FACE_PORT: '0',
+    LUMEN_FACE_LOCAL_DIR: '/nonexistent',
+    LUMEN_FACE_OFFLINE: '1',
+    LUMEN_FACE_WORKERS: '1',
+  });
   const app = await buildApp({ config, logger: false });
   t.teardown(() => app.close());
   const address = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));

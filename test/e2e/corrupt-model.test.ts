@@ -42,8 +42,13 @@ async function brokenPack(t: Test, kind: Kind): Promise<{ dir: string; path: str
 }
 
 const env = (dir: string) => ({
-  LUMEN_FACE_LOCAL_DIR: dir, LUMEN_FACE_MODEL_NAME: MODEL, LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1',
-  LUMEN_FACE_PORT: '0', LUMEN_FACE_WORKERS: '2', LUMEN_FACE_CACHE_DIR: join(dir, 'cache'),
+  LUMEN_FACE_LOCAL_DIR: dir,
+  LUMEN_FACE_MODEL_NAME: MODEL,
+  LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1',
+  LUMEN_FACE_PORT: '0',
+  LUMEN_FACE_WORKERS: '2',
+  LUMEN_FACE_CACHE_DIR: join(dir, 'cache'),
 });
 
 async function inGroups(count: number, start: () => Promise<Run>): Promise<Run[]> {
@@ -59,7 +64,14 @@ function clean(t: Test, runs: Run[], path: string, what: string) {
     const label = `${what} #${i + 1}`;
     t.equal(run.code, 1, `${label}: exit 1`);
     // The server says it could not start (piped: as its one JSON line of level fatal); `check` and `info` name themselves.
-    const text = what === 'start' ? run.stdout.split('\n').filter((l) => l.includes('"level":60')).map((l) => JSON.parse(l).msg).join('\n') : run.stderr;
+    const text =
+      what === 'start'
+        ? run.stdout
+            .split('\n')
+            .filter((l) => l.includes('"level":60'))
+            .map((l) => JSON.parse(l).msg)
+            .join('\n')
+        : run.stderr;
     t.match(text, /^lumen-face (could not start|check failed|info failed): the model pack could not be loaded\./, `${label}: the clean message`);
     t.match(text, `${path} (in LUMEN_FACE_LOCAL_DIR) does not load: `, `${label}: names the file`);
     t.match(text, /does not load: (the file is empty|not a complete ONNX graph)/, `${label}: says why`);

@@ -32,7 +32,10 @@ t.test('a batch answers at most LUMEN_FACE_MAX_FACES_PER_REQUEST faces, naming t
   t.equal(res.status, 200);
   const faces = body.results.reduce((n, r) => n + (r.faces?.length ?? 0), 0);
   t.ok(faces <= 12, `${faces} faces in all`);
-  t.ok(body.results.some((r) => r.error?.code === 'TOO_MANY_FACES'), 'the images over the bound say so');
+  t.ok(
+    body.results.some((r) => r.error?.code === 'TOO_MANY_FACES'),
+    'the images over the bound say so',
+  );
 });
 
 t.test('boxes needing a landmark search of their own are bounded per request', async (t) => {

@@ -18,7 +18,10 @@ t.test('an invalid LUMEN_FACE_MODEL_NAME exits 2 and names the variable', async 
 
 /** The failure as the one JSON line of level fatal on stdout says it, and every other line parsed. */
 function jsonFailure(t: Test, stdout: string): string {
-  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
   const fatal = lines.filter((l) => l.level >= 50);
   t.equal(fatal.length, 1, 'one error line');
   t.notOk(fatal[0].err, 'without a stack');
@@ -37,7 +40,10 @@ t.test('a pack that cannot be reached, piped: the explanation once, as one JSON 
 
 t.test('a pack that cannot be reached, on a terminal: the explanation once, as text', async (t) => {
   const run = await runNode(SERVER, [], {
-    LUMEN_FACE_CACHE_DIR: await tmpDir(t), LUMEN_FACE_REPO_BASE: 'http://127.0.0.1:9/org', LUMEN_FACE_PORT: '0', LUMEN_FACE_LOG_FORMAT: 'pretty',
+    LUMEN_FACE_CACHE_DIR: await tmpDir(t),
+    LUMEN_FACE_REPO_BASE: 'http://127.0.0.1:9/org',
+    LUMEN_FACE_PORT: '0',
+    LUMEN_FACE_LOG_FORMAT: 'pretty',
   });
   t.not(run.code, 0);
   explained(t, run.stderr);
@@ -47,18 +53,31 @@ t.test('a pack that cannot be reached, on a terminal: the explanation once, as t
 function explained(t: Test, text: string) {
   const lines = text.split('\n');
   t.equal(lines[0], 'lumen-face could not start: the model pack could not be downloaded.');
-  t.match(text, /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/);
+  t.match(
+    text,
+    /could not be downloaded\. Places tried:\n {2}local: LUMEN_FACE_LOCAL_DIR not set\n {2}cache: .*detection\.onnx \(not found\)\n {2}remote: http:\/\/127\.0\.0\.1:9\/org\/scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(network error: connect ECONNREFUSED 127\.0\.0\.1:9\)/,
+  );
   t.equal(text.match(/ECONNREFUSED/g)?.length, 1, 'the network error once');
   t.match(text, 'set LUMEN_FACE_LOCAL_DIR to a folder with the pack');
   t.match(text, 'or run `lumen-face fetch` (in a clone: `npm run cli -- fetch`) where the network is reachable');
-  t.match(text, 'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app)');
+  t.match(
+    text,
+    'or use an immich or insightface pack (`LUMEN_FACE_MODEL_NAME=buffalo_l LUMEN_FACE_PACK_LAYOUT=immich`, from https://huggingface.co/immich-app)',
+  );
 }
 
 t.test('pretty logs on request; probes are not logged at info', async (t) => {
   const child = spawn(process.execPath, [SERVER], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LUMEN_FACE_LOG_FORMAT: 'pretty', LUMEN_FACE_PORT: '0',
-      LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_WORKERS: '1',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LUMEN_FACE_LOG_FORMAT: 'pretty',
+      LUMEN_FACE_PORT: '0',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_WORKERS: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

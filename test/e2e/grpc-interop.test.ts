@@ -34,7 +34,11 @@ t.test('a Python grpcio client gets capabilities, whole and chunked answers, and
     t.equal(by[id].meta.face_count, '2');
     t.equal(by[id].result.faces[0].embedding.length, backend.info().model.dim);
   }
-  t.same(by.chunked.result.faces.map((f: { bbox: number[] }) => f.bbox), by.whole.result.faces.map((f: { bbox: number[] }) => f.bbox), 'chunks give the same faces');
+  t.same(
+    by.chunked.result.faces.map((f: { bbox: number[] }) => f.bbox),
+    by.whole.result.faces.map((f: { bbox: number[] }) => f.bbox),
+    'chunks give the same faces',
+  );
   t.equal(by.unknown.error.code, 1, 'ERROR_CODE_INVALID_ARGUMENT on the wire');
   t.match(by.unknown.error.message, /face_detect_and_embed, face_detect, face_embed/);
 });

@@ -111,14 +111,21 @@ t.test('a part without Content-Disposition is a 400, whatever its size', async (
 });
 
 t.test("the HTTP parser's errors have the one shape", async (t) => {
-  const chunked = 'POST /v1/faces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n';
+  const chunked =
+    'POST /v1/faces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n';
   expectError(t, await exchange([chunked]), 400, 'BAD_REQUEST', /the HTTP request is malformed: Invalid character in chunk size/);
   const huge = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`;
   expectError(t, await exchange([huge]), 431, 'HEADERS_TOO_LARGE', /larger than 16 KiB/);
   expectError(t, await exchange(['GET /v1/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n']), 400, 'BAD_REQUEST', /not a valid url/);
   expectError(t, await exchange(['GARBAGE\r\n\r\n']), 400, 'BAD_REQUEST', /malformed/);
   // Headers that never finish.
-  expectError(t, await exchange(['POST /v1/faces HTTP/1.1\r\nHost: 127.0.0.1\r\n']), 408, 'REQUEST_TIMEOUT', /headers within 2 s \(LUMEN_FACE_REQUEST_TIMEOUT\)/);
+  expectError(
+    t,
+    await exchange(['POST /v1/faces HTTP/1.1\r\nHost: 127.0.0.1\r\n']),
+    408,
+    'REQUEST_TIMEOUT',
+    /headers within 2 s \(LUMEN_FACE_REQUEST_TIMEOUT\)/,
+  );
 });
 
 t.test('framework errors never leak a code outside the table', async (t) => {
@@ -152,7 +159,11 @@ t.test('LUMEN_FACE_MAX_FACES caps the faces per image; the max_faces knob can on
     const { faces } = (await res.json()) as { faces: { box: number[] }[] };
     t.equal(faces.length, 4, `${url}: 4 faces`);
     const areas = faces.map(({ box: [x1, y1, x2, y2] }) => (x2 - x1) * (y2 - y1));
-    t.same(areas, [...areas].sort((a, b) => b - a), 'largest first');
+    t.same(
+      areas,
+      [...areas].sort((a, b) => b - a),
+      'largest first',
+    );
   }
   const two = await fetch(`${base}/v1/detect?max_faces=2`, { method: 'POST', body: imageForm(group) });
   t.equal(((await two.json()) as { faces: unknown[] }).faces.length, 2);

@@ -34,13 +34,19 @@ t.test('a pack that cannot be found exits 1, listing every place tried', async (
   t.equal(await run.exited, 1);
   t.match(run.output(), /local: .*scrfd_10g_iresnet50\/onnxrt\/fp16\/detection\.onnx \(not found\)/);
   t.match(run.output(), /cache: .*\(not found\)/);
-  t.match(run.output(), /remote: https:\/\/huggingface\.co\/Lumilio-Photos\/scrfd_10g_iresnet50\/resolve\/main\/onnxrt\/fp16\/detection\.onnx \(skipped: offline mode\)/);
+  t.match(
+    run.output(),
+    /remote: https:\/\/huggingface\.co\/Lumilio-Photos\/scrfd_10g_iresnet50\/resolve\/main\/onnxrt\/fp16\/detection\.onnx \(skipped: offline mode\)/,
+  );
 });
 
 t.test('a good pack serves, and SIGTERM shuts down cleanly', async (t) => {
   const run = start({
-    LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-    LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0',
+    LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+    LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+    LUMEN_FACE_PRECISION: 'fp32',
+    LUMEN_FACE_OFFLINE: '1',
+    LUMEN_FACE_PORT: '0',
   });
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
@@ -58,8 +64,11 @@ t.test('a good pack serves, and SIGTERM shuts down cleanly', async (t) => {
 });
 
 const SMALL_PACK = {
-  LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-  LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0',
+  LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+  LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+  LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1',
+  LUMEN_FACE_PORT: '0',
 };
 
 /** A guard against a wait that can never end, so a failure shows the output instead of tap's timeout. */
@@ -122,7 +131,11 @@ function multipartHead(url: string, bodyLength: number) {
 }
 
 function imageBody(bytes: Buffer) {
-  return Buffer.concat([Buffer.from('--B\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'), bytes, Buffer.from('\r\n--B--\r\n')]);
+  return Buffer.concat([
+    Buffer.from('--B\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'),
+    bytes,
+    Buffer.from('\r\n--B--\r\n'),
+  ]);
 }
 
 t.test('SIGTERM lets an upload in flight finish and answer, then exits', async (t) => {
@@ -173,7 +186,10 @@ t.test('slow clients over a real socket: silent ones get 408 and free their slot
     t.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
     const body = JSON.parse(c.received().split('\r\n\r\n')[1]);
     t.same(body, {
-      statusCode: 408, code: 'REQUEST_TIMEOUT', error: 'Request Timeout', message: 'the request sent nothing for 1 s (LUMEN_FACE_REQUEST_TIMEOUT)',
+      statusCode: 408,
+      code: 'REQUEST_TIMEOUT',
+      error: 'Request Timeout',
+      message: 'the request sent nothing for 1 s (LUMEN_FACE_REQUEST_TIMEOUT)',
     });
   }
   // plugins/request-log.ts logs each once it is answered.

@@ -34,7 +34,11 @@ const jsonOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') 
 
 t.test('/v1/verify and /predict refuse unknown query parameters', async (t) => {
   for (const path of ['/v1/verify?bogus=1', '/v1/verify?__proto__=1', '/predict?bogus=1']) {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"embedding1":[1,0],"embedding2":[0,1]}' });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"embedding1":[1,0],"embedding2":[0,1]}',
+    });
     const body = (await res.json()) as { code: string; message: string };
     t.equal(res.status, 400, path);
     t.equal(body.code, 'INVALID_PARAMETER', path);
@@ -58,7 +62,9 @@ t.test('CONNECT gets our JSON 405', async (t) => {
 t.test('a multipart boundary over 256 characters is named in our words', async (t) => {
   const boundary = 'b'.repeat(300);
   const res = await fetch(`${base}/v1/faces`, {
-    method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: `--${boundary}\r\n\r\n--${boundary}--\r\n`,
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: `--${boundary}\r\n\r\n--${boundary}--\r\n`,
   });
   const body = (await res.json()) as { code: string; message: string };
   t.equal(res.status, 400);
@@ -76,7 +82,11 @@ t.test('an unknown parameter on a route without knobs is named', async (t) => {
 });
 
 t.test('a JSON body with a "__proto__" key is refused for that key, not called invalid JSON', async (t) => {
-  const res = await fetch(`${base}/v1/faces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"image":"aGk=","__proto__":{"x":1}}' });
+  const res = await fetch(`${base}/v1/faces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"image":"aGk=","__proto__":{"x":1}}',
+  });
   const body = (await res.json()) as { code: string; message: string };
   t.equal(res.status, 400);
   t.match(body.message, '"__proto__" key');
@@ -93,7 +103,8 @@ t.test('with CORS on, an OPTIONS that is no preflight gets our JSON 400', async 
   t.match(res.headers.get('content-type'), /application\/json/);
   t.match(await res.json(), { statusCode: 400, code: 'BAD_REQUEST', message: /CORS preflight/ });
   const preflight = await fetch(`${corsBase}/v1/faces`, {
-    method: 'OPTIONS', headers: { origin: 'https://photos.example', 'access-control-request-method': 'POST' },
+    method: 'OPTIONS',
+    headers: { origin: 'https://photos.example', 'access-control-request-method': 'POST' },
   });
   t.equal(preflight.status, 204, 'a real preflight is still answered');
   t.equal(preflight.headers.get('access-control-allow-origin'), 'https://photos.example');
@@ -112,7 +123,11 @@ t.test('a JSON knob too large for a number is reported as such, not as null', as
 t.test('an internal address is refused in one readable sentence', async (t) => {
   const fetching = await testApp(t, { backend, env: { LUMEN_FACE_URL_FETCH_ALLOW: 'http://127.0.0.1:18100' } });
   const fetchingBase = await fetching.listen({ host: '127.0.0.1', port: 0 });
-  const res = await fetch(`${fetchingBase}/v1/faces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"url":"http://127.0.0.1:18100/a.jpg"}' });
+  const res = await fetch(`${fetchingBase}/v1/faces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"url":"http://127.0.0.1:18100/a.jpg"}',
+  });
   const body = (await res.json()) as { code: string; message: string };
   t.equal(body.code, 'URL_NOT_ALLOWED');
   t.match(body.message, '127.0.0.1:18100 is refused: 127.0.0.1 is a loopback');

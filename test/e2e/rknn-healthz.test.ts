@@ -49,10 +49,13 @@ function multipart(image: Buffer): { body: Buffer; type: string } {
 
 function post(port: number, body: Buffer, type: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/v1/faces', headers: { 'content-type': type, 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { port, host: '127.0.0.1', method: 'POST', path: '/v1/faces', headers: { 'content-type': type, 'content-length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -96,8 +99,15 @@ t.test(`/healthz answers within ${P99_BOUND_MS} ms p99 while RKNN requests satur
     await Promise.all(loaders);
   }
 
-  t.ok(rounds.every((r) => r.served > 0), `RKNN requests were served during every round (${rounds.map((r) => r.served).join(', ')} answered 200)`);
-  t.same([...new Set(statuses)].filter((s) => s !== 200 && s !== 503), [], 'each load request was answered 200, or 503 when every slot was taken');
+  t.ok(
+    rounds.every((r) => r.served > 0),
+    `RKNN requests were served during every round (${rounds.map((r) => r.served).join(', ')} answered 200)`,
+  );
+  t.same(
+    [...new Set(statuses)].filter((s) => s !== 200 && s !== 503),
+    [],
+    'each load request was answered 200, or 503 when every slot was taken',
+  );
   const shown = rounds.map((r) => `p99 ${r.p99.toFixed(1)} ms (median ${r.median.toFixed(1)}, max ${r.max.toFixed(1)})`).join('; ');
   t.ok(Math.min(...rounds.map((r) => r.p99)) <= P99_BOUND_MS, `/healthz p99 is at most ${P99_BOUND_MS} ms: ${shown}`);
 });

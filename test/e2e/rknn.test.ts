@@ -30,10 +30,13 @@ function rknnEnv(t: { teardown(fn: () => void): void }, pack: FakePackOptions = 
   };
 }
 
-const gray = (size: number) => sharp({ create: { width: size, height: size, channels: 3, background: { r: 90, g: 120, b: 150 } } })
-  .composite([{ input: Buffer.from(`<svg width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size / 5}" fill="#e0b090"/></svg>`) }])
-  .png()
-  .toBuffer();
+const gray = (size: number) =>
+  sharp({ create: { width: size, height: size, channels: 3, background: { r: 90, g: 120, b: 150 } } })
+    .composite([
+      { input: Buffer.from(`<svg width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size / 5}" fill="#e0b090"/></svg>`) },
+    ])
+    .png()
+    .toBuffer();
 
 t.test('detect, faces and embed end to end through the addon', async (t) => {
   const app = await testApp(t, { env: rknnEnv(t, { detection: { faces: 3 } }) });
@@ -53,13 +56,23 @@ t.test('detect, faces and embed end to end through the addon', async (t) => {
   const photo = await gray(640);
   const detected = (await app.inject({ method: 'POST', url: '/v1/detect', ...(await multipart([imagePart(photo, 'a.png', 'image/png')])) })).json();
   t.same(detected.image, { width: 640, height: 640 });
-  t.same(detected.faces.map(({ quality: _, ...f }: { quality: unknown }) => f), [FAKE_SCRFD_FACES_640[0], FAKE_SCRFD_FACES_640[1], FAKE_SCRFD_FACES_640[2]].map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks })),
-    'the canned faces, decoded exactly, largest first; the NMS duplicate is gone');
-  t.ok(detected.faces.every((f: { quality: { sharpness: number; size: number } }) => f.quality.sharpness >= 0 && f.quality.size > 0), 'each with its quality');
+  t.same(
+    detected.faces.map(({ quality: _, ...f }: { quality: unknown }) => f),
+    [FAKE_SCRFD_FACES_640[0], FAKE_SCRFD_FACES_640[1], FAKE_SCRFD_FACES_640[2]].map((f) => ({ box: f.box, score: f.score, landmarks: f.landmarks })),
+    'the canned faces, decoded exactly, largest first; the NMS duplicate is gone',
+  );
+  t.ok(
+    detected.faces.every((f: { quality: { sharpness: number; size: number } }) => f.quality.sharpness >= 0 && f.quality.size > 0),
+    'each with its quality',
+  );
 
   const doubled = await gray(1280);
   const scaled = (await app.inject({ method: 'POST', url: '/v1/detect?max_faces=1', ...(await multipart([imagePart(doubled, 'b.png', 'image/png')])) })).json();
-  t.same(scaled.faces[0].box, FAKE_SCRFD_FACES_640[0].box.map((v) => v * 2), 'letterbox scale undone');
+  t.same(
+    scaled.faces[0].box,
+    FAKE_SCRFD_FACES_640[0].box.map((v) => v * 2),
+    'letterbox scale undone',
+  );
 
   const image = await (await SourceImage.open(photo, { maxPixels: 1e8 })).decode();
   const faces = (await app.inject({ method: 'POST', url: '/v1/faces', ...(await multipart([imagePart(photo, 'a.png', 'image/png')])) })).json();
@@ -72,10 +85,13 @@ t.test('detect, faces and embed end to end through the addon', async (t) => {
   }
 
   const box = [100, 100, 300, 260];
-  const plain = (await app.inject({
-    method: 'POST', url: '/v1/embed?align=false',
-    ...(await multipart([imagePart(photo, 'a.png', 'image/png'), { name: 'boxes', value: JSON.stringify([box]) }])),
-  })).json();
+  const plain = (
+    await app.inject({
+      method: 'POST',
+      url: '/v1/embed?align=false',
+      ...(await multipart([imagePart(photo, 'a.png', 'image/png'), { name: 'boxes', value: JSON.stringify([box]) }])),
+    })
+  ).json();
   const square = await squareCrop(image, box as [number, number, number, number], { width: 112, height: 112 });
   t.same(plain.faces[0].embedding.map(Math.fround), Array.from(l2Normalise(fakeEmbedding(square, 512))), 'a plain crop: exact float32 values');
 });

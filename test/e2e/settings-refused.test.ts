@@ -45,7 +45,10 @@ t.test('prototype names as knobs are unknown knobs, named', async (t) => {
   const { readKnobs, detectOptionsSchema } = await import('../../src/pipeline/options.js');
   for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
     const input = JSON.parse(`{${JSON.stringify(name)}: "1"}`) as Record<string, unknown>;
-    t.throws(() => readKnobs(detectOptionsSchema, input, { code: 'INVALID_PARAMETER', what: 'query parameter', strict: true }),
-      { code: 'INVALID_PARAMETER', message: new RegExp(`^unknown query parameter "${name}"; this endpoint accepts "min_score"`) }, name);
+    t.throws(
+      () => readKnobs(detectOptionsSchema, input, { code: 'INVALID_PARAMETER', what: 'query parameter', strict: true }),
+      { code: 'INVALID_PARAMETER', message: new RegExp(`^unknown query parameter "${name}"; this endpoint accepts "min_score"`) },
+      name,
+    );
   }
 });

@@ -16,8 +16,12 @@ t.test('a real start-up and shutdown write only JSON lines', async (t) => {
       PATH: process.env.PATH ?? '',
       // A home no process can write, like a container's non-root user without one.
       HOME: '/proc/lumen-face-no-home',
-      LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-      LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0', LUMEN_FACE_WORKERS: '1',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_PORT: '0',
+      LUMEN_FACE_WORKERS: '1',
     },
   });
   let stdout = '';

@@ -176,9 +176,7 @@ export function writeFakeRecognitionModel(path: string, opts: FakeRecognitionOpt
   const inputType = opts.inputType ?? 'UINT8';
   return writeFakeModel(path, {
     mode: 'embed',
-    inputs: [
-      { dims: imageDims(fmt, batch, size, size), type: inputType, fmt, name: 'input.1', mean: inputType === 'UINT8' ? 127.5 : undefined },
-    ],
+    inputs: [{ dims: imageDims(fmt, batch, size, size), type: inputType, fmt, name: 'input.1', mean: inputType === 'UINT8' ? 127.5 : undefined }],
     outputs: [...(opts.leadingOutputs ?? []), { dims: [batch, dim], type: 'FLOAT32', name: '683' }],
     ...opts.extra,
   });
@@ -254,7 +252,10 @@ export function fakeFold(values: ArrayLike<number>, n: number, factor = 1): Floa
 
 /** The embedding a UINT8 fake recognition model returns for one crop (HWC bytes, NHWC model). */
 export function fakeEmbedding(crop: Uint8Array, dim = 512): Float32Array {
-  return fakeFold(Array.from(crop, (x) => x - 127.5), dim);
+  return fakeFold(
+    Array.from(crop, (x) => x - 127.5),
+    dim,
+  );
 }
 
 export interface FakeReport {

@@ -4,7 +4,15 @@ import type { InferRequest } from '../../grpc/protocol.js';
 
 const limits = { maxPayloadBytes: 100, maxPending: 2, maxPendingBytes: 150, idleMs: 60_000 };
 const chunk = (correlation_id: string, seq: number, total: number, payload: string, extra: Partial<InferRequest> = {}): InferRequest => ({
-  correlation_id, task: 'face_detect', meta: {}, payload_mime: 'image/jpeg', payload: Buffer.from(payload), seq, total, offset: 0, ...extra,
+  correlation_id,
+  task: 'face_detect',
+  meta: {},
+  payload_mime: 'image/jpeg',
+  payload: Buffer.from(payload),
+  seq,
+  total,
+  offset: 0,
+  ...extra,
 });
 
 function reassembler(expired: ChunkError[] = []) {
@@ -34,12 +42,23 @@ t.test('chunks of interleaved ids are joined in order; task and meta come from t
 
 t.test('every bound refuses with a clear error, and the rest of a refused payload is let go silently', async (t) => {
   const r = reassembler();
-  t.throws(() => r.add(chunk('big', 0, 0, 'x'.repeat(101))), { code: 'UPLOAD_TOO_LARGE', correlationId: 'big', message: /at most 100 bytes.*received 101 bytes/ });
-  t.throws(() => r.add(chunk('huge', 0, 1e9, 'x')), { code: 'UPLOAD_TOO_LARGE', message: /total is invalid: expected at most 100 chunks.*received 1000000000/ });
+  t.throws(() => r.add(chunk('big', 0, 0, 'x'.repeat(101))), {
+    code: 'UPLOAD_TOO_LARGE',
+    correlationId: 'big',
+    message: /at most 100 bytes.*received 101 bytes/,
+  });
+  t.throws(() => r.add(chunk('huge', 0, 1e9, 'x')), {
+    code: 'UPLOAD_TOO_LARGE',
+    message: /total is invalid: expected at most 100 chunks.*received 1000000000/,
+  });
   r.add(chunk('grow', 0, 3, 'x'.repeat(60)));
   t.throws(() => r.add(chunk('grow', 1, 3, 'x'.repeat(41))), { code: 'UPLOAD_TOO_LARGE', message: /received 101 bytes so far for "grow"/ });
-  t.equal(r.add(chunk('grow', 2, 3, 'x')), undefined, 'the refused payload\'s last chunk is swallowed');
-  t.throws(() => r.add(chunk('grow', 2, 3, 'x')), { code: 'INVALID_PARAMETER', message: /expected 0 for the first chunk/ }, 'after its last chunk, the id is new again');
+  t.equal(r.add(chunk('grow', 2, 3, 'x')), undefined, "the refused payload's last chunk is swallowed");
+  t.throws(
+    () => r.add(chunk('grow', 2, 3, 'x')),
+    { code: 'INVALID_PARAMETER', message: /expected 0 for the first chunk/ },
+    'after its last chunk, the id is new again',
+  );
   r.add(chunk('p1', 0, 2, 'x'));
   r.add(chunk('p2', 0, 2, 'x'));
   t.throws(() => r.add(chunk('p3', 0, 2, 'x')), { code: 'BUSY', message: /already has 2 chunked payloads unfinished/ });
@@ -80,7 +99,10 @@ t.test('closing reports each payload still missing chunks', async (t) => {
   const r = reassembler();
   r.add(chunk('a', 0, 2, 'x'));
   const errors = r.close();
-  t.same(errors.map((e) => [e.correlationId, e.code]), [['a', 'INVALID_PARAMETER']]);
+  t.same(
+    errors.map((e) => [e.correlationId, e.code]),
+    [['a', 'INVALID_PARAMETER']],
+  );
   t.match(errors[0].message, /stream ended after chunk 0 of 2/);
   t.equal(r.size, 0);
 });

@@ -22,7 +22,7 @@ t.test('grpc.health.v1: SERVING once the models are loaded, for the server and f
   t.same(watched, { status: 'SERVING' }, 'Watch sends the status first');
 });
 
-t.test('NOT_SERVING, and Lumen\'s Health and the inference calls UNAVAILABLE, when the models did not load', async (t) => {
+t.test("NOT_SERVING, and Lumen's Health and the inference calls UNAVAILABLE, when the models did not load", async (t) => {
   const server = await grpcServer(t, { backend: undefined as never, env: { LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_OFFLINE: '1' } });
   await server.app.faceBackend.loaded.catch(() => undefined);
   t.same(await unary(server.health, 'Check', { service: '' }), { status: 'NOT_SERVING' });

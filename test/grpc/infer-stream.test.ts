@@ -121,7 +121,7 @@ t.test('a stream may hold only so many unfinished payloads', async (t) => {
   talk.call.cancel();
 });
 
-t.test('a cancelled stream\'s queued work is dropped', async (t) => {
+t.test("a cancelled stream's queued work is dropped", async (t) => {
   // One request at a time per stream, so the rest of the stream waits in its queue.
   const server = await grpcServer(t, { backend, env: { LUMEN_FACE_WORKERS: '1' } });
   const talk = conversation(server);

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { DETECTION_DEFAULTS, readDetectionMeta, readLandmarks } from '../../grpc/meta.js';
 
-t.test('absent keys take Lumen\'s defaults', async (t) => {
+t.test("absent keys take Lumen's defaults", async (t) => {
   t.same(readDetectionMeta({}), { minScore: 0.7, nms: 0.4, faceSizeMin: 50, faceSizeMax: 1000, maxFaces: undefined });
   t.equal(DETECTION_DEFAULTS.max_faces, -1);
 });
 
-t.test('numbers are read as Python\'s float() reads them; counts are truncated as int(float()) does', async (t) => {
+t.test("numbers are read as Python's float() reads them; counts are truncated as int(float()) does", async (t) => {
   const read = (meta: Record<string, string>) => readDetectionMeta(meta);
   t.equal(read({ face_size_min: '50' }).faceSizeMin, 50);
   t.equal(read({ face_size_min: '50.0' }).faceSizeMin, 50);
@@ -37,10 +37,20 @@ t.test('garbage and out-of-range values are refused, naming the key, what was ex
 });
 
 t.test('landmarks: five {"x","y"} points as JSON', async (t) => {
-  const points = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+  const points = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+    [9, 10],
+  ];
   t.same(readLandmarks({ landmarks: JSON.stringify(points.map(([x, y]) => ({ x, y }))) }), points);
   t.equal(readLandmarks({}), undefined);
   for (const bad of ['nope', '[]', '[{"x":1,"y":2}]', JSON.stringify(points), JSON.stringify(points.map(([x]) => ({ x, y: 'a' })))]) {
-    t.throws(() => readLandmarks({ landmarks: bad }), { code: 'INVALID_PARAMETER', message: /meta "landmarks" is invalid: expected JSON of five \{"x": number, "y": number\} points/ }, bad);
+    t.throws(
+      () => readLandmarks({ landmarks: bad }),
+      { code: 'INVALID_PARAMETER', message: /meta "landmarks" is invalid: expected JSON of five \{"x": number, "y": number\} points/ },
+      bad,
+    );
   }
 });

@@ -21,7 +21,8 @@ const PHOTOS = ['groups/couple.jpg', 'groups/t1.jpg', 'groups/selfie_many_people
 /** One request on a stream of its own: its one answer (the stream must end OK with it). */
 async function one(task: string, payload: Buffer, meta: Record<string, string> = {}): Promise<InferResponse> {
   const { responses, status } = await infer(server, [request({ task, payload, meta, payload_mime: 'image/jpeg' })]);
-  if (status.code !== grpc.status.OK || responses.length !== 1) throw new Error(`expected one answer and OK; received ${responses.length} and status ${status.code} ${status.details}`);
+  if (status.code !== grpc.status.OK || responses.length !== 1)
+    throw new Error(`expected one answer and OK; received ${responses.length} and status ${status.code} ${status.details}`);
   return responses[0];
 }
 
@@ -45,9 +46,15 @@ t.test('face_detect_and_embed gives the faces /v1/faces gives with the same thre
     t.equal(body.count, expected.length, `${photo}: as many faces`);
     t.equal(body.faces.length, body.count);
     body.faces.forEach((face, i) => {
-      t.ok(face.bbox.every((x, k) => Math.abs(x - expected[i].box[k]) <= 1), `${photo} face ${i}: box within 1 px`);
+      t.ok(
+        face.bbox.every((x, k) => Math.abs(x - expected[i].box[k]) <= 1),
+        `${photo} face ${i}: box within 1 px`,
+      );
       t.equal(face.landmarks.length, 10, 'landmarks flattened to x1, y1, ..., x5, y5');
-      t.ok(face.landmarks.every((x, k) => Math.abs(x - expected[i].landmarks[k >> 1][k & 1]) <= 1), `${photo} face ${i}: landmarks within 1 px`);
+      t.ok(
+        face.landmarks.every((x, k) => Math.abs(x - expected[i].landmarks[k >> 1][k & 1]) <= 1),
+        `${photo} face ${i}: landmarks within 1 px`,
+      );
       t.equal(face.embedding!.length, DIM);
       t.ok(cosine(face.embedding!, expected[i].embedding) >= 0.9999, `${photo} face ${i}: cosine >= 0.9999`);
       t.ok(face.confidence >= 0.7 && face.confidence <= 1, 'confidence at or above the threshold');
@@ -57,9 +64,16 @@ t.test('face_detect_and_embed gives the faces /v1/faces gives with the same thre
 
 t.test('meta numbers read as Lumen reads them: "50" and "50.0" are the same', async (t) => {
   const bytes = readFace('groups/t1.jpg');
-  const a = resultJson(await one('face_detect_and_embed', bytes, { face_size_min: '50', max_faces: '3', detection_confidence_threshold: '0.7' })) as unknown as FaceV1;
-  const b = resultJson(await one('face_detect_and_embed', bytes, { face_size_min: '50.0', max_faces: '3.0', detection_confidence_threshold: '.7' })) as unknown as FaceV1;
-  t.same(b.faces.map((f) => f.bbox), a.faces.map((f) => f.bbox));
+  const a = resultJson(
+    await one('face_detect_and_embed', bytes, { face_size_min: '50', max_faces: '3', detection_confidence_threshold: '0.7' }),
+  ) as unknown as FaceV1;
+  const b = resultJson(
+    await one('face_detect_and_embed', bytes, { face_size_min: '50.0', max_faces: '3.0', detection_confidence_threshold: '.7' }),
+  ) as unknown as FaceV1;
+  t.same(
+    b.faces.map((f) => f.bbox),
+    a.faces.map((f) => f.bbox),
+  );
 });
 
 t.test('max_faces keeps that many faces, the largest', async (t) => {
@@ -70,7 +84,11 @@ t.test('max_faces keeps that many faces, the largest', async (t) => {
   const body = resultJson(two) as unknown as FaceV1;
   t.equal(body.count, 2);
   t.equal(two.meta.face_count, '2');
-  t.same(body.faces.map((f) => f.bbox), all.faces.slice(0, 2).map((f) => f.bbox), 'the two largest');
+  t.same(
+    body.faces.map((f) => f.bbox),
+    all.faces.slice(0, 2).map((f) => f.bbox),
+    'the two largest',
+  );
   const unlimited = resultJson(await one('face_detect_and_embed', bytes, { face_size_min: '0', max_faces: '-1' })) as unknown as FaceV1;
   t.equal(unlimited.count, all.count, '-1 is no limit');
 });
@@ -85,14 +103,27 @@ t.test('face_size_min and face_size_max drop faces by size', async (t) => {
   const cut = Math.ceil((sides[0] + sides[sides.length - 1]) / 2);
   const big = resultJson(await one('face_detect', bytes, { face_size_min: String(cut) })) as unknown as FaceV1;
   t.ok(big.count > 0 && big.count < all.count, `face_size_min ${cut} drops some faces, not all`);
-  t.ok(big.faces.every((f) => shorterSide(f.bbox) >= cut), 'what is left is at least that big');
+  t.ok(
+    big.faces.every((f) => shorterSide(f.bbox) >= cut),
+    'what is left is at least that big',
+  );
   const limit = Math.floor(Math.max(...all.faces.map((f) => longerSide(f.bbox)))) - 1;
   const within = all.faces.filter((f) => longerSide(f.bbox) <= limit).map((f) => f.bbox);
   t.ok(within.length > 2 && within.length < all.count, 'the limit leaves out the largest face');
   const small = resultJson(await one('face_detect', bytes, { face_size_min: '0', face_size_max: String(limit) })) as unknown as FaceV1;
-  t.same(small.faces.map((f) => f.bbox), within, 'face_size_max drops the faces whose longer side is larger');
-  const smallTwo = resultJson(await one('face_detect_and_embed', bytes, { face_size_min: '0', face_size_max: String(limit), max_faces: '2' })) as unknown as FaceV1;
-  t.same(smallTwo.faces.map((f) => f.bbox), within.slice(0, 2), 'with max_faces, the largest faces within face_size_max');
+  t.same(
+    small.faces.map((f) => f.bbox),
+    within,
+    'face_size_max drops the faces whose longer side is larger',
+  );
+  const smallTwo = resultJson(
+    await one('face_detect_and_embed', bytes, { face_size_min: '0', face_size_max: String(limit), max_faces: '2' }),
+  ) as unknown as FaceV1;
+  t.same(
+    smallTwo.faces.map((f) => f.bbox),
+    within.slice(0, 2),
+    'with max_faces, the largest faces within face_size_max',
+  );
 });
 
 t.test('face_detect gives the same schema without embeddings', async (t) => {
@@ -115,7 +146,7 @@ t.test('face_embed embeds a face image, aligned when landmarks are sent', async 
   t.equal(body.dim, DIM);
   t.equal(body.vector.length, DIM);
   t.equal(body.model_id, 'scrfd_2.5g_mbf');
-  t.ok(cosine(body.vector, face.embedding!) > 0.99, 'aligned with the detected landmarks: the detected face\'s embedding');
+  t.ok(cosine(body.vector, face.embedding!) > 0.99, "aligned with the detected landmarks: the detected face's embedding");
   const plain = resultJson(await one('face_embed', bytes)) as { vector: number[] };
   t.equal(plain.vector.length, DIM, 'without landmarks, the whole image');
   t.ok(cosine(plain.vector, face.embedding!) < 0.99, 'which is not the aligned face');
@@ -123,7 +154,10 @@ t.test('face_embed embeds a face image, aligned when landmarks are sent', async 
 
 t.test('many requests on one stream, each answered under its own id', async (t) => {
   const photos = ['groups/couple.jpg', 'identities/Angelina_Jolie/01.jpg', 'groups/t1.jpg'];
-  const { responses, status } = await infer(server, photos.map((p, i) => request({ correlation_id: `p${i}`, payload: readFace(p) })));
+  const { responses, status } = await infer(
+    server,
+    photos.map((p, i) => request({ correlation_id: `p${i}`, payload: readFace(p) })),
+  );
   t.equal(status.code, grpc.status.OK);
   t.same(responses.map((r) => r.correlation_id).sort(), ['p0', 'p1', 'p2']);
   t.ok(responses.every((r) => !r.error));
@@ -176,12 +210,22 @@ t.test('capabilities: the three tasks, their mimes and limits, the model', async
   t.equal(capability.runtime, 'onnxrt-cpu');
   t.same(capability.precisions, ['fp32']);
   t.equal(capability.max_concurrency, server.config.workers);
-  t.same(capability.extra, { model_name: 'scrfd_2.5g_mbf', model_id: 'scrfd_2.5g_mbf', face_embedding_dim: String(DIM), supports_landmarks: 'true', server: capability.extra.server, device: 'cpu' });
-  t.same(capability.tasks.map((task) => [task.name, task.output_mimes]), [
-    ['face_detect_and_embed', ['application/json;schema=face_v1']],
-    ['face_detect', ['application/json;schema=face_v1']],
-    ['face_embed', ['application/json;schema=embedding_v1']],
-  ]);
+  t.same(capability.extra, {
+    model_name: 'scrfd_2.5g_mbf',
+    model_id: 'scrfd_2.5g_mbf',
+    face_embedding_dim: String(DIM),
+    supports_landmarks: 'true',
+    server: capability.extra.server,
+    device: 'cpu',
+  });
+  t.same(
+    capability.tasks.map((task) => [task.name, task.output_mimes]),
+    [
+      ['face_detect_and_embed', ['application/json;schema=face_v1']],
+      ['face_detect', ['application/json;schema=face_v1']],
+      ['face_embed', ['application/json;schema=embedding_v1']],
+    ],
+  );
   for (const task of capability.tasks) {
     t.ok(task.input_mimes.includes('image/jpeg') && task.input_mimes.includes('image/png'));
     t.equal(task.limits.max_payload_bytes, String(server.config.maxUploadBytes));
@@ -191,7 +235,7 @@ t.test('capabilities: the three tasks, their mimes and limits, the model', async
   t.same(streamed, [capability], 'StreamCapabilities sends the same one');
 });
 
-t.test('Lumen\'s Health answers once the models are loaded', async (t) => {
+t.test("Lumen's Health answers once the models are loaded", async (t) => {
   t.same(await unary(server.inference, 'Health', {}), {});
 });
 
@@ -218,7 +262,7 @@ t.test('API keys: required on every method but the probes when set', async (t) =
   await t.rejects(unary(keyed.inference, 'GetCapabilities', {}), { code: grpc.status.UNAUTHENTICATED });
   await t.rejects(serverStream(keyed.inference, 'StreamCapabilities'), { code: grpc.status.UNAUTHENTICATED });
   t.equal((await unary<Capability>(keyed.inference, 'GetCapabilities', {}, keyMetadata({ authorization: 'Bearer sesame' }))).service_name, 'face-general');
-  t.same(await unary(keyed.inference, 'Health', {}), {}, 'Lumen\'s Health needs no key');
+  t.same(await unary(keyed.inference, 'Health', {}), {}, "Lumen's Health needs no key");
   t.same(await unary(keyed.health, 'Check', { service: '' }), { status: 'SERVING' }, 'nor does grpc.health.v1');
   // Without keys (the main server of this file) every call is served without metadata: the tests above.
 });

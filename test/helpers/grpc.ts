@@ -80,10 +80,19 @@ export function infer(clients: GrpcClients, requests: Partial<InferRequest>[], m
 /** Each answer's parsed JSON result, by correlation id. */
 export const resultJson = (response: InferResponse): Record<string, unknown> => JSON.parse(Buffer.from(response.result!).toString('utf8'));
 
-export function unary<T>(client: GrpcClients['inference'] | GrpcClients['health'], method: string, message: object, metadata = new grpc.Metadata()): Promise<T> {
+export function unary<T>(
+  client: GrpcClients['inference'] | GrpcClients['health'],
+  method: string,
+  message: object,
+  metadata = new grpc.Metadata(),
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    (client[method] as unknown as (m: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, value: T) => void) => void)
-      .call(client, message, metadata, (err, value) => (err ? reject(err) : resolve(value)));
+    (client[method] as unknown as (m: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, value: T) => void) => void).call(
+      client,
+      message,
+      metadata,
+      (err, value) => (err ? reject(err) : resolve(value)),
+    );
   });
 }
 
@@ -118,11 +127,12 @@ export function conversation(clients: GrpcClients, metadata = new grpc.Metadata(
   return {
     call,
     write: (r: Partial<InferRequest>) => call.write(r),
-    next: () => new Promise<InferResponse>((resolve) => {
-      const ready = answers.shift();
-      if (ready) resolve(ready);
-      else waiting.push(resolve);
-    }),
+    next: () =>
+      new Promise<InferResponse>((resolve) => {
+        const ready = answers.shift();
+        if (ready) resolve(ready);
+        else waiting.push(resolve);
+      }),
     end: () => {
       call.end();
       return status;
@@ -135,6 +145,12 @@ export function conversation(clients: GrpcClients, metadata = new grpc.Metadata(
 export function chunked(id: string, bytes: Buffer, count: number, fields: Partial<InferRequest> = {}): Partial<InferRequest>[] {
   const size = Math.ceil(bytes.length / count);
   return Array.from({ length: count }, (_, seq) => ({
-    correlation_id: id, task: 'face_detect_and_embed', ...fields, payload: bytes.subarray(seq * size, (seq + 1) * size), seq, total: count, offset: seq * size,
+    correlation_id: id,
+    task: 'face_detect_and_embed',
+    ...fields,
+    payload: bytes.subarray(seq * size, (seq + 1) * size),
+    seq,
+    total: count,
+    offset: seq * size,
   }));
 }

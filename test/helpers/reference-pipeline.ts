@@ -44,18 +44,30 @@ export class ReferencePipeline {
 
   static async open(detectionPath: string, recognitionPath: string, square = false): Promise<ReferencePipeline> {
     const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, logSeverityLevel: 3 };
-    return new ReferencePipeline(await ort.InferenceSession.create(detectionPath, options), await ort.InferenceSession.create(recognitionPath, options), square);
+    return new ReferencePipeline(
+      await ort.InferenceSession.create(detectionPath, options),
+      await ort.InferenceSession.create(recognitionPath, options),
+      square,
+    );
   }
 
   async faces(bytes: Uint8Array): Promise<ReferenceAnswer> {
-    const { data, info } = await sharp(bytes).rotate().flatten({ background: { r: 0, g: 0, b: 0 } }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes)
+      .rotate()
+      .flatten({ background: { r: 0, g: 0, b: 0 } })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const full: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
     const { width, height } = full;
     const [newWidth, newHeight, inputWidth, inputHeight] = this.square
       ? height > width
         ? [Math.max(1, Math.floor((DET_SIZE * width) / height)), DET_SIZE, DET_SIZE, DET_SIZE]
         : [DET_SIZE, Math.max(1, Math.floor((DET_SIZE * height) / width)), DET_SIZE, DET_SIZE]
-      : (({ contentWidth, contentHeight, inputWidth, inputHeight }) => [contentWidth, contentHeight, inputWidth, inputHeight])(detectorShape(width, height, DET_SIZE, true));
+      : (({ contentWidth, contentHeight, inputWidth, inputHeight }) => [contentWidth, contentHeight, inputWidth, inputHeight])(
+          detectorShape(width, height, DET_SIZE, true),
+        );
     const boxed = await sharp(full.data, { raw: { width, height, channels: 3 } })
       .resize(newWidth, newHeight, { fit: 'fill' })
       .extend({ right: inputWidth - newWidth, bottom: inputHeight - newHeight, background: { r: 0, g: 0, b: 0 } })
@@ -65,7 +77,13 @@ export class ReferencePipeline {
     const results = await this.detection.run({ [this.detection.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, inputHeight, inputWidth]) });
     const outputs = this.detection.outputNames.map((n): Tensor => ({ data: results[n].data as Float32Array, dims: [...results[n].dims] }));
     const detections = decodeScrfd(outputs, {
-      inputWidth, inputHeight, scale: newHeight / height, imageWidth: width, imageHeight: height, minScore: 0.5, nmsIou: 0.4,
+      inputWidth,
+      inputHeight,
+      scale: newHeight / height,
+      imageWidth: width,
+      imageHeight: height,
+      minScore: 0.5,
+      nmsIou: 0.4,
     })
       .filter((d) => Math.min(d.box[2] - d.box[0], d.box[3] - d.box[1]) * (newHeight / height) >= MIN_INPUT_SIDE)
       .sort((a, b) => area(b.box) - area(a.box));
@@ -74,7 +92,9 @@ export class ReferencePipeline {
     for (const d of detections) {
       const landmarks = d.landmarks as Landmarks;
       const crop = await alignedCrop(full, landmarks, CROP);
-      const out = await this.recognition.run({ [this.recognition.inputNames[0]]: new ort.Tensor('float32', nchw(crop, CROP.width, CROP.height, ARCFACE_NORM), [1, 3, CROP.height, CROP.width]) });
+      const out = await this.recognition.run({
+        [this.recognition.inputNames[0]]: new ort.Tensor('float32', nchw(crop, CROP.width, CROP.height, ARCFACE_NORM), [1, 3, CROP.height, CROP.width]),
+      });
       const pose = headPose(landmarks);
       faces.push({
         box: d.box,

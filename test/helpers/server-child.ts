@@ -14,8 +14,13 @@ export interface ServerChild {
 }
 
 export const PACK_ENV: Record<string, string> = {
-  LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-  LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_WORKERS: '1', LUMEN_FACE_INTRA_OP_THREADS: '1', LUMEN_FACE_PORT: '0',
+  LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+  LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+  LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1',
+  LUMEN_FACE_WORKERS: '1',
+  LUMEN_FACE_INTRA_OP_THREADS: '1',
+  LUMEN_FACE_PORT: '0',
 };
 
 export async function startChild(env: Record<string, string> = {}, opts: { waitReady?: boolean } = {}): Promise<ServerChild> {
@@ -27,7 +32,8 @@ export async function startChild(env: Record<string, string> = {}, opts: { waitR
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const waitReady = opts.waitReady ?? true;
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
@@ -43,7 +49,11 @@ export async function startChild(env: Record<string, string> = {}, opts: { waitR
     });
   });
   return {
-    child, address, port: Number(new URL(address).port), output: () => out, exited,
+    child,
+    address,
+    port: Number(new URL(address).port),
+    output: () => out,
+    exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

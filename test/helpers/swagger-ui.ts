@@ -24,7 +24,8 @@ export function chromiumOrSkip(t: { plan(n: number, why: string): void; fail(why
 
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
-  if (executablePath === undefined) throw new Error(`no Chromium at ${candidates().join(', ')}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+  if (executablePath === undefined)
+    throw new Error(`no Chromium at ${candidates().join(', ')}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
   return puppeteer.launch({
     executablePath,
     headless: true,

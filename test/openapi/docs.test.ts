@@ -27,14 +27,21 @@ t.test('every example is the real output of its command', async (t) => {
     const want = withoutNoise(fresh).split('\n');
     const got = withoutNoise(committed).split('\n');
     const first = want.findIndex((line, i) => line !== got[i]);
-    t.equal(first, -1, `${file} matches \`npm run docs\`${first >= 0 ? ` from line ${first + 1}: ${JSON.stringify(got[first])} should be ${JSON.stringify(want[first])}` : ''}`);
+    t.equal(
+      first,
+      -1,
+      `${file} matches \`npm run docs\`${first >= 0 ? ` from line ${first + 1}: ${JSON.stringify(got[first])} should be ${JSON.stringify(want[first])}` : ''}`,
+    );
     t.equal(got.length, want.length);
   }
 });
 
 t.test('docs/api.md names every operationId and every named schema', async (t) => {
   const api = read('docs/api.md');
-  const doc = JSON.parse(read('openapi/openapi.json')) as { paths: Record<string, Record<string, { operationId?: string }>>; components: { schemas: Record<string, unknown> } };
+  const doc = JSON.parse(read('openapi/openapi.json')) as {
+    paths: Record<string, Record<string, { operationId?: string }>>;
+    components: { schemas: Record<string, unknown> };
+  };
   for (const path of Object.values(doc.paths)) for (const op of Object.values(path)) if (op.operationId) t.match(api, `\`${op.operationId}\``);
   for (const name of Object.keys(doc.components.schemas)) t.match(api, `\`${name}\``);
 });
@@ -42,7 +49,10 @@ t.test('docs/api.md names every operationId and every named schema', async (t) =
 t.test('the Python example of docs/api.md runs against a real server', async (t) => {
   const code = /<!-- python client -->\n```python\n([\s\S]*?)```\n<!-- end python client -->/.exec(read('docs/api.md'))?.[1];
   t.ok(code, 'the block is there');
-  const python = await run('python3', ['-c', 'import requests']).then(() => true, () => false);
+  const python = await run('python3', ['-c', 'import requests']).then(
+    () => true,
+    () => false,
+  );
   if (!python) {
     t.comment('python3 with requests is not installed here: the example was not run');
     return;
@@ -65,7 +75,9 @@ t.test('the README links every page, and the pages exist', async (t) => {
   const others = new Set(['docs/input.md', 'docs/limits.md', 'docs/immich.md']);
   for (const [, link] of readme.matchAll(/\]\((docs\/[a-z-]+\.md)[^)]*\)/g)) {
     // Three pages are written on other branches at the same time.
-    t.ok(existsSync(join(REPO_ROOT, link)), `${link} exists`, { todo: others.has(link) && !existsSync(join(REPO_ROOT, link)) ? 'written on another branch' : false });
+    t.ok(existsSync(join(REPO_ROOT, link)), `${link} exists`, {
+      todo: others.has(link) && !existsSync(join(REPO_ROOT, link)) ? 'written on another branch' : false,
+    });
   }
   for (const page of ['api', 'models', 'configuration', 'deployment', 'performance', 'rknn', 'development']) t.match(readme, `(docs/${page}.md)`);
 });

@@ -24,17 +24,39 @@ t.test('the Error code enum is the table in src/errors.ts, and so is docs/api.md
 
 t.test('every operation has a unique operationId; every service operation documents its 4xx', async (t) => {
   const ids = operations.map((o) => o.operation.operationId);
-  t.same(ids.filter((id) => typeof id !== 'string'), [], 'all have one');
+  t.same(
+    ids.filter((id) => typeof id !== 'string'),
+    [],
+    'all have one',
+  );
   t.equal(new Set(ids).size, ids.length, 'unique');
   for (const { path, method, operation } of operations.filter((o) => o.path.startsWith('/v1/'))) {
-    t.ok(Object.keys(operation.responses).some((s) => /^4/.test(s)), `${method} ${path}`);
+    t.ok(
+      Object.keys(operation.responses).some((s) => /^4/.test(s)),
+      `${method} ${path}`,
+    );
   }
   t.equal(operationIdOf('POST', '/v1/faces/batch'), 'postFacesBatch');
   t.equal(operationIdOf('GET', '/healthz'), 'getHealthz');
 });
 
 t.test('shared shapes are named component schemas', async (t) => {
-  for (const name of ['Box', 'Point', 'Landmarks', 'Quality', 'Face', 'EmbeddedFace', 'EmbeddedBox', 'Embedding', 'ImageSize', 'Model', 'Error', 'Info', 'BatchError', 'VerifyFace']) {
+  for (const name of [
+    'Box',
+    'Point',
+    'Landmarks',
+    'Quality',
+    'Face',
+    'EmbeddedFace',
+    'EmbeddedBox',
+    'Embedding',
+    'ImageSize',
+    'Model',
+    'Error',
+    'Info',
+    'BatchError',
+    'VerifyFace',
+  ]) {
     t.ok(schemas[name], name);
   }
   t.same(schemas.Box, { ...schemas.Box, type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 });

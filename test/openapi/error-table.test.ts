@@ -5,7 +5,10 @@ import { ERROR_CODES } from '../../src/errors.js';
 
 /** Error responses only ever carry a code of the table, the enum the document promises. */
 
-const app = await buildApp({ config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }), logger: false });
+const app = await buildApp({
+  config: loadConfig({ LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_LOG_LEVEL: 'silent' }),
+  logger: false,
+});
 await app.ready();
 t.teardown(() => app.close());
 

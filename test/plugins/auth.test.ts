@@ -40,7 +40,9 @@ t.test('no key: 401 JSON with a Bearer challenge, on every route but probes and 
     const res = await app.inject(request);
     t.equal(res.statusCode, 401, request.url);
     t.same(res.json(), {
-      statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized',
+      statusCode: 401,
+      code: 'UNAUTHORIZED',
+      error: 'Unauthorized',
       message: 'this service needs an API key: send "x-api-key: KEY" or "Authorization: Bearer KEY"',
     });
     t.equal(res.headers['www-authenticate'], 'Bearer realm="lumen-face"');
@@ -73,7 +75,8 @@ t.test('the matcher compares whole keys, whatever their length', async (t) => {
   const isKey = keyMatcher(['short', 'a-much-longer-key-0123456789']);
   t.ok(isKey('short'));
   t.ok(isKey('a-much-longer-key-0123456789'));
-  for (const wrong of ['', 'shor', 'shortt', 'SHORT', 'a-much-longer-key-012345678', 'x'.repeat(10_000)]) t.notOk(isKey(wrong), JSON.stringify(wrong.slice(0, 30)));
+  for (const wrong of ['', 'shor', 'shortt', 'SHORT', 'a-much-longer-key-012345678', 'x'.repeat(10_000)])
+    t.notOk(isKey(wrong), JSON.stringify(wrong.slice(0, 30)));
 });
 
 t.test('without keys every route is open', async (t) => {
@@ -85,10 +88,16 @@ t.test('without keys every route is open', async (t) => {
 t.test('bad key settings stop the start, and never echo a key', async (t) => {
   const problem = (env: Record<string, string>) => configError(env)?.message ?? 'accepted';
   const spaced = problem({ LUMEN_FACE_API_KEYS: 'good-key,secret with space' });
-  t.match(spaced, /LUMEN_FACE_API_KEYS is invalid: expected API keys of visible ASCII characters \(no spaces or commas\), but the key at position 2 is not; received "\(hidden\)"/);
+  t.match(
+    spaced,
+    /LUMEN_FACE_API_KEYS is invalid: expected API keys of visible ASCII characters \(no spaces or commas\), but the key at position 2 is not; received "\(hidden\)"/,
+  );
   t.notMatch(spaced, /secret|good-key/);
   t.match(problem({ LUMEN_FACE_API_KEYS: ' , ' }), /but there is no key/);
-  t.match(problem({ LUMEN_FACE_API_KEYS_FILE: join(dir, 'missing') }), /LUMEN_FACE_API_KEYS_FILE is invalid: expected a readable file with one API key per line; reading it failed: ENOENT.*; received ".*missing"/);
+  t.match(
+    problem({ LUMEN_FACE_API_KEYS_FILE: join(dir, 'missing') }),
+    /LUMEN_FACE_API_KEYS_FILE is invalid: expected a readable file with one API key per line; reading it failed: ENOENT.*; received ".*missing"/,
+  );
   const comments = join(dir, 'only-comments');
   writeFileSync(comments, '# nothing yet\n\n');
   t.match(problem({ LUMEN_FACE_API_KEYS_FILE: comments }), /but there is no key/);

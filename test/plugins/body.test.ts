@@ -46,10 +46,14 @@ for (const client of CLIENTS) {
         if (route === '/v1/faces' && sizes.length > 1) continue;
         const { body, contentType } = parts(sizes);
         const tries: Try[] = Array.from({ length: TRIES }, () => ({
-          method: 'POST', url: `${server.address}${route}`, headers: { 'content-type': contentType }, body,
+          method: 'POST',
+          url: `${server.address}${route}`,
+          headers: { 'content-type': contentType },
+          body,
         }));
         const seen = await sendAll(client, tries, dir);
-        const wrong = seen.filter((s) => s.error !== undefined || s.status !== 413 || s.code !== 'UPLOAD_TOO_LARGE')
+        const wrong = seen
+          .filter((s) => s.error !== undefined || s.status !== 413 || s.code !== 'UPLOAD_TOO_LARGE')
           .map((s) => s.error ?? `${s.status} ${s.code}`);
         t.same(wrong, [], `${route}, ${name}: ${TRIES} tries, each 413 UPLOAD_TOO_LARGE`);
       }

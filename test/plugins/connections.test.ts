@@ -59,11 +59,17 @@ t.test('at the connection cap, idle connections make room and /healthz answers',
   const server = await startChild({ LUMEN_FACE_MAX_CONNECTIONS: '20' });
   t.teardown(() => server.stop());
   const closed: string[] = [];
-  const idle = await Promise.all(Array.from({ length: 30 }, () => new Promise<net.Socket>((resolve) => {
-    const socket = net.connect(server.port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', () => undefined);
-    socket.on('close', () => closed.push('closed'));
-  })));
+  const idle = await Promise.all(
+    Array.from(
+      { length: 30 },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const socket = net.connect(server.port, '127.0.0.1', () => resolve(socket));
+          socket.on('error', () => undefined);
+          socket.on('close', () => closed.push('closed'));
+        }),
+    ),
+  );
   t.teardown(() => idle.forEach((s) => s.destroy()));
   await new Promise((r) => setTimeout(r, 500));
   t.ok(closed.length >= 10, `the server holds at most 20: ${closed.length} of 30 idle connections were closed`);

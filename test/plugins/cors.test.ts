@@ -17,7 +17,10 @@ t.test('CORS unset: no CORS header at all, and no preflight answer', async (t) =
   const app = await testApp(t, { backend });
   const res = await app.inject({ url: '/v1/info', headers: { origin: 'https://photos.example.com' } });
   t.equal(res.statusCode, 200);
-  t.same(Object.keys(res.headers).filter((h) => h.startsWith('access-control-')), []);
+  t.same(
+    Object.keys(res.headers).filter((h) => h.startsWith('access-control-')),
+    [],
+  );
   const pre = await app.inject(preflight('https://photos.example.com'));
   t.equal(pre.statusCode, 405, 'no preflight answer: OPTIONS is a method /v1/faces does not serve');
   t.equal(pre.headers.allow, 'POST');
@@ -55,7 +58,10 @@ t.test('CORS *: any origin', async (t) => {
 });
 
 t.test('bad CORS origins are refused at start-up', async (t) => {
-  t.throws(() => loadConfig({ LUMEN_FACE_CORS_ORIGINS: 'photos.example.com' }), /LUMEN_FACE_CORS_ORIGINS is invalid: expected `\*` or comma-separated origins.*, but "photos.example.com" is not one; received "photos.example.com"/);
+  t.throws(
+    () => loadConfig({ LUMEN_FACE_CORS_ORIGINS: 'photos.example.com' }),
+    /LUMEN_FACE_CORS_ORIGINS is invalid: expected `\*` or comma-separated origins.*, but "photos.example.com" is not one; received "photos.example.com"/,
+  );
   t.throws(() => loadConfig({ LUMEN_FACE_CORS_ORIGINS: 'https://photos.example.com/app' }), /but "https:\/\/photos.example.com\/app" is not one/);
   t.same(loadConfig({ LUMEN_FACE_CORS_ORIGINS: 'https://Photos.Example.com:8443' }).corsOrigins, ['https://photos.example.com:8443']);
 });
@@ -81,6 +87,9 @@ t.test('host names are parsed without port, case or trailing dot', async (t) => 
   t.equal(hostName('[::1]:8000'), '[::1]');
   t.equal(hostName('[::1]'), '[::1]');
   t.same(loadConfig({ LUMEN_FACE_ALLOWED_HOSTS: 'a.lan,::1,[fe80::1]' }).allowedHosts, ['a.lan', '[::1]', '[fe80::1]']);
-  t.throws(() => loadConfig({ LUMEN_FACE_ALLOWED_HOSTS: 'photos.lan:8000' }), /LUMEN_FACE_ALLOWED_HOSTS is invalid: expected comma-separated host names without port.*; received "photos.lan:8000"/);
+  t.throws(
+    () => loadConfig({ LUMEN_FACE_ALLOWED_HOSTS: 'photos.lan:8000' }),
+    /LUMEN_FACE_ALLOWED_HOSTS is invalid: expected comma-separated host names without port.*; received "photos.lan:8000"/,
+  );
   t.throws(() => loadConfig({ LUMEN_FACE_ALLOWED_HOSTS: 'https://photos.lan' }), /is invalid/);
 });

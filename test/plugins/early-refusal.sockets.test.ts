@@ -15,8 +15,12 @@ t.teardown(() => backend.close());
 const app = await testApp(t, {
   backend,
   env: {
-    LUMEN_FACE_REQUEST_TIMEOUT: '60', LUMEN_FACE_UPLOAD_TIMEOUT: '120', LUMEN_FACE_MAX_INFLIGHT: '1',
-    LUMEN_FACE_MAX_UPLOAD_BYTES: '1000000', LUMEN_FACE_API_KEYS: KEY, LUMEN_FACE_ALLOWED_HOSTS: '127.0.0.1',
+    LUMEN_FACE_REQUEST_TIMEOUT: '60',
+    LUMEN_FACE_UPLOAD_TIMEOUT: '120',
+    LUMEN_FACE_MAX_INFLIGHT: '1',
+    LUMEN_FACE_MAX_UPLOAD_BYTES: '1000000',
+    LUMEN_FACE_API_KEYS: KEY,
+    LUMEN_FACE_ALLOWED_HOSTS: '127.0.0.1',
   },
 });
 const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
@@ -119,7 +123,8 @@ t.test('Expect: 100-continue on an accepted request gets 100, then the answer', 
   form.append('image', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'a.jpg');
   const req = new Request('http://x/', { method: 'POST', body: form });
   const body = Buffer.from(await req.arrayBuffer());
-  const head = `POST /v1/detect HTTP/1.1\r\nHost: 127.0.0.1\r\n${withKey}Content-Type: ${req.headers.get('content-type')}\r\n` +
+  const head =
+    `POST /v1/detect HTTP/1.1\r\nHost: 127.0.0.1\r\n${withKey}Content-Type: ${req.headers.get('content-type')}\r\n` +
     `Content-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
   const seen = await talk(head, {
     afterHead: (socket, text) => {

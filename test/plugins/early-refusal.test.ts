@@ -17,7 +17,9 @@ import { startChild } from '../helpers/server-child.js';
 
 const KEY = 'early-refusal-key-1';
 const server = await startChild({
-  LUMEN_FACE_API_KEYS: KEY, LUMEN_FACE_REQUEST_TIMEOUT: '4', LUMEN_FACE_LOG_LEVEL: 'info',
+  LUMEN_FACE_API_KEYS: KEY,
+  LUMEN_FACE_REQUEST_TIMEOUT: '4',
+  LUMEN_FACE_LOG_LEVEL: 'info',
 });
 t.teardown(() => server.stop());
 const dir = mkdtempSync(join(tmpdir(), 'lumen-early-refusal-'));
@@ -44,7 +46,14 @@ const KINDS: Kind[] = [
   { name: 'no route', method: 'POST', path: '/v1/nothing', headers: key, status: 404, code: 'NOT_FOUND' },
   { name: 'a wrong method', method: 'PUT', path: '/v1/faces', headers: key, status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'a WebDAV method', method: 'PROPFIND', path: '/v1/faces', headers: key, status: 405, code: 'METHOD_NOT_ALLOWED' },
-  { name: 'a 20 KB header (Node\'s parser)', method: 'POST', path: '/v1/faces', headers: { ...key, 'x-padding': 'p'.repeat(20_000) }, status: 431, code: 'HEADERS_TOO_LARGE' },
+  {
+    name: "a 20 KB header (Node's parser)",
+    method: 'POST',
+    path: '/v1/faces',
+    headers: { ...key, 'x-padding': 'p'.repeat(20_000) },
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+  },
 ];
 const SIZES = [1_000, 120_000, 1_300_000, 8_000_000];
 const TRIES = 20;

@@ -16,7 +16,11 @@ const stream = new Writable({
     done();
   },
 });
-const app = await buildApp({ config: loadConfig(testEnv({ LUMEN_FACE_MAX_INFLIGHT: '1', LUMEN_FACE_LOG_LEVEL: 'info' })), backend, logger: { level: 'info', stream } });
+const app = await buildApp({
+  config: loadConfig(testEnv({ LUMEN_FACE_MAX_INFLIGHT: '1', LUMEN_FACE_LOG_LEVEL: 'info' })),
+  backend,
+  logger: { level: 'info', stream },
+});
 t.teardown(() => app.close());
 await app.ready();
 
@@ -42,7 +46,10 @@ t.test('503 BUSY: a warn line without a stack, counted', async (t) => {
     t.notMatch(line.raw, /stack|"err"/, 'no stack');
     t.ok(line.raw.length < 400, `short (${line.raw.length} bytes)`);
   }
-  t.notOk(lines.some((l) => (l.level as number) >= 50), 'nothing at error level');
+  t.notOk(
+    lines.some((l) => (l.level as number) >= 50),
+    'nothing at error level',
+  );
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /lumen_face_http_errors_total\{status="503",code="BUSY"\} 5/);
 });
@@ -52,11 +59,19 @@ t.test('415 for a damaged photo: our words to the client, the libvips detail in 
   const form = new FormData();
   form.append('image', new Blob([new Uint8Array(jpeg.subarray(0, Math.floor(jpeg.length / 2)))], { type: 'image/jpeg' }), 'a.jpg');
   const req = new Request('http://x/', { method: 'POST', body: form });
-  const res = await app.inject({ method: 'POST', url: '/v1/detect', payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/detect',
+    payload: Buffer.from(await req.arrayBuffer()),
+    headers: { 'content-type': req.headers.get('content-type')! },
+  });
   t.equal(res.statusCode, 415);
   const body = res.json<{ code: string; message: string }>();
   t.equal(body.code, 'UNSUPPORTED_IMAGE');
   t.match(body.message, /^the JPEG image could not be decoded: the file ends early/);
   t.notMatch(body.message, /vips|jpeg:|premature/i, 'no libvips text');
-  t.ok(lines.some((l) => l.code === 'UNSUPPORTED_IMAGE' && /vips|premature|jpeg/i.test(String(l.detail))), 'the detail is logged');
+  t.ok(
+    lines.some((l) => l.code === 'UNSUPPORTED_IMAGE' && /vips|premature|jpeg/i.test(String(l.detail))),
+    'the detail is logged',
+  );
 });

@@ -12,16 +12,63 @@ const photo = readFace('identities/Angelina_Jolie/01.jpg');
 
 const post = (url: string, parts: Part[]) => postParts(app, url, parts);
 
-
 t.test('boxes', async (t) => {
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected x2 > x1 and y2 > y1; received \[10,10,5,50\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,100],[1,2,3]]' }]), 400, 'INVALID_BOXES', /^box 1 is invalid: expected \[x1, y1, x2, y2\] \(4 finite numbers\) or \{"box": \[x1, y1, x2, y2\]\}; received \[1,2,3\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,"x"]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected \[x1, y1, x2, y2\].*; received \[0,0,100,"x"\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10]},{"box":[5000,5000,6000,6000]}]' }]), 400, 'INVALID_BOXES', /^box 1 is invalid: expected a box overlapping the 1536x1152 image; received \[5000,5000,6000,6000\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10],"landmarks":[[1,2]]}]' }]), 400, 'INVALID_BOXES', /^box 0 landmarks is invalid: expected five \[x, y\] points .*; received \[\[1,2\]\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,1e400,10]]' }]), 400, 'INVALID_BOXES', /^box 0 is invalid: expected .*4 finite numbers.*; received \[0,0,Infinity,10\]$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0' }]), 400, 'INVALID_BOXES', /^boxes is invalid: expected JSON such as \[\[10,10,120,140\]\] \(.+\); received "\[\[0,0"$/);
-  expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '{"box":[0,0,1,1]}' }]), 400, 'INVALID_BOXES', /^boxes is invalid: expected a JSON array of boxes; received \{"box":\[0,0,1,1\]\}$/);
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[10,10,5,50]]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 0 is invalid: expected x2 > x1 and y2 > y1; received \[10,10,5,50\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,100],[1,2,3]]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 1 is invalid: expected \[x1, y1, x2, y2\] \(4 finite numbers\) or \{"box": \[x1, y1, x2, y2\]\}; received \[1,2,3\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,100,"x"]]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 0 is invalid: expected \[x1, y1, x2, y2\].*; received \[0,0,100,"x"\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10]},{"box":[5000,5000,6000,6000]}]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 1 is invalid: expected a box overlapping the 1536x1152 image; received \[5000,5000,6000,6000\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[{"box":[0,0,10,10],"landmarks":[[1,2]]}]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 0 landmarks is invalid: expected five \[x, y\] points .*; received \[\[1,2\]\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0,1e400,10]]' }]),
+    400,
+    'INVALID_BOXES',
+    /^box 0 is invalid: expected .*4 finite numbers.*; received \[0,0,Infinity,10\]$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '[[0,0' }]),
+    400,
+    'INVALID_BOXES',
+    /^boxes is invalid: expected JSON such as \[\[10,10,120,140\]\] \(.+\); received "\[\[0,0"$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: '{"box":[0,0,1,1]}' }]),
+    400,
+    'INVALID_BOXES',
+    /^boxes is invalid: expected a JSON array of boxes; received \{"box":\[0,0,1,1\]\}$/,
+  );
   const many = JSON.stringify(Array.from({ length: 257 }, () => [0, 0, 10, 10]));
   expectError(t, await post('/v1/embed', [imagePart(photo), { name: 'boxes', value: many }]), 400, 'INVALID_BOXES', /257 boxes were sent; the limit is 256/);
 });
@@ -36,7 +83,8 @@ t.test('multipart structure', async (t) => {
   expectError(t, text, 415, 'NOT_MULTIPART', /multipart\/form-data.*or application\/json/);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/embed' }), 415, 'NOT_MULTIPART', /multipart/);
   const broken = await app.inject({
-    method: 'POST', url: '/v1/embed',
+    method: 'POST',
+    url: '/v1/embed',
     headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
     payload: '--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc',
   });
@@ -51,7 +99,14 @@ t.test('images', async (t) => {
 });
 
 t.test('knobs name the bad parameter', async (t) => {
-  for (const [query, name] of [['min_score=2', 'min_score'], ['max_faces=-1', 'max_faces'], ['max_faces=lots', 'max_faces'], ['min_size=-3', 'min_size'], ['nms=0', 'nms'], ['min_score=abc', 'min_score']]) {
+  for (const [query, name] of [
+    ['min_score=2', 'min_score'],
+    ['max_faces=-1', 'max_faces'],
+    ['max_faces=lots', 'max_faces'],
+    ['min_size=-3', 'min_size'],
+    ['nms=0', 'nms'],
+    ['min_score=abc', 'min_score'],
+  ]) {
     for (const url of ['/v1/detect', '/v1/faces']) {
       expectError(t, await post(`${url}?${query}`, [imagePart(photo)]), 400, 'INVALID_PARAMETER', new RegExp(`"${name}" is invalid`));
     }
@@ -74,8 +129,21 @@ t.test('upload and pixel limits', async (t) => {
   expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces', ...big }), 413, 'UPLOAD_TOO_LARGE', /.+/);
   const pixels = await multipart([imagePart(readFace('identities/Colin_Powell/01.jpg'))]);
   t.equal((await limited.inject({ method: 'POST', url: '/v1/faces', ...pixels })).statusCode, 200, '150x150 is within both limits');
-  const tooManyPixels = await multipart([imagePart(await (await import('sharp')).default({ create: { width: 1200, height: 1000, channels: 3, background: '#888' } }).jpeg().toBuffer())]);
-  expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces', ...tooManyPixels }), 413, 'IMAGE_TOO_LARGE', /1200x1000 = 1200000 pixels; the limit is 1000000/);
+  const tooManyPixels = await multipart([
+    imagePart(
+      await (await import('sharp'))
+        .default({ create: { width: 1200, height: 1000, channels: 3, background: '#888' } })
+        .jpeg()
+        .toBuffer(),
+    ),
+  ]);
+  expectError(
+    t,
+    await limited.inject({ method: 'POST', url: '/v1/faces', ...tooManyPixels }),
+    413,
+    'IMAGE_TOO_LARGE',
+    /1200x1000 = 1200000 pixels; the limit is 1000000/,
+  );
 });
 
 t.test('past LUMEN_FACE_MAX_INFLIGHT image requests, 503 BUSY at once; the rest still succeed', async (t) => {

@@ -41,12 +41,22 @@ async function predict(base: string): Promise<{ status: number; code: string; re
   return { status: res.status, code: body.code, requestId: res.headers.get('x-request-id') ?? '' };
 }
 
-interface Line { level: number; msg: string; reqId?: string; err?: unknown; code?: string }
+interface Line {
+  level: number;
+  msg: string;
+  reqId?: string;
+  err?: unknown;
+  code?: string;
+}
 
 /** The log lines of one request, once its own request line is written. */
 async function linesOf(output: () => string, requestId: string): Promise<Line[]> {
   for (let i = 0; i < 100 && !output().includes(`"reqId":"${requestId}"`); i++) await new Promise((r) => setTimeout(r, 20));
-  return output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line).filter((l) => l.reqId === requestId);
+  return output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line)
+    .filter((l) => l.reqId === requestId);
 }
 
 async function checkLogged(t: Test, output: () => string, seen: { status: number; code: string; requestId: string }, status: number, code: string) {
@@ -56,12 +66,25 @@ async function checkLogged(t: Test, output: () => string, seen: { status: number
   const about = lines.filter((l) => l.code === code && l.msg !== 'request');
   t.equal(about.length, 1, `${code}: one line says what failed`);
   t.equal(about[0]?.level, 40, `${code}: at warn level`);
-  t.same(lines.filter((l) => l.level >= 50).map((l) => l.msg), [], `${code}: nothing at error level`);
-  t.same(lines.filter((l) => l.err !== undefined).map((l) => l.msg), [], `${code}: no error object, so no stack`);
+  t.same(
+    lines.filter((l) => l.level >= 50).map((l) => l.msg),
+    [],
+    `${code}: nothing at error level`,
+  );
+  t.same(
+    lines.filter((l) => l.err !== undefined).map((l) => l.msg),
+    [],
+    `${code}: no error object, so no stack`,
+  );
 }
 
 t.test('a failing upstream: 502 and 504, each one warn line without a stack', async (t) => {
-  const server = await startChild({ LUMEN_FACE_IMMICH_UPSTREAM: upstreamUrl, LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '1', LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES: '32768', LUMEN_FACE_LOG_LEVEL: 'info' });
+  const server = await startChild({
+    LUMEN_FACE_IMMICH_UPSTREAM: upstreamUrl,
+    LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '1',
+    LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES: '32768',
+    LUMEN_FACE_LOG_LEVEL: 'info',
+  });
   t.teardown(() => server.stop());
   mode = 'fail';
   await checkLogged(t, server.output, await predict(server.address), 502, 'UPSTREAM_FAILED');

@@ -20,8 +20,7 @@ t.test('uploads in progress hold no in-flight slot', async (t) => {
 
   const stalled: Socket[] = [];
   t.teardown(() => stalled.forEach((s) => s.destroy()));
-  const multipartHead = (name: string) =>
-    `--B\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+  const multipartHead = (name: string) => `--B\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
   const uploads: Array<[string, string, string]> = [
     ['/v1/detect', 'multipart/form-data; boundary=B', multipartHead('image')],
     ['/v1/faces', 'multipart/form-data; boundary=B', multipartHead('image')],
@@ -52,5 +51,8 @@ t.test('uploads in progress hold no in-flight slot', async (t) => {
     t.equal(res.status, 200, `request ${i + 1}: answered while ${stalled.length} uploads are in progress`);
     t.equal(((await res.json()) as { faces: unknown[] }).faces.length, 1);
   }
-  t.ok(stalled.every((s) => !s.destroyed), 'the slow uploads are still open');
+  t.ok(
+    stalled.every((s) => !s.destroyed),
+    'the slow uploads are still open',
+  );
 });

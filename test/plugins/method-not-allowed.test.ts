@@ -13,7 +13,12 @@ import { backendFor, TEST_ENGINE } from '../helpers/fixtures.js';
 const backend = await backendFor('scrfd_500m_mbf', 'fp32', TEST_ENGINE);
 t.teardown(() => backend.close());
 
-interface Seen { status: number; allow: string | undefined; type: string | undefined; body: string }
+interface Seen {
+  status: number;
+  allow: string | undefined;
+  type: string | undefined;
+  body: string;
+}
 
 function send(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<Seen> {
   return new Promise((resolve, reject) => {
@@ -28,14 +33,38 @@ function send(base: string, method: string, path: string, headers: Record<string
   });
 }
 
-const OTHER_METHODS = ['OPTIONS', 'PROPFIND', 'SEARCH', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'TRACE', 'REPORT', 'MKCALENDAR', 'PUT', 'DELETE', 'PATCH', 'PURGE', 'LINK', 'UNLINK'];
+const OTHER_METHODS = [
+  'OPTIONS',
+  'PROPFIND',
+  'SEARCH',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
+  'TRACE',
+  'REPORT',
+  'MKCALENDAR',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'PURGE',
+  'LINK',
+  'UNLINK',
+];
 
 t.test('other methods on existing paths get 405 with Allow and our JSON error (CORS off)', async (t) => {
   const app = await testApp(t, { backend });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const paths: Array<[string, RegExp]> = [
-    ['/v1/faces', /^POST$/], ['/v1/faces/batch', /^POST$/], ['/v1/detect', /^POST$/], ['/v1/verify', /^POST$/],
-    ['/v1/info', /^GET, HEAD$/], ['/healthz', /^GET, HEAD$/], ['/metrics', /^GET, HEAD$/],
+    ['/v1/faces', /^POST$/],
+    ['/v1/faces/batch', /^POST$/],
+    ['/v1/detect', /^POST$/],
+    ['/v1/verify', /^POST$/],
+    ['/v1/info', /^GET, HEAD$/],
+    ['/healthz', /^GET, HEAD$/],
+    ['/metrics', /^GET, HEAD$/],
   ];
   for (const [path, allow] of paths) {
     for (const method of OTHER_METHODS) {
@@ -43,7 +72,11 @@ t.test('other methods on existing paths get 405 with Allow and our JSON error (C
       t.equal(seen.status, 405, `${method} ${path}: 405`);
       t.match(seen.allow, allow, `${method} ${path}: Allow names what the path serves`);
       t.match(seen.type, /application\/json/, `${method} ${path}: JSON`);
-      t.match(JSON.parse(seen.body), { statusCode: 405, code: 'METHOD_NOT_ALLOWED', message: new RegExp(`${method} is not allowed on ${path.replace(/\//g, '\\/')}`) });
+      t.match(JSON.parse(seen.body), {
+        statusCode: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        message: new RegExp(`${method} is not allowed on ${path.replace(/\//g, '\\/')}`),
+      });
     }
   }
   const none = await send(base, 'PROPFIND', '/v1/nothing');

@@ -30,12 +30,14 @@ t.test('an image request is counted, timed by stage, and its faces counted', asy
   const faceCount = res.json().faces.length;
   t.ok(faceCount > 0);
   const timing = Object.fromEntries(
-    String(res.headers['server-timing']).split(', ').map((entry) => {
-      const [stage, dur] = entry.split(';dur=');
-      return [stage, Number(dur) / 1000];
-    }),
+    String(res.headers['server-timing'])
+      .split(', ')
+      .map((entry) => {
+        const [stage, dur] = entry.split(';dur=');
+        return [stage, Number(dur) / 1000];
+      }),
   );
-  t.ok(timing.total > 0, 'the request\'s wall time as total');
+  t.ok(timing.total > 0, "the request's wall time as total");
   delete timing.total;
   t.ok(Object.keys(timing).length >= 4, 'decode, detect, align, embed at least');
 
@@ -80,6 +82,9 @@ t.test('503s by reason: NOT_READY while the models cannot load', async (t) => {
   t.equal((await broken.inject({ method: 'POST', url: '/v1/faces', ...upload })).statusCode, 503);
   const m = samples((await broken.inject('/metrics')).body);
   t.equal(m.get('lumen_face_http_errors_total{status="503",code="NOT_READY"}'), 1);
-  t.notOk([...m.keys()].some((k) => k.startsWith('lumen_face_model_info')), 'no model info without a model');
+  t.notOk(
+    [...m.keys()].some((k) => k.startsWith('lumen_face_model_info')),
+    'no model info without a model',
+  );
   t.equal(m.get('lumen_face_workers'), 0, 'no workers without a model');
 });

@@ -12,9 +12,15 @@ const WRONG = 'wrong-secret-key-0b1d2e';
 t.test('one info line per request, with route, status, duration, faces and stages; no keys', async (t) => {
   const child = spawn(process.execPath, [server], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp',
-      LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32',
-      LUMEN_FACE_OFFLINE: '1', LUMEN_FACE_PORT: '0', LUMEN_FACE_WORKERS: '1', LUMEN_FACE_API_KEYS: KEY,
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_PORT: '0',
+      LUMEN_FACE_WORKERS: '1',
+      LUMEN_FACE_API_KEYS: KEY,
     },
   });
   let output = '';
@@ -48,10 +54,24 @@ t.test('one info line per request, with route, status, duration, faces and stage
 
   t.notOk(output.includes(KEY), 'the valid key is never logged');
   t.notOk(output.includes(WRONG), 'a wrong key is never logged');
-  const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const requests = lines.filter((l) => l.msg === 'request');
-  t.same(requests.map((l) => [l.route, l.status]), [['/v1/faces', 200], ['/v1/info', 401], ['/v1/info', 200]], 'probes are not logged at info');
-  t.notOk(lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'), "no Fastify per-request lines");
+  t.same(
+    requests.map((l) => [l.route, l.status]),
+    [
+      ['/v1/faces', 200],
+      ['/v1/info', 401],
+      ['/v1/info', 200],
+    ],
+    'probes are not logged at info',
+  );
+  t.notOk(
+    lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'),
+    'no Fastify per-request lines',
+  );
   const line = requests[0];
   t.equal(line.level, 30, 'info');
   t.equal(line.reqId, 'log-test-1');

@@ -31,11 +31,13 @@ t.test('runs on its own slot plus spare ones, up to its cap, in order of arrival
   const slots = new BatchSlots(spare.take, 4);
   const gates = Array.from({ length: 6 }, gate);
   const started: number[] = [];
-  const results = gates.map((g, i) => slots.run(async () => {
-    started.push(i);
-    await g.opened;
-    return i;
-  }));
+  const results = gates.map((g, i) =>
+    slots.run(async () => {
+      started.push(i);
+      await g.opened;
+      return i;
+    }),
+  );
   await tick();
   t.same(started, [0, 1, 2], 'its own slot and the two spare ones');
   t.equal(spare.used, 2);
@@ -52,12 +54,16 @@ t.test('with no spare slot it still progresses, one image at a time', async (t) 
   const slots = new BatchSlots(spare.take, 4);
   let running = 0;
   let peak = 0;
-  const results = await Promise.all(Array.from({ length: 5 }, (_, i) => slots.run(async () => {
-    peak = Math.max(peak, ++running);
-    await tick();
-    running--;
-    return i;
-  })));
+  const results = await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      slots.run(async () => {
+        peak = Math.max(peak, ++running);
+        await tick();
+        running--;
+        return i;
+      }),
+    ),
+  );
   t.same(results, [0, 1, 2, 3, 4]);
   t.equal(peak, 1);
 });
@@ -72,7 +78,10 @@ t.test('a failing image releases its slot and fails only its own promise', async
     slots.run(async () => 'fine'),
     slots.run(async () => 'also fine'),
   ]);
-  t.same(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'fulfilled']);
+  t.same(
+    outcomes.map((o) => o.status),
+    ['rejected', 'fulfilled', 'fulfilled'],
+  );
   t.equal(spare.used, 0);
 });
 
@@ -81,10 +90,14 @@ t.test('never more than its cap, however many slots are spare', async (t) => {
   const slots = new BatchSlots(spare.take, 3);
   let running = 0;
   let peak = 0;
-  await Promise.all(Array.from({ length: 10 }, () => slots.run(async () => {
-    peak = Math.max(peak, ++running);
-    await tick();
-    running--;
-  })));
+  await Promise.all(
+    Array.from({ length: 10 }, () =>
+      slots.run(async () => {
+        peak = Math.max(peak, ++running);
+        await tick();
+        running--;
+      }),
+    ),
+  );
   t.equal(peak, 3);
 });

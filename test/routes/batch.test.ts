@@ -13,15 +13,17 @@ t.teardown(() => backend.close());
 /** The real backend, counting how many images it is working on at once. */
 function counting(inner: FaceBackend) {
   const stats = { now: 0, peak: 0, calls: 0 };
-  const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    stats.calls++;
-    stats.peak = Math.max(stats.peak, ++stats.now);
-    try {
-      return await fn(...args);
-    } finally {
-      stats.now--;
-    }
-  };
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      stats.calls++;
+      stats.peak = Math.max(stats.peak, ++stats.now);
+      try {
+        return await fn(...args);
+      } finally {
+        stats.now--;
+      }
+    };
   const wrapped: FaceBackend = { ...inner, faces: wrap(inner.faces), detect: wrap(inner.detect) };
   return { backend: wrapped, stats };
 }
@@ -32,7 +34,6 @@ const jolie = readFace('identities/Angelina_Jolie/01.jpg');
 const coffee = readFace('noface/coffee.png');
 
 const postTo = postParts;
-
 
 t.test('one entry per image, in order; a bad photo fails only itself', async (t) => {
   const app = await testApp(t, { backend });
@@ -51,7 +52,12 @@ t.test('one entry per image, in order; a bad photo fails only itself', async (t)
   t.same(body.model, { name: 'scrfd_2.5g_mbf', runtime: 'onnxrt', precision: 'fp32', dim: 128 });
   t.equal(body.results.length, 7);
   const singles = await Promise.all([group, jolie, coffee, couple].map(async (bytes) => (await postTo(app, '/v1/faces', [imagePart(bytes)])).json()));
-  for (const [entry, single] of [[0, 0], [1, 1], [2, 2], [6, 3]]) {
+  for (const [entry, single] of [
+    [0, 0],
+    [1, 1],
+    [2, 2],
+    [6, 3],
+  ]) {
     t.same(body.results[entry], { image: singles[single].image, faces: singles[single].faces }, `entry ${entry} is what /v1/faces answers for that photo`);
   }
   t.equal(body.results[0].faces.length, 6);
@@ -69,7 +75,10 @@ t.test('/v1/detect/batch: the knobs apply to every image', async (t) => {
   t.equal(res.statusCode, 200);
   const { model, results } = res.json();
   t.equal(model.name, 'scrfd_2.5g_mbf');
-  t.same(results.map((r: { faces: unknown[] }) => r.faces.length), [2, 2, 1]);
+  t.same(
+    results.map((r: { faces: unknown[] }) => r.faces.length),
+    [2, 2, 1],
+  );
   const single = (await postTo(app, '/v1/detect?max_faces=2&min_score=0.6', [imagePart(group)])).json();
   t.same(results[0], { image: single.image, faces: single.faces });
   for (const face of results[0].faces) t.notOk('embedding' in face);
@@ -80,17 +89,45 @@ t.test('whole-request errors: no image, too many images, too many bytes, wrong p
   const limited = await testApp(t, { backend, env: { LUMEN_FACE_MAX_IMAGES: '2', LUMEN_FACE_MAX_UPLOAD_BYTES: String(Math.round(jolie.length * 1.5)) } });
   const one = await postTo(limited, '/v1/faces/batch', [imagePart(jolie)]);
   t.equal(one.statusCode, 200, 'one photo is within the byte limit');
-  expectError(t, await postTo(limited, '/v1/faces/batch', [imagePart(jolie), imagePart(jolie)]), 413, 'UPLOAD_TOO_LARGE',
-    /^the images are larger than \d+ bytes together \(LUMEN_FACE_MAX_UPLOAD_BYTES applies to the whole request\)$/);
+  expectError(
+    t,
+    await postTo(limited, '/v1/faces/batch', [imagePart(jolie), imagePart(jolie)]),
+    413,
+    'UPLOAD_TOO_LARGE',
+    /^the images are larger than \d+ bytes together \(LUMEN_FACE_MAX_UPLOAD_BYTES applies to the whole request\)$/,
+  );
   const small = readFace('identities/Colin_Powell/01.jpg');
   t.equal((await postTo(limited, '/v1/detect/batch', [imagePart(small), imagePart(small)])).statusCode, 200, 'two small photos fit');
-  expectError(t, await postTo(limited, '/v1/detect/batch', [imagePart(small), imagePart(small), imagePart(small)]), 400, 'TOO_MANY_FILES',
-    /^send at most 2 images in one request \(LUMEN_FACE_MAX_IMAGES\), as file parts named "image" \(or "file"\)$/);
+  expectError(
+    t,
+    await postTo(limited, '/v1/detect/batch', [imagePart(small), imagePart(small), imagePart(small)]),
+    400,
+    'TOO_MANY_FILES',
+    /^send at most 2 images in one request \(LUMEN_FACE_MAX_IMAGES\), as file parts named "image" \(or "file"\)$/,
+  );
   expectError(t, await postTo(limited, '/v1/detect/batch', []), 400, 'MISSING_IMAGE', /no "image" file part/);
   expectError(t, await postTo(limited, '/v1/detect/batch', [{ name: 'image', value: 'text' }]), 400, 'MISSING_IMAGE', /must be a file part/);
-  expectError(t, await postTo(limited, '/v1/detect/batch', [imagePart(small), { name: 'photo', value: small, filename: 'a.jpg' }]), 400, 'UNEXPECTED_FILE', /"photo"/);
-  expectError(t, await postTo(limited, '/v1/detect/batch', [imagePart(small), { name: 'boxes', value: '[]' }]), 400, 'UNEXPECTED_FIELD', /accepts "image", "file"$/);
-  expectError(t, await limited.inject({ method: 'POST', url: '/v1/faces/batch', headers: { 'content-type': 'text/plain' }, payload: 'x' }), 415, 'NOT_MULTIPART', /multipart/);
+  expectError(
+    t,
+    await postTo(limited, '/v1/detect/batch', [imagePart(small), { name: 'photo', value: small, filename: 'a.jpg' }]),
+    400,
+    'UNEXPECTED_FILE',
+    /"photo"/,
+  );
+  expectError(
+    t,
+    await postTo(limited, '/v1/detect/batch', [imagePart(small), { name: 'boxes', value: '[]' }]),
+    400,
+    'UNEXPECTED_FIELD',
+    /accepts "image", "file"$/,
+  );
+  expectError(
+    t,
+    await limited.inject({ method: 'POST', url: '/v1/faces/batch', headers: { 'content-type': 'text/plain' }, payload: 'x' }),
+    415,
+    'NOT_MULTIPART',
+    /multipart/,
+  );
   t.equal((await postTo(limited, '/v1/detect/batch', [imagePart(small)])).statusCode, 200, 'the server keeps serving');
 });
 
@@ -112,7 +149,10 @@ t.test('a batch never exceeds LUMEN_FACE_MAX_INFLIGHT, never deadlocks, and give
   const three = counting(backend);
   const narrow = await testApp(t, { backend: three.backend, env: { LUMEN_FACE_MAX_INFLIGHT: '3' } });
   const results = (await postTo(narrow, '/v1/faces/batch', eightSmall)).json().results;
-  t.ok(results.every((r: unknown) => JSON.stringify(r) === JSON.stringify({ image: alone.image, faces: alone.faces })), 'every image answered, as /v1/faces answers it');
+  t.ok(
+    results.every((r: unknown) => JSON.stringify(r) === JSON.stringify({ image: alone.image, faces: alone.faces })),
+    'every image answered, as /v1/faces answers it',
+  );
   t.equal(three.stats.peak, 3, 'at most LUMEN_FACE_MAX_INFLIGHT images at once');
 
   const single = counting(backend);

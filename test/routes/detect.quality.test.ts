@@ -32,7 +32,10 @@ t.test('max_yaw and min_sharpness drop faces over HTTP, and bad values get 400 n
   const kept = (await post('/v1/faces?max_yaw=20&min_sharpness=240')).json().faces;
   const expected = all.filter((f: { quality: { yaw: number; sharpness: number } }) => Math.abs(f.quality.yaw) <= 20 && f.quality.sharpness >= 240);
   t.ok(expected.length > 0 && expected.length < all.length, `${expected.length} of ${all.length} faces pass`);
-  t.same(kept.map((f: { box: number[] }) => f.box), expected.map((f: { box: number[] }) => f.box));
+  t.same(
+    kept.map((f: { box: number[] }) => f.box),
+    expected.map((f: { box: number[] }) => f.box),
+  );
   for (const query of ['max_yaw=91', 'max_yaw=-1', 'max_yaw=abc', 'min_sharpness=-1', 'min_sharpness=x']) {
     const res = await post(`/v1/detect?${query}`);
     t.equal(res.statusCode, 400, query);

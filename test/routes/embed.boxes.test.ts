@@ -27,15 +27,63 @@ function expectInvalidBoxes(t: Asserts, res: { statusCode: number; json(): unkno
 }
 
 t.test('degenerate landmarks are a 400 that says why', async (t) => {
-  const zeros = JSON.stringify([{ box: [10, 10, 120, 140], landmarks: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] }]);
+  const zeros = JSON.stringify([
+    {
+      box: [10, 10, 120, 140],
+      landmarks: [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ],
+    },
+  ]);
   expectInvalidBoxes(t, await withBoxes(photo, zeros), /^box 0 landmarks must be spread over at least 1 pixel; received .*\[\[0,0\],\[0,0\]/);
   const same = JSON.stringify([{ box: [10, 10, 120, 140], landmarks: Array.from({ length: 5 }, () => [60.2, 70.1]) }]);
   expectInvalidBoxes(t, await withBoxes(photo, same), /^box 0 landmarks must be spread/);
-  const huge = JSON.stringify([[10, 10, 120, 140], { box: [10, 10, 120, 140], landmarks: [[1e154, 1e154], [2e154, 1e154], [1.5e154, 2e154], [1e154, 3e154], [2e154, 3e154]] }]);
+  const huge = JSON.stringify([
+    [10, 10, 120, 140],
+    {
+      box: [10, 10, 120, 140],
+      landmarks: [
+        [1e154, 1e154],
+        [2e154, 1e154],
+        [1.5e154, 2e154],
+        [1e154, 3e154],
+        [2e154, 3e154],
+      ],
+    },
+  ]);
   expectInvalidBoxes(t, await withBoxes(photo, huge), /^box 1 landmarks must lie within the 1536x1152 image, give or take its own size; received \[\[1e\+154/);
-  const negative = JSON.stringify([{ box: [10, 10, 120, 140], landmarks: [[-1e154, 0], [0, 0], [0, 1], [1, 0], [1, 1]] }]);
+  const negative = JSON.stringify([
+    {
+      box: [10, 10, 120, 140],
+      landmarks: [
+        [-1e154, 0],
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ],
+    },
+  ]);
   expectInvalidBoxes(t, await withBoxes(photo, negative), /^box 0 landmarks must lie within/);
-  const fine = await withBoxes(photo, JSON.stringify([{ box: [10, 10, 120, 140], landmarks: [[-100, -100], [300, -100], [100, 100], [-100, 300], [300, 300]] }]));
+  const fine = await withBoxes(
+    photo,
+    JSON.stringify([
+      {
+        box: [10, 10, 120, 140],
+        landmarks: [
+          [-100, -100],
+          [300, -100],
+          [100, 100],
+          [-100, 300],
+          [300, 300],
+        ],
+      },
+    ]),
+  );
   t.equal(fine.statusCode, 200, 'landmarks a little outside the image are still a face');
 });
 
@@ -74,5 +122,8 @@ t.test('many huge boxes on a 12 MP photo are embedded like one box', async (t) =
   const plain = await post('/v1/embed?align=false', [imagePart(big), { name: 'boxes', value: JSON.stringify(Array.from({ length: 64 }, () => huge)) }]);
   t.equal(plain.statusCode, 200);
   const plainFaces = plain.json().faces as { aligned: boolean; embedding: number[] }[];
-  t.ok(plainFaces.every((f) => !f.aligned && cosine(f.embedding, plainFaces[0].embedding) >= 0.9999), '64 plain crops, all alike');
+  t.ok(
+    plainFaces.every((f) => !f.aligned && cosine(f.embedding, plainFaces[0].embedding) >= 0.9999),
+    '64 plain crops, all alike',
+  );
 });

@@ -60,7 +60,8 @@ const ROUTES: Array<{ url: string; parts: Part[]; json: Record<string, unknown>;
 function decimalsOf(value: unknown, key = ''): Array<[string, number]> {
   if (typeof value === 'number') return [[key, value]];
   if (Array.isArray(value)) return value.flatMap((v) => decimalsOf(v, key));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => decimalsOf(v, ['box', 'landmarks', 'score', 'similarity'].includes(k) ? k : key));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => decimalsOf(v, ['box', 'landmarks', 'score', 'similarity'].includes(k) ? k : key));
   return [];
 }
 const places = (x: number) => (String(x).split('.')[1] ?? '').length;
@@ -85,7 +86,11 @@ t.test('every image route rounds and reports the same way: Server-Timing, log li
   for (const route of ROUTES) {
     const count = new RegExp(`^lumen_face_faces_per_image_count\\{route="${route.url.replace(/\//g, '\\/')}",protocol="http"\\} (\\d+)$`, 'm').exec(metrics);
     t.equal(Number(count?.[1]), route.images, `${route.url}: faces_per_image observed once per image`);
-    t.match(metrics, new RegExp(`lumen_face_stage_duration_seconds_count\\{route="${route.url}",stage="decode",protocol="http"\\} ${route.images}`), `${route.url}: stage times observed`);
+    t.match(
+      metrics,
+      new RegExp(`lumen_face_stage_duration_seconds_count\\{route="${route.url}",stage="decode",protocol="http"\\} ${route.images}`),
+      `${route.url}: stage times observed`,
+    );
   }
 
   const bad = await postParts(app, '/v1/faces/batch', [{ name: 'image', value: 'text' }]);
@@ -106,21 +111,47 @@ t.test('JSON with base64 photos gives the very answers multipart gives, on every
 
   const knobs = await app.inject({ method: 'POST', url: '/v1/detect', payload: { image: b64(group), max_faces: 2, min_score: '0.6' } });
   t.same(knobs.json(), (await postParts(app, '/v1/detect?max_faces=2&min_score=0.6', [imagePart(group)])).json(), 'the query knobs as JSON keys');
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/detect?max_faces=1', payload: { image: b64(group), max_faces: 2 } }), 400, 'INVALID_PARAMETER',
-    /"max_faces" is given in both the query and the body/);
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/detect', payload: { image: b64(group), max_faces: 0 } }), 400, 'INVALID_PARAMETER', /"max_faces" is invalid/);
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/detect?max_faces=1', payload: { image: b64(group), max_faces: 2 } }),
+    400,
+    'INVALID_PARAMETER',
+    /"max_faces" is given in both the query and the body/,
+  );
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/detect', payload: { image: b64(group), max_faces: 0 } }),
+    400,
+    'INVALID_PARAMETER',
+    /"max_faces" is invalid/,
+  );
 });
 
 t.test('bad JSON bodies get a clear 4xx', async (t) => {
   const app = await testApp(t, { backend, env: { LUMEN_FACE_MAX_UPLOAD_BYTES: '100000' } });
   const good = b64(jolie.subarray(0, 3000));
   const broken = `${good.slice(0, 1234)}*${good.slice(1235)}`;
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: broken } }), 400, 'INVALID_PARAMETER',
-    /^body parameter "image" is not valid base64: "\*" at character 1234$/);
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: `data:image/jpeg;base64,${broken}` } }), 400, 'INVALID_PARAMETER',
-    /"\*" at character 1257$/);
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/detect/batch', payload: { images: [good, broken] } }), 400, 'INVALID_PARAMETER',
-    /^body parameter "images\.1" is not valid base64/);
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: broken } }),
+    400,
+    'INVALID_PARAMETER',
+    /^body parameter "image" is not valid base64: "\*" at character 1234$/,
+  );
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: `data:image/jpeg;base64,${broken}` } }),
+    400,
+    'INVALID_PARAMETER',
+    /"\*" at character 1257$/,
+  );
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/detect/batch', payload: { images: [good, broken] } }),
+    400,
+    'INVALID_PARAMETER',
+    /^body parameter "images\.1" is not valid base64/,
+  );
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: 'abcde' } }), 400, 'INVALID_PARAMETER', /ends mid-byte/);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: 12 } }), 400, 'INVALID_PARAMETER', /"image" must be a base64 string/);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: {} }), 400, 'MISSING_IMAGE', /no "image"/);
@@ -131,9 +162,19 @@ t.test('bad JSON bodies get a clear 4xx', async (t) => {
   // The size bound holds on the decoded bytes, and the JSON limit follows from it.
   const justOver = Buffer.alloc(100_001, 1);
   expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { image: b64(justOver) } }), 413, 'UPLOAD_TOO_LARGE', /100000 bytes/);
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/detect/batch', payload: { images: [b64(justOver.subarray(0, 60_000)), b64(justOver.subarray(0, 60_000))] } }),
-    413, 'UPLOAD_TOO_LARGE', /100000 bytes/);
-  const huge = await app.inject({ method: 'POST', url: '/v1/faces', headers: { 'content-type': 'application/json' }, payload: `{"image":"${'A'.repeat(1_300_000)}"}` });
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/detect/batch', payload: { images: [b64(justOver.subarray(0, 60_000)), b64(justOver.subarray(0, 60_000))] } }),
+    413,
+    'UPLOAD_TOO_LARGE',
+    /100000 bytes/,
+  );
+  const huge = await app.inject({
+    method: 'POST',
+    url: '/v1/faces',
+    headers: { 'content-type': 'application/json' },
+    payload: `{"image":"${'A'.repeat(1_300_000)}"}`,
+  });
   expectError(t, huge, 413, 'UPLOAD_TOO_LARGE', /./);
 });
 
@@ -186,8 +227,20 @@ t.test('embedding_format=base64 gives the very float32 values, bit for bit, on e
     const explicit = embeddings((await postParts(app, `${url}?embedding_format=json`, parts)).json());
     t.same(explicit, numbers, `${url}: json is the default`);
   }
-  expectError(t, await postParts(app, '/v1/faces?embedding_format=hex', [imagePart(group)]), 400, 'INVALID_PARAMETER', /"embedding_format" is invalid: .*one of json, base64/);
-  expectError(t, await postParts(app, '/v1/detect?embedding_format=base64', [imagePart(group)]), 400, 'INVALID_PARAMETER', /unknown query parameter "embedding_format"/);
+  expectError(
+    t,
+    await postParts(app, '/v1/faces?embedding_format=hex', [imagePart(group)]),
+    400,
+    'INVALID_PARAMETER',
+    /"embedding_format" is invalid: .*one of json, base64/,
+  );
+  expectError(
+    t,
+    await postParts(app, '/v1/detect?embedding_format=base64', [imagePart(group)]),
+    400,
+    'INVALID_PARAMETER',
+    /unknown query parameter "embedding_format"/,
+  );
 });
 
 t.test('a photo by URL: off by default; when allowed, the very answer multipart and base64 give', async (t) => {
@@ -210,8 +263,20 @@ t.test('a photo by URL: off by default; when allowed, the very answer multipart 
     t.same(viaUrl.json(), (await app.inject({ method: 'POST', url: route, payload: { image: b64(group) } })).json(), `${route}: URL and base64 agree`);
     t.same(viaUrl.json(), (await postParts(app, route, [imagePart(group)])).json(), `${route}: URL and multipart agree`);
   }
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url, image: b64(group) } }), 400, 'TOO_MANY_FILES', /"image" or "url", not both/);
-  expectError(t, await app.inject({ method: 'POST', url: '/v1/faces', payload: { url: url.replace('group', 'missing') } }), 415, 'UNSUPPORTED_IMAGE', /plain text/);
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/faces', payload: { url, image: b64(group) } }),
+    400,
+    'TOO_MANY_FILES',
+    /"image" or "url", not both/,
+  );
+  expectError(
+    t,
+    await app.inject({ method: 'POST', url: '/v1/faces', payload: { url: url.replace('group', 'missing') } }),
+    415,
+    'UNSUPPORTED_IMAGE',
+    /plain text/,
+  );
 });
 
 t.test('one mistake, one error, on every route: a photo sent as a text field', async (t) => {
@@ -225,7 +290,12 @@ t.test('one mistake, one error, on every route: a photo sent as a text field', a
     ['/v1/verify', [file('image1', jolie), { name: 'image2', value: 'photo.jpg' }], 'image2'],
   ];
   for (const [url, parts, name] of cases) {
-    expectError(t, await postParts(app, url, parts), 400, 'MISSING_IMAGE',
-      new RegExp(`^"${name}" was sent as a text field; it must be a file part \\(curl -F ${name}=@photo\\.jpg\\)$`));
+    expectError(
+      t,
+      await postParts(app, url, parts),
+      400,
+      'MISSING_IMAGE',
+      new RegExp(`^"${name}" was sent as a text field; it must be a file part \\(curl -F ${name}=@photo\\.jpg\\)$`),
+    );
   }
 });

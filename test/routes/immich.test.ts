@@ -159,7 +159,11 @@ async function standIn(t: Test) {
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const form = await new Request('http://stand-in/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] as string }, body: Buffer.concat(chunks) }).formData();
+    const form = await new Request('http://stand-in/', {
+      method: 'POST',
+      headers: { 'content-type': req.headers['content-type'] as string },
+      body: Buffer.concat(chunks),
+    }).formData();
     const image = form.get('image');
     received.push({
       entries: form.get('entries') as string,
@@ -223,7 +227,10 @@ t.test('other tasks are forwarded to LUMEN_FACE_IMMICH_UPSTREAM', async (t) => {
   t.match(checkError(t, await predict(forwarding, immichForm(clipTextEntries, { text: 'x' })), 502, 'UPSTREAM_FAILED').message, /answered 500/);
 
   upstream.setMode('huge');
-  t.match(checkError(t, await predict(forwarding, immichForm(clipTextEntries, { text: 'x' })), 502, 'UPSTREAM_FAILED').message, /LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES/);
+  t.match(
+    checkError(t, await predict(forwarding, immichForm(clipTextEntries, { text: 'x' })), 502, 'UPSTREAM_FAILED').message,
+    /LUMEN_FACE_IMMICH_UPSTREAM_MAX_BYTES/,
+  );
 
   upstream.setMode('hang');
   const before = upstream.received.length;
@@ -298,11 +305,16 @@ const until = async (what: string, ok: () => boolean) => {
 t.test('a client that goes away cancels its forwarded request at once, many times', async (t) => {
   const upstream = await standIn(t);
   upstream.setMode('hang');
-  const forwarding = await listen(await testApp(t, { backend, env: { LUMEN_FACE_IMMICH_UPSTREAM: upstream.url, LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '600', LUMEN_FACE_MAX_INFLIGHT: '2' } }));
+  const forwarding = await listen(
+    await testApp(t, { backend, env: { LUMEN_FACE_IMMICH_UPSTREAM: upstream.url, LUMEN_FACE_IMMICH_UPSTREAM_TIMEOUT: '600', LUMEN_FACE_MAX_INFLIGHT: '2' } }),
+  );
   const request = new Request(`${forwarding}/predict`, { method: 'POST', body: immichForm(clipTextEntries, { text: 'x' }) });
   const body = Buffer.from(await request.arrayBuffer());
   for (let i = 0; i < 10; i++) {
-    const client = httpRequest(`${forwarding}/predict`, { method: 'POST', headers: { 'content-type': request.headers.get('content-type') as string, 'content-length': body.length } });
+    const client = httpRequest(`${forwarding}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': request.headers.get('content-type') as string, 'content-length': body.length },
+    });
     client.on('error', () => undefined);
     client.end(body);
     await until('the upstream has it', () => upstream.received.length === i + 1);

@@ -13,12 +13,18 @@ const jolie = readFace('identities/Angelina_Jolie/01.jpg');
 
 const post = (url: string, parts: Part[]) => postParts(app, url, parts);
 
-
 const decimals = (x: number) => (String(x).split('.')[1] ?? '').length;
 
 function expectRounded(t: Asserts, face: { box: number[]; score?: number; landmarks: number[][] | null }) {
-  t.ok(face.box.every((x) => decimals(x) <= 2), `box ${JSON.stringify(face.box)} has at most 2 decimals`);
-  for (const point of face.landmarks ?? []) t.ok(point.every((x) => decimals(x) <= 2), `landmark ${JSON.stringify(point)} has at most 2 decimals`);
+  t.ok(
+    face.box.every((x) => decimals(x) <= 2),
+    `box ${JSON.stringify(face.box)} has at most 2 decimals`,
+  );
+  for (const point of face.landmarks ?? [])
+    t.ok(
+      point.every((x) => decimals(x) <= 2),
+      `landmark ${JSON.stringify(point)} has at most 2 decimals`,
+    );
   if (face.score !== undefined) t.ok(decimals(face.score) <= 4, `score ${face.score} has at most 4 decimals`);
 }
 
@@ -27,14 +33,23 @@ t.test('coordinates have 2 decimals and scores 4 on every route; embeddings stay
   const faces = (await post('/v1/faces', [imagePart(group)])).json();
   t.equal(detect.faces.length, 6);
   for (const face of [...detect.faces, ...faces.faces]) expectRounded(t, face);
-  t.ok(detect.faces.some((f: { box: number[] }) => f.box.some((x) => decimals(x) === 2)), 'rounded, not truncated to integers');
+  t.ok(
+    detect.faces.some((f: { box: number[] }) => f.box.some((x) => decimals(x) === 2)),
+    'rounded, not truncated to integers',
+  );
 
   const raw = await backend.faces(group);
   for (const [i, face] of raw.faces.entries()) {
     const sent = faces.faces[i];
-    t.ok(face.box.every((x, k) => Math.abs(x - sent.box[k]) <= 0.005 + 1e-9), 'box within half a hundredth');
+    t.ok(
+      face.box.every((x, k) => Math.abs(x - sent.box[k]) <= 0.005 + 1e-9),
+      'box within half a hundredth',
+    );
     t.ok(Math.abs(face.score - sent.score) <= 0.00005 + 1e-12, 'score within half of 1e-4');
-    t.ok(sent.embedding.every((x: number, k: number) => Math.fround(x) === face.embedding[k]), 'embedding values are the exact float32');
+    t.ok(
+      sent.embedding.every((x: number, k: number) => Math.fround(x) === face.embedding[k]),
+      'embedding values are the exact float32',
+    );
   }
 
   const { landmarks } = detect.faces[0];
@@ -54,19 +69,41 @@ t.test('/v1/detect reports its model', async (t) => {
 
 t.test('empty, blank, repeated and non-decimal knobs are refused with a message naming the knob', async (t) => {
   for (const url of ['/v1/detect', '/v1/faces']) {
-    expectError(t, await post(`${url}?min_score=`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER',
-      /^query parameter "min_score" is invalid: expected a decimal number from 0 to 1; received ""$/);
+    expectError(
+      t,
+      await post(`${url}?min_score=`, [imagePart(jolie)]),
+      400,
+      'INVALID_PARAMETER',
+      /^query parameter "min_score" is invalid: expected a decimal number from 0 to 1; received ""$/,
+    );
     expectError(t, await post(`${url}?min_score=%20`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /"min_score" is invalid: .*; received " "$/);
-    expectError(t, await post(`${url}?max_faces=2&max_faces=3`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /^query parameter "max_faces" is given twice; give it once$/);
+    expectError(
+      t,
+      await post(`${url}?max_faces=2&max_faces=3`, [imagePart(jolie)]),
+      400,
+      'INVALID_PARAMETER',
+      /^query parameter "max_faces" is given twice; give it once$/,
+    );
     expectError(t, await post(`${url}?nms=0.3&nms=0.3&nms=0.3`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /"nms" is given 3 times/);
     for (const text of ['0x10', '1e1', '2.0', '-1', '1_0']) {
-      expectError(t, await post(`${url}?max_faces=${encodeURIComponent(text)}`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER',
-        new RegExp(`"max_faces" is invalid: expected an integer \\(decimal digits\\), at least 1; received "${text.replace('.', '\\.')}"`));
+      expectError(
+        t,
+        await post(`${url}?max_faces=${encodeURIComponent(text)}`, [imagePart(jolie)]),
+        400,
+        'INVALID_PARAMETER',
+        new RegExp(`"max_faces" is invalid: expected an integer \\(decimal digits\\), at least 1; received "${text.replace('.', '\\.')}"`),
+      );
     }
     for (const text of ['0x1', '1e-1', 'Infinity', 'NaN', '.']) {
       expectError(t, await post(`${url}?min_score=${text}`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /"min_score" is invalid: expected a decimal number/);
     }
-    expectError(t, await post(`${url}?nms=0`, [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /"nms" is invalid: expected a decimal number, above 0 and at most 1; received "0"/);
+    expectError(
+      t,
+      await post(`${url}?nms=0`, [imagePart(jolie)]),
+      400,
+      'INVALID_PARAMETER',
+      /"nms" is invalid: expected a decimal number, above 0 and at most 1; received "0"/,
+    );
   }
   const ok = await post('/v1/detect?max_faces=%2B1&min_score=.6&nms=0.40', [imagePart(group)]);
   t.equal(ok.statusCode, 200, 'plain decimals, with a leading + or dot, are fine');
@@ -74,9 +111,20 @@ t.test('empty, blank, repeated and non-decimal knobs are refused with a message 
 });
 
 t.test('unknown query parameters get a 400 listing the accepted ones', async (t) => {
-  expectError(t, await post('/v1/faces?min_scor=0.6', [imagePart(jolie)]), 400, 'INVALID_PARAMETER',
-    /^unknown query parameter "min_scor"; this endpoint accepts "min_score", "max_faces", "min_size", "nms", "max_yaw", "min_sharpness", "embedding_format"$/);
-  expectError(t, await post('/v1/embed?min_score=0.6', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /unknown query parameter "min_score"; this endpoint accepts "align", "embedding_format"$/);
+  expectError(
+    t,
+    await post('/v1/faces?min_scor=0.6', [imagePart(jolie)]),
+    400,
+    'INVALID_PARAMETER',
+    /^unknown query parameter "min_scor"; this endpoint accepts "min_score", "max_faces", "min_size", "nms", "max_yaw", "min_sharpness", "embedding_format"$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed?min_score=0.6', [imagePart(jolie)]),
+    400,
+    'INVALID_PARAMETER',
+    /unknown query parameter "min_score"; this endpoint accepts "align", "embedding_format"$/,
+  );
   expectError(t, await post('/v1/detect/batch?foo=1', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /unknown query parameter "foo"/);
 });
 
@@ -88,8 +136,13 @@ t.test('align takes the one boolean vocabulary, in any case', async (t) => {
   for (const word of ['0', 'False', 'no', 'OFF']) {
     t.equal((await post(`/v1/embed?align=${word}`, [imagePart(jolie), boxes])).json().faces[0].aligned, false, word);
   }
-  expectError(t, await post('/v1/embed?align=maybe', [imagePart(jolie)]), 400, 'INVALID_PARAMETER',
-    /^query parameter "align" is invalid: expected a boolean: 1\/true\/yes\/on or 0\/false\/no\/off \(any case\); received "maybe"$/);
+  expectError(
+    t,
+    await post('/v1/embed?align=maybe', [imagePart(jolie)]),
+    400,
+    'INVALID_PARAMETER',
+    /^query parameter "align" is invalid: expected a boolean: 1\/true\/yes\/on or 0\/false\/no\/off \(any case\); received "maybe"$/,
+  );
   expectError(t, await post('/v1/embed?align=', [imagePart(jolie)]), 400, 'INVALID_PARAMETER', /"align" is invalid: .*; received ""$/);
 });
 
@@ -101,15 +154,35 @@ t.test('form fields: "file" is an alias, an image must be a file part, a field i
   t.equal((await post('/v1/embed', [{ name: 'file', value: jolie, filename: 'a.jpg' }])).statusCode, 200);
 
   for (const name of ['image', 'file']) {
-    expectError(t, await post('/v1/detect', [{ name, value: 'not a file' }]), 400, 'MISSING_IMAGE',
-      new RegExp(`^"${name}" was sent as a text field; it must be a file part \\(curl -F ${name}=@photo\\.jpg\\)$`));
+    expectError(
+      t,
+      await post('/v1/detect', [{ name, value: 'not a file' }]),
+      400,
+      'MISSING_IMAGE',
+      new RegExp(`^"${name}" was sent as a text field; it must be a file part \\(curl -F ${name}=@photo\\.jpg\\)$`),
+    );
   }
-  expectError(t, await post('/v1/detect', [imagePart(jolie), { name: 'boxes', value: '[]' }]), 400, 'UNEXPECTED_FIELD',
-    /^unexpected field "boxes"; this endpoint accepts "image", "file"$/);
-  expectError(t, await post('/v1/embed', [imagePart(jolie), { name: 'boxes', value: '[[0,0,10,10]]' }, { name: 'boxes', value: '[]' }]), 400,
-    'DUPLICATE_FIELD', /^field "boxes" is given twice; send it once$/);
-  expectError(t, await post('/v1/embed', [imagePart(jolie), { name: 'file', value: jolie, filename: 'b.jpg' }]), 400, 'TOO_MANY_FILES',
-    /^send exactly one file part, named "image" \(or "file"\); for many photos use the \/batch routes$/);
+  expectError(
+    t,
+    await post('/v1/detect', [imagePart(jolie), { name: 'boxes', value: '[]' }]),
+    400,
+    'UNEXPECTED_FIELD',
+    /^unexpected field "boxes"; this endpoint accepts "image", "file"$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(jolie), { name: 'boxes', value: '[[0,0,10,10]]' }, { name: 'boxes', value: '[]' }]),
+    400,
+    'DUPLICATE_FIELD',
+    /^field "boxes" is given twice; send it once$/,
+  );
+  expectError(
+    t,
+    await post('/v1/embed', [imagePart(jolie), { name: 'file', value: jolie, filename: 'b.jpg' }]),
+    400,
+    'TOO_MANY_FILES',
+    /^send exactly one file part, named "image" \(or "file"\); for many photos use the \/batch routes$/,
+  );
 });
 
 t.test('a wrong method on a known route is a 405 with Allow', async (t) => {
@@ -134,6 +207,9 @@ t.test('/v1/info writes every dynamic dimension as null', async (t) => {
     .flatMap((io: { inputs: { shape: unknown[] }[]; outputs: { shape: unknown[] }[] }) => [...io.inputs, ...io.outputs])
     .flatMap((tensor) => tensor.shape);
   t.ok(dims.length > 10);
-  t.ok(dims.every((d) => d === null || (typeof d === 'number' && d > 0)), `only positive numbers or null: ${JSON.stringify(dims)}`);
+  t.ok(
+    dims.every((d) => d === null || (typeof d === 'number' && d > 0)),
+    `only positive numbers or null: ${JSON.stringify(dims)}`,
+  );
   t.ok(dims.includes(null), 'the recognizer has a dynamic batch dimension');
 });

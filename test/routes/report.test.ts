@@ -66,7 +66,9 @@ t.test('one photo whose runs overlap (decode 38 s in a 31.7 s request) is scaled
   const { wallClockTimings } = await import('../../routes/report.js');
   const timing = wallClockTimings([{ faces: [], timings: { decode: 38_000, detect: 2_000, align: 500, embed: 3_000, quality: 0 } }], 31_700);
   t.equal(timing.total, 31_700);
-  const added = Object.entries(timing).filter(([name]) => name !== 'total').reduce((s, [, ms]) => s + ms, 0);
+  const added = Object.entries(timing)
+    .filter(([name]) => name !== 'total')
+    .reduce((s, [, ms]) => s + ms, 0);
   t.ok(Math.abs(added - 31_700) < 1e-6, `the stages add up to the wall time (${added} ms), not to 43.5 s`);
   t.ok(timing.decode < 31_700 && timing.decode > timing.embed, 'decode keeps its share');
 });

@@ -33,7 +33,10 @@ const DIFFERENT = [
 ] as const;
 
 t.test('the same person is the same person, and different people are not', async (t) => {
-  for (const [pairs, expected] of [[SAME, true], [DIFFERENT, false]] as const) {
+  for (const [pairs, expected] of [
+    [SAME, true],
+    [DIFFERENT, false],
+  ] as const) {
     for (const [a, i, b, j] of pairs) {
       const res = await verify([file('image1', photo(a, i)), file('image2', photo(b, j))]);
       t.equal(res.statusCode, 200);
@@ -43,7 +46,10 @@ t.test('the same person is the same person, and different people are not', async
       t.equal(body.threshold, 0.409, 'the threshold measured for the pack');
       t.equal(body.same_person, body.similarity >= body.threshold, 'same_person is similarity >= threshold');
       t.same(body.model, { name: 'scrfd_2.5g_mbf', runtime: 'onnxrt', precision: 'fp32', dim: 128 });
-      t.same(body.faces.map((f: { image: string }) => f.image), ['image1', 'image2']);
+      t.same(
+        body.faces.map((f: { image: string }) => f.image),
+        ['image1', 'image2'],
+      );
     }
   }
 });
@@ -56,9 +62,16 @@ t.test('the similarity is the cosine of the largest faces that /v1/faces?max_fac
   const f1 = largest((await backend.faces(readFace(p1), { max_faces: 1 })).faces)!;
   const f2 = largest((await backend.faces(readFace(p2), { max_faces: 1 })).faces)!;
   t.ok(Math.abs(body.similarity - cosine(f1.embedding, f2.embedding)) <= 0.00005, `${body.similarity} against ${cosine(f1.embedding, f2.embedding)}`);
-  t.same(body.faces[0].box, f1.box.map((x) => Math.round(x * 100) / 100), 'the largest face of the group photo, with 2 decimals like every route');
+  t.same(
+    body.faces[0].box,
+    f1.box.map((x) => Math.round(x * 100) / 100),
+    'the largest face of the group photo, with 2 decimals like every route',
+  );
   t.equal(body.faces[0].score, Math.round(f1.score * 10000) / 10000, 'the score with 4 decimals');
-  t.same(body.faces[0].landmarks, f1.landmarks.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]));
+  t.same(
+    body.faces[0].landmarks,
+    f1.landmarks.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]),
+  );
   t.match(res.headers['server-timing'], /decode;dur=[\d.]+, detect;dur=/, 'Server-Timing, like every image route');
   t.same(body.faces[1].quality, f2.quality, 'each face comes with its quality');
 
@@ -85,7 +98,10 @@ t.test('no face in an image is a 422 that names the image', async (t) => {
   for (const [parts, names] of [
     [[file('image1', face), file('image2', none)], ['"image2"']],
     [[file('image1', none), file('image2', face)], ['"image1"']],
-    [[file('image1', none), file('image2', labels.noface[1])], ['"image1"', '"image2"']],
+    [
+      [file('image1', none), file('image2', labels.noface[1])],
+      ['"image1"', '"image2"'],
+    ],
   ] as const) {
     const res = await verify([...parts]);
     t.equal(res.statusCode, 422);
@@ -101,7 +117,12 @@ t.test('bad uploads get a clear 400', async (t) => {
   const cases: [string, Part[], string, RegExp][] = [
     ['image2 missing', [file('image1', a)], 'MISSING_IMAGE', /"image2"/],
     ['both missing', [{ name: 'note', value: 'hi' }], 'UNEXPECTED_FIELD', /"note"/],
-    ['an image as a text field', [file('image1', a), { name: 'image2', value: 'not a file' }], 'MISSING_IMAGE', /^"image2" was sent as a text field; it must be a file part/],
+    [
+      'an image as a text field',
+      [file('image1', a), { name: 'image2', value: 'not a file' }],
+      'MISSING_IMAGE',
+      /^"image2" was sent as a text field; it must be a file part/,
+    ],
     ['image1 twice', [file('image1', a), file('image1', a)], 'TOO_MANY_FILES', /"image1" was sent twice/],
     ['a third file', [file('image1', a), file('image2', a), file('image3', a)], 'TOO_MANY_FILES', /^send one file part each of "image1", "image2"$/],
     ['another file name', [file('image1', a), file('image', a)], 'UNEXPECTED_FILE', /"image"; send the photos as "image1", "image2"/],

@@ -8,8 +8,14 @@ const CONFIG = { modelName: 'buffalo_l', runtime: 'onnxrt', precision: 'fp32' } 
 
 t.test('the headline follows the error code', async (t) => {
   const first = (err: unknown, command?: string) => explainStartupError(err, CONFIG, command).split('\n')[0];
-  t.equal(first(new LumenError('MODEL_NOT_FOUND', 'pack buffalo_l not found:\n  local: x (not found)')), 'lumen-face could not start: the model pack could not be found.');
-  t.equal(first(new LumenError('MODEL_DOWNLOAD_FAILED', 'pack could not be downloaded:')), 'lumen-face could not start: the model pack could not be downloaded.');
+  t.equal(
+    first(new LumenError('MODEL_NOT_FOUND', 'pack buffalo_l not found:\n  local: x (not found)')),
+    'lumen-face could not start: the model pack could not be found.',
+  );
+  t.equal(
+    first(new LumenError('MODEL_DOWNLOAD_FAILED', 'pack could not be downloaded:')),
+    'lumen-face could not start: the model pack could not be downloaded.',
+  );
   t.equal(first(new LumenError('MODEL_LOAD_FAILED', 'bad graph'), 'check'), 'lumen-face check failed: the model pack could not be loaded.');
   t.equal(first(new LumenError('RKNN_UNAVAILABLE', 'no librknnrt.so'), 'info'), 'lumen-face info failed: the RKNN runtime is not available.');
   t.equal(first(new Error('EACCES: permission denied'), 'fetch'), 'lumen-face fetch failed: an unexpected error.');

@@ -13,9 +13,16 @@ function run(format: 'json' | 'pretty'): Promise<{ code: number | null; output: 
   const headers = { 'x-api-key': KEY, authorization: `Bearer ${KEY}`, cookie: COOKIE, 'user-agent': 'redaction-test' };
   const child = spawn(process.execPath, [SCRIPT, JSON.stringify(headers)], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LUMEN_FACE_LOG_FORMAT: format, LUMEN_FACE_PORT: '0',
-      LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1',
-      LUMEN_FACE_WORKERS: '1', LUMEN_FACE_API_KEYS: KEY,
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LUMEN_FACE_LOG_FORMAT: format,
+      LUMEN_FACE_PORT: '0',
+      LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+      LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+      LUMEN_FACE_PRECISION: 'fp32',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_WORKERS: '1',
+      LUMEN_FACE_API_KEYS: KEY,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

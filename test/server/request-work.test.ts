@@ -31,9 +31,17 @@ async function timedFaces(): Promise<{ status: number; code?: string; ms: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stoppedLines = () => server.output().split('\n').filter((l) => l.includes('its work was stopped')).length;
+const stoppedLines = () =>
+  server
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('its work was stopped')).length;
 const aborted = async () =>
-  Number(/^lumen_face_work_outcomes_total\{route="\/v1\/faces\/batch",outcome="aborted"\} (\d+)$/m.exec(await (await fetch(`${server.address}/metrics`)).text())?.[1] ?? 0);
+  Number(
+    /^lumen_face_work_outcomes_total\{route="\/v1\/faces\/batch",outcome="aborted"\} (\d+)$/m.exec(
+      await (await fetch(`${server.address}/metrics`)).text(),
+    )?.[1] ?? 0,
+  );
 
 t.test('an abandoned 12 x 12 MP batch stops, frees its slot and is logged and counted', async (t) => {
   await timedFaces();
@@ -41,7 +49,9 @@ t.test('an abandoned 12 x 12 MP batch stops, frees its slot and is logged and co
   const ROUNDS = 5;
   for (let round = 1; round <= ROUNDS; round++) {
     const controller = new AbortController();
-    const batch = fetch(`${server.address}/v1/faces/batch`, { method: 'POST', body: form(Array(12).fill(big)), signal: controller.signal }).catch((err: Error) => err);
+    const batch = fetch(`${server.address}/v1/faces/batch`, { method: 'POST', body: form(Array(12).fill(big)), signal: controller.signal }).catch(
+      (err: Error) => err,
+    );
     // The upload (12 photos) has arrived well before; the work is under way.
     await sleep(800);
     controller.abort();
@@ -54,7 +64,10 @@ t.test('an abandoned 12 x 12 MP batch stops, frees its slot and is logged and co
     t.ok(next.ms < 3 * normal, `round ${round}: served in ${next.ms.toFixed(0)} ms, within 3 x its normal ${normal.toFixed(0)} ms`);
   }
   await sleep(200);
-  const lines = server.output().split('\n').filter((l) => l.includes('its work was stopped'));
+  const lines = server
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('its work was stopped'));
   t.equal(stoppedLines(), lines.length);
   t.equal(lines.length, ROUNDS, 'one line per abandoned request');
   for (const line of lines) {

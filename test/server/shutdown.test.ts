@@ -33,20 +33,25 @@ function multipart(image: Buffer, boxes: string): { body: Buffer; type: string }
 }
 
 /** 256 distinct boxes spread over the photo. */
-const boxes = JSON.stringify(Array.from({ length: 256 }, (_, i) => {
-  const x = (i % 16) * 240 + 10;
-  const y = Math.floor(i / 16) * 180 + 5;
-  return [x, y, x + 200 + (i % 7), y + 170];
-}));
+const boxes = JSON.stringify(
+  Array.from({ length: 256 }, (_, i) => {
+    const x = (i % 16) * 240 + 10;
+    const y = Math.floor(i / 16) * 180 + 5;
+    return [x, y, x + 200 + (i % 7), y + 170];
+  }),
+);
 
 /** The answer, or how the connection ended: the client must hear one or the other. */
 function post(port: number, body: Buffer, type: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/v1/embed', headers: { 'content-type': type, 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(`status ${res.statusCode}`));
-      res.on('error', () => resolve(`status ${res.statusCode}, then closed`));
-    });
+    const req = http.request(
+      { port, host: '127.0.0.1', method: 'POST', path: '/v1/embed', headers: { 'content-type': type, 'content-length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(`status ${res.statusCode}`));
+        res.on('error', () => resolve(`status ${res.statusCode}, then closed`));
+      },
+    );
     req.on('error', (err) => resolve(`closed: ${(err as NodeJS.ErrnoException).code}`));
     req.end(body);
   });

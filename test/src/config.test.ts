@@ -71,7 +71,8 @@ t.test('valid values', async (t) => {
     LUMEN_FACE_TIMEOUT: '2.5',
     LUMEN_FACE_MAX_BATCH_SIZE: '16',
     LUMEN_FACE_SUPPORTS_IMAGE_BATCH: 'YES',
-    LUMEN_FACE_EXTRA: '{"rec_input_h": "128", "rec_input_w": 96, "rknn_target": "RK3588", "rknn_core_mask": "core_0_1", "rknn_contexts": 3, "rknn_perf_debug": "on", "rknn_device_id": 7, "custom": [1]}',
+    LUMEN_FACE_EXTRA:
+      '{"rec_input_h": "128", "rec_input_w": 96, "rknn_target": "RK3588", "rknn_core_mask": "core_0_1", "rknn_contexts": 3, "rknn_perf_debug": "on", "rknn_device_id": 7, "custom": [1]}',
     LUMEN_FACE_CACHE_DIR: '/tmp/c',
     LUMEN_FACE_HOST: '0.0.0.0',
     LUMEN_FACE_PORT: '9000',
@@ -97,8 +98,14 @@ t.test('valid values', async (t) => {
   t.equal(c.maxBatchSize, 16);
   t.equal(c.supportsImageBatch, true);
   t.same(c.extra, {
-    rec_input_h: 128, rec_input_w: 96, rknn_target: 'rk3588', rknn_core_mask: 3, rknn_contexts: 3,
-    rknn_perf_debug: true, rknn_device_id: '7', custom: [1],
+    rec_input_h: 128,
+    rec_input_w: 96,
+    rknn_target: 'rk3588',
+    rknn_core_mask: 3,
+    rknn_contexts: 3,
+    rknn_perf_debug: true,
+    rknn_device_id: '7',
+    custom: [1],
   });
   t.equal(c.port, 9000);
   t.equal(c.offline, false);
@@ -125,7 +132,10 @@ t.test('booleans accept exactly the documented words, in any case', async (t) =>
   for (const yes of ['1', 'true', 'YES', 'On']) t.equal(loadConfig({ LUMEN_FACE_OFFLINE: yes }).offline, true, yes);
   for (const no of ['0', 'FALSE', 'no', 'off']) t.equal(loadConfig({ LUMEN_FACE_OFFLINE: no }).offline, false, no);
   for (const bad of ['y', 'enabled', '2']) {
-    t.match(problemsOf({ LUMEN_FACE_SUPPORTS_IMAGE_BATCH: bad })[0], new RegExp(`^LUMEN_FACE_SUPPORTS_IMAGE_BATCH is invalid: expected a boolean: 1/true/yes/on or 0/false/no/off \\(any case\\); received "${bad}"$`));
+    t.match(
+      problemsOf({ LUMEN_FACE_SUPPORTS_IMAGE_BATCH: bad })[0],
+      new RegExp(`^LUMEN_FACE_SUPPORTS_IMAGE_BATCH is invalid: expected a boolean: 1/true/yes/on or 0/false/no/off \\(any case\\); received "${bad}"$`),
+    );
   }
 });
 

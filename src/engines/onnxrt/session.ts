@@ -78,7 +78,10 @@ function wrap(session: ort.InferenceSession, providers: string[], providerFallba
     details: { inputs: described(inputs), outputs: described(outputs) },
     async run(feeds): Promise<Tensor[]> {
       const tensors = Object.fromEntries(
-        Object.entries(feeds).map(([name, t]) => [name, t.data instanceof Uint8Array ? new ort.Tensor('uint8', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims])]),
+        Object.entries(feeds).map(([name, t]) => [
+          name,
+          t.data instanceof Uint8Array ? new ort.Tensor('uint8', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims]),
+        ]),
       );
       const results = await session.run(tensors);
       return session.outputNames.map((name) => ({ data: results[name].data as Float32Array, dims: [...results[name].dims] }));

@@ -27,8 +27,7 @@ export const RknnQuantType = { NONE: 0, DFP: 1, AFFINE_ASYMMETRIC: 2 } as const;
 /** rknn_init flag: collect per-run NPU time, readable through PERF_RUN. */
 export const RKNN_FLAG_COLLECT_PERF_MASK = 0x8;
 
-const nameOf = (table: Record<string, number>, value: number) =>
-  Object.keys(table).find((k) => table[k] === value) ?? `UNKNOWN(${value})`;
+const nameOf = (table: Record<string, number>, value: number) => Object.keys(table).find((k) => table[k] === value) ?? `UNKNOWN(${value})`;
 export const tensorTypeName = (t: number) => nameOf(RknnTensorType, t);
 export const tensorFormatName = (f: number) => nameOf(RknnTensorFormat, f);
 

@@ -1,11 +1,4 @@
-import {
-  RknnTensorFormat,
-  RknnTensorType,
-  tensorFormatName,
-  tensorTypeName,
-  type RknnModel,
-  type RknnTensorAttr,
-} from './addon.js';
+import { RknnTensorFormat, RknnTensorType, tensorFormatName, tensorTypeName, type RknnModel, type RknnTensorAttr } from './addon.js';
 
 /** How RGB pixels become the bytes of a model input, decided from the queried attribute. */
 export interface InputPlan {

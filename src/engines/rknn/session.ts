@@ -2,15 +2,7 @@ import { LumenError } from '../../errors.js';
 import { invalid } from '../../validation.js';
 import type { Logger, Tensor } from '../../types.js';
 import type { Feed, TensorMeta, TensorSession } from '../engine.js';
-import {
-  isRknnCallError,
-  loadRknnAddon,
-  RKNN_FLAG_COLLECT_PERF_MASK,
-  tensorFormatName,
-  tensorTypeName,
-  type RknnAddon,
-  type RknnModel,
-} from './addon.js';
+import { isRknnCallError, loadRknnAddon, RKNN_FLAG_COLLECT_PERF_MASK, tensorFormatName, tensorTypeName, type RknnAddon, type RknnModel } from './addon.js';
 import { acceptsCoreMask, npuFamily, readRockchipSocs } from './board.js';
 import { feedName, planInput, toHalves, type InputPlan } from './input-feed.js';
 
@@ -70,7 +62,9 @@ export async function openRknnRuntime(opts: RknnOptions, log: Logger): Promise<R
   if (opts.target !== undefined && socs !== undefined) {
     const wanted = npuFamily(opts.target);
     if (!socs.some((s) => npuFamily(s) === wanted)) {
-      throw new LumenError('RKNN_TARGET_MISMATCH', `rknn_target is ${opts.target} but this board is ${socs.length ? socs.join('/') : 'not a known Rockchip SoC'} ` +
+      throw new LumenError(
+        'RKNN_TARGET_MISMATCH',
+        `rknn_target is ${opts.target} but this board is ${socs.length ? socs.join('/') : 'not a known Rockchip SoC'} ` +
           `(from ${compatiblePath}): use models converted for this SoC, or fix rknn_target`,
       );
     }
@@ -137,7 +131,9 @@ function rknnSession(model: RknnModel, label: string, normalisedInput: boolean, 
       const feed = feeds[input.name];
       if (feed === undefined) throw new Error(`the ${label} model takes one input "${input.name}"; received ${Object.keys(feeds).join(', ') || 'none'}`);
       if (feed.data.length !== expected || (input.type === 'uint8') !== feed.data instanceof Uint8Array) {
-        throw new Error(`the ${label} model takes ${expected} ${input.type} values [${input.dims.join(', ')}], received ${feed.data.length} ${feed.data instanceof Uint8Array ? 'uint8' : 'float32'}`);
+        throw new Error(
+          `the ${label} model takes ${expected} ${input.type} values [${input.dims.join(', ')}], received ${feed.data.length} ${feed.data instanceof Uint8Array ? 'uint8' : 'float32'}`,
+        );
       }
       const results = await run(label, model, plan, plan.feed === 'float16' ? toHalves(feed.data as Float32Array) : feed.data, log);
       return results.map((data, i) => ({ data, dims: model.outputs[i].dims }));

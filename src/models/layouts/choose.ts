@@ -6,7 +6,11 @@ import { IMMICH_MARKERS, IMMICH_ORGANISATION, IMMICH_TASK_FOLDER } from './immic
 import { looksLikeInsightface } from './insightface.js';
 import { LUMEN_MARKERS } from './lumen.js';
 
-const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+const isDir = (path: string) =>
+  stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 const anyDir = async (dir: string, names: readonly string[]) => (await Promise.all(names.map((n) => isDir(join(dir, n))))).some(Boolean);
 
 /** The layout of the folder `{root}/{model}` by its files, or undefined when there is no such folder. */

@@ -41,7 +41,9 @@ export async function immichSoc(req: PackRequest): Promise<string> {
   const soc = IMMICH_SOCS.find((s) => socs?.includes(s));
   if (soc) return soc;
   const board = socs === undefined ? `${path} cannot be read` : socs.length ? `${path} names ${socs.join(', ')}` : `${path} names no Rockchip SoC`;
-  throw new LumenError('INVALID_MODEL_REQUEST', `immich keeps its RKNN files in a folder per SoC and ${board}: ` +
+  throw new LumenError(
+    'INVALID_MODEL_REQUEST',
+    `immich keeps its RKNN files in a folder per SoC and ${board}: ` +
       `set rknn_target in LUMEN_FACE_EXTRA to one of ${socList()} (immich has conversions for those only)`,
   );
 }
@@ -55,7 +57,10 @@ function tail(req: PackRequest, role: Role, soc: string | undefined): string {
 /** SoC folders present under `{packDir}/detection/rknpu/`. */
 async function socFolders(packDir: string): Promise<string[]> {
   try {
-    return (await readdir(join(packDir, 'detection', 'rknpu'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    return (await readdir(join(packDir, 'detection', 'rknpu'), { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }
@@ -65,9 +70,7 @@ export async function immichFiles(req: PackRequest): Promise<FileSpec[]> {
   const soc = req.runtime === 'rknn' ? await immichSoc(req) : undefined;
   const rev = revisionFolder(req);
   // LUMEN_FACE_LOCAL_DIR may hold the packs themselves or be an immich model cache.
-  const localPackDirs = req.localDir
-    ? [resolve(req.localDir, req.model, ...rev), resolve(req.localDir, IMMICH_TASK_FOLDER, req.model, ...rev)]
-    : [];
+  const localPackDirs = req.localDir ? [resolve(req.localDir, req.model, ...rev), resolve(req.localDir, IMMICH_TASK_FOLDER, req.model, ...rev)] : [];
   const cachePackDir = resolve(req.cacheDir, req.model, ...rev);
   const socs = soc ? [soc, ...(siblings[soc] ? [siblings[soc]] : [])] : [undefined];
   return ROLES.map((role) => ({
@@ -79,8 +82,10 @@ export async function immichFiles(req: PackRequest): Promise<FileSpec[]> {
     hint: soc
       ? async () => {
           const found = [...new Set((await Promise.all([...localPackDirs, cachePackDir].map(socFolders))).flat())];
-          return `no RKNN conversion for ${soc}: ${found.length ? `the SoC folders found are ${found.join(', ')}` : 'no SoC folder was found on disk'}; ` +
-            `immich's repositories convert for ${socList()}`;
+          return (
+            `no RKNN conversion for ${soc}: ${found.length ? `the SoC folders found are ${found.join(', ')}` : 'no SoC folder was found on disk'}; ` +
+            `immich's repositories convert for ${socList()}`
+          );
         }
       : undefined,
   }));

@@ -40,7 +40,10 @@ export interface InsightfaceFolder {
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** Every *.onnx graph in `dir` with its role, in file-name order. */
@@ -52,7 +55,8 @@ export async function routeGraphs(dir: string): Promise<RoutedGraph[]> {
     try {
       const g = await readGraphSignature(path);
       const role = graphRole(g);
-      const io = `${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'} ${g.inputs.map((i) => describeShape(i.shape)).join(' ')}, ` +
+      const io =
+        `${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'} ${g.inputs.map((i) => describeShape(i.shape)).join(' ')}, ` +
         `${g.outputs.length} output${g.outputs.length === 1 ? '' : 's'}`;
       routed.push({ file, path, role, summary: io });
     } catch (err) {
@@ -65,9 +69,7 @@ export async function routeGraphs(dir: string): Promise<RoutedGraph[]> {
 /** The folder's detector and recognizer; refuses a folder that lacks either, naming what it found. */
 export async function routeInsightfaceFolder(dir: string): Promise<InsightfaceFolder> {
   const graphs = await routeGraphs(dir);
-  const found = graphs.length
-    ? graphs.map((g) => `  ${g.file}: ${g.role === 'other' ? 'neither' : g.role} (${g.summary})`).join('\n')
-    : '  no .onnx file';
+  const found = graphs.length ? graphs.map((g) => `  ${g.file}: ${g.role === 'other' ? 'neither' : g.role} (${g.summary})`).join('\n') : '  no .onnx file';
   const pick = (role: GraphRole) => graphs.find((g) => g.role === role);
   const detection = pick('detection');
   const recognition = pick('recognition');

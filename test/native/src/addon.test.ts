@@ -87,13 +87,19 @@ t.test('run returns the exact floats, through 64-bit handles', async (t) => {
   t.same(out[0], fakeFold(input, 5, 1));
   // The INT8 output is quantised with zp 3 and scale 0.5 by the runtime, then dequantised.
   const second = Array.from(fakeFold(input, 6, 2), (v) => Math.max(-128, Math.min(127, Math.round(v / 0.5) + 3)));
-  t.same(Array.from(out[1]), second.map((q) => (q - 3) * 0.5));
+  t.same(
+    Array.from(out[1]),
+    second.map((q) => (q - 3) * 0.5),
+  );
   t.equal(out.runDurationUs, undefined, 'no PERF_RUN without the flag');
 
   const calls = readFakeTrace(trace);
   const ctx = calls.find((c) => c.fn === 'rknn_init')!.ctx;
   t.ok(BigInt(ctx) > 2n ** 53n, `the context ${ctx} is above 2^53`);
-  t.ok(calls.filter((c) => c.fn === 'rknn_run').every((c) => c.ctx === ctx && c.rc === 0), 'runs used the full handle');
+  t.ok(
+    calls.filter((c) => c.fn === 'rknn_run').every((c) => c.ctx === ctx && c.rc === 0),
+    'runs used the full handle',
+  );
   await m.close();
 });
 
@@ -196,21 +202,24 @@ t.test('core masks: set on every context after the dups, or not at all', async (
   t.equal(m.coreMask, 7);
   await m.close();
   const order = readFakeTrace(masked.trace).map((c) => c.fn);
-  t.same(order.slice(0, 6), [
-    'rknn_init',
-    'rknn_dup_context',
-    'rknn_dup_context',
-    'rknn_set_core_mask',
-    'rknn_set_core_mask',
-    'rknn_set_core_mask',
-  ]);
-  t.equal(new Set(readFakeTrace(masked.trace).filter((c) => c.fn === 'rknn_set_core_mask').map((c) => c.ctx)).size, 3);
+  t.same(order.slice(0, 6), ['rknn_init', 'rknn_dup_context', 'rknn_dup_context', 'rknn_set_core_mask', 'rknn_set_core_mask', 'rknn_set_core_mask']);
+  t.equal(
+    new Set(
+      readFakeTrace(masked.trace)
+        .filter((c) => c.fn === 'rknn_set_core_mask')
+        .map((c) => c.ctx),
+    ).size,
+    3,
+  );
 
   const auto = sumModel({ soc: 'rk3568' });
   const plain = open(auto.path, { contexts: 2 });
   t.equal(plain.coreMask, null);
   await plain.close();
-  t.notOk(readFakeTrace(auto.trace).some((c) => c.fn === 'rknn_set_core_mask'), 'no coreMask, no call');
+  t.notOk(
+    readFakeTrace(auto.trace).some((c) => c.fn === 'rknn_set_core_mask'),
+    'no coreMask, no call',
+  );
   t.match(await failureOf(() => open(sumModel({ soc: 'rk3568' }).path, { coreMask: 1 })), { function: 'rknn_set_core_mask', code: -1 });
 });
 
@@ -278,8 +287,7 @@ function runSequences(trace: string) {
   return { contexts: perContext.size, wellFormed };
 }
 
-const maxParallel = (trace: string) =>
-  Math.max(0, ...readFakeTrace(trace).map((c) => Number(/parallel=(\d+)/.exec(c.line)?.[1] ?? 0)));
+const maxParallel = (trace: string) => Math.max(0, ...readFakeTrace(trace).map((c) => Number(/parallel=(\d+)/.exec(c.line)?.[1] ?? 0)));
 
 t.test('with 3 contexts, 12 concurrent runs use all 3, never 2 at once on one, and all complete', async (t) => {
   const { path, trace } = poolModel(25);

@@ -4,8 +4,11 @@
 import type { components, operations } from './schema.js';
 
 type Schemas = components['schemas'];
-type Json<Op extends keyof operations, Status extends keyof operations[Op]['responses']> =
-  operations[Op]['responses'][Status] extends { content: { 'application/json': infer Body } } ? Body : never;
+type Json<Op extends keyof operations, Status extends keyof operations[Op]['responses']> = operations[Op]['responses'][Status] extends {
+  content: { 'application/json': infer Body };
+}
+  ? Body
+  : never;
 
 /** Compiles only when A and B are the same type. */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -18,7 +21,12 @@ same<Same<Schemas['Point'], Point>>();
 same<Same<Schemas['Landmarks'], [Point, Point, Point, Point, Point]>>();
 same<Same<Schemas['Quality'], { yaw: number | null; pitch: number | null; roll: number | null; sharpness: number; size: number }>>();
 same<Same<Schemas['Face'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality'] }>>();
-same<Same<Schemas['EmbeddedFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; embedding: number[] | string }>>();
+same<
+  Same<
+    Schemas['EmbeddedFace'],
+    { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; embedding: number[] | string }
+  >
+>();
 // Numbers by default; a base64 string with embedding_format=base64.
 same<Same<Schemas['Embedding'], number[] | string>>();
 same<Same<Schemas['EmbeddedFace']['landmarks'], [Point, Point, Point, Point, Point]>>();
@@ -34,7 +42,9 @@ same<Same<Json<'postDetectBatch', 200>['results'][number], { image: Schemas['Ima
 type VerifyBody = NonNullable<operations['postVerify']['requestBody']>['content'];
 same<Same<VerifyBody['application/json'], { embedding1: number[]; embedding2: number[] } | { image1: string; image2: string }>>();
 same<Same<keyof VerifyBody['multipart/form-data'], 'image1' | 'image2'>>();
-same<Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>>();
+same<
+  Same<Schemas['VerifyFace'], { box: Schemas['Box']; score: number; landmarks: Schemas['Landmarks']; quality: Schemas['Quality']; image: 'image1' | 'image2' }>
+>();
 same<Same<Json<'getInfo', 200>['model'], Schemas['Model']>>();
 
 export class LumenFaceError extends Error {

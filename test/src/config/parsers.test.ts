@@ -11,10 +11,20 @@ const problemsOf = configProblems;
 
 t.test('environment numbers refuse what Number() would take', async (t) => {
   const refused: [string, string][] = [
-    ['LUMEN_FACE_TIMEOUT', '0x1e'], ['LUMEN_FACE_TIMEOUT', '1e3'], ['LUMEN_FACE_TIMEOUT', 'Infinity'], ['LUMEN_FACE_TIMEOUT', '0b11'],
-    ['LUMEN_FACE_SHUTDOWN_TIMEOUT', '8.'.repeat(2)], ['LUMEN_FACE_REQUEST_TIMEOUT', '-5'], ['LUMEN_FACE_UPLOAD_TIMEOUT', '0'],
-    ['LUMEN_FACE_MATCH_THRESHOLD', '4e-1'], ['LUMEN_FACE_MATCH_THRESHOLD', '0x0'], ['LUMEN_FACE_MATCH_THRESHOLD', '1.5'],
-    ['LUMEN_FACE_PORT', '0x1f40'], ['LUMEN_FACE_PORT', '8e3'], ['LUMEN_FACE_MAX_PIXELS', '1e8'], ['LUMEN_FACE_WORKERS', '2.0'],
+    ['LUMEN_FACE_TIMEOUT', '0x1e'],
+    ['LUMEN_FACE_TIMEOUT', '1e3'],
+    ['LUMEN_FACE_TIMEOUT', 'Infinity'],
+    ['LUMEN_FACE_TIMEOUT', '0b11'],
+    ['LUMEN_FACE_SHUTDOWN_TIMEOUT', '8.'.repeat(2)],
+    ['LUMEN_FACE_REQUEST_TIMEOUT', '-5'],
+    ['LUMEN_FACE_UPLOAD_TIMEOUT', '0'],
+    ['LUMEN_FACE_MATCH_THRESHOLD', '4e-1'],
+    ['LUMEN_FACE_MATCH_THRESHOLD', '0x0'],
+    ['LUMEN_FACE_MATCH_THRESHOLD', '1.5'],
+    ['LUMEN_FACE_PORT', '0x1f40'],
+    ['LUMEN_FACE_PORT', '8e3'],
+    ['LUMEN_FACE_MAX_PIXELS', '1e8'],
+    ['LUMEN_FACE_WORKERS', '2.0'],
     ['LUMEN_FACE_MAX_UPLOAD_BYTES', '99999999999999999999'],
   ];
   for (const [name, value] of refused) {
@@ -27,7 +37,7 @@ t.test('environment numbers refuse what Number() would take', async (t) => {
   t.same([c.timeout, c.shutdownTimeout, c.matchThreshold, c.port], [2.5, 0.5, -0.25, 8080], 'plain decimals and digits are read');
 });
 
-t.test('the grammar is the query knobs\' grammar', async (t) => {
+t.test("the grammar is the query knobs' grammar", async (t) => {
   for (const text of ['0x1e', '1e3', 'Infinity', '']) {
     t.throws(() => parseDetectOptions({ min_size: text }), { code: 'INVALID_OPTION' }, `min_size ${JSON.stringify(text)}`);
     t.match(problemsOf({ LUMEN_FACE_TIMEOUT: text || ' ' })[0] ?? '', /LUMEN_FACE_TIMEOUT is invalid/, `LUMEN_FACE_TIMEOUT ${JSON.stringify(text)}`);
@@ -68,7 +78,10 @@ t.test('createBackend options go through the same parse, and reject in the one p
     [{ hfToken: ' ' }, 'hfToken is invalid: expected a token; received "(hidden)"'],
   ];
   for (const [options, message] of cases) {
-    const err = await createBackend({ ...options, localDir: '/nonexistent', offline: true } as never).then(() => undefined, (e: unknown) => e);
+    const err = await createBackend({ ...options, localDir: '/nonexistent', offline: true } as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(err instanceof LumenError, JSON.stringify(options));
     t.match(err, { code: 'INVALID_OPTION', status: 400 });
     t.match((err as Error).message, message);

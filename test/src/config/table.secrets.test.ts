@@ -25,8 +25,15 @@ const KEY = SECRETS.LUMEN_FACE_API_KEYS;
 const VALUES = [...Object.values(SECRETS), FILE_KEY];
 
 const ENV = {
-  ...SECRETS, ...TEST_ENGINE, LUMEN_FACE_API_KEYS_FILE: keyFile, LUMEN_FACE_WORKERS: '1', LUMEN_FACE_LOG_LEVEL: 'trace',
-  LUMEN_FACE_LOCAL_DIR: MODELS_DIR, LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf', LUMEN_FACE_PRECISION: 'fp32', LUMEN_FACE_OFFLINE: '1',
+  ...SECRETS,
+  ...TEST_ENGINE,
+  LUMEN_FACE_API_KEYS_FILE: keyFile,
+  LUMEN_FACE_WORKERS: '1',
+  LUMEN_FACE_LOG_LEVEL: 'trace',
+  LUMEN_FACE_LOCAL_DIR: MODELS_DIR,
+  LUMEN_FACE_MODEL_NAME: 'scrfd_500m_mbf',
+  LUMEN_FACE_PRECISION: 'fp32',
+  LUMEN_FACE_OFFLINE: '1',
   LUMEN_FACE_CACHE_DIR: join(dir, 'cache'),
 };
 
@@ -75,6 +82,9 @@ t.test('a failing command and an invalid configuration', async (t) => {
   assertHidden(t, missing.stdout + missing.stderr, 'a failing check');
   const invalid = await lumenFace(['info'], { ...ENV, LUMEN_FACE_API_KEYS: `${KEY}, bad key`, LUMEN_FACE_PORT: 'x' });
   t.equal(invalid.code, 2);
-  t.match(invalid.stderr, 'LUMEN_FACE_API_KEYS is invalid: expected API keys of visible ASCII characters (no spaces or commas), but the key at position 2 is not; received "(hidden)"');
+  t.match(
+    invalid.stderr,
+    'LUMEN_FACE_API_KEYS is invalid: expected API keys of visible ASCII characters (no spaces or commas), but the key at position 2 is not; received "(hidden)"',
+  );
   assertHidden(t, invalid.stdout + invalid.stderr, 'a configuration error');
 });

@@ -102,7 +102,11 @@ for (const [name, open] of Object.entries(runtimes)) {
     const wide = { data: new Uint8Array(640 * 480 * 3), width: 640, height: 480 };
     if (scrfd.dynamic) {
       const outputs = await scrfd.detect(wide);
-      t.same(groupScrfdOutputs(outputs, 640, 480).map((l) => l.score.data.length), [2 * 80 * 60, 2 * 40 * 30, 2 * 20 * 15], 'a 640x480 input runs at its own shape');
+      t.same(
+        groupScrfdOutputs(outputs, 640, 480).map((l) => l.score.data.length),
+        [2 * 80 * 60, 2 * 40 * 30, 2 * 20 * 15],
+        'a 640x480 input runs at its own shape',
+      );
     } else {
       await t.rejects(scrfd.detect(wide), /takes 640x640/, 'a fixed graph takes its square only');
     }

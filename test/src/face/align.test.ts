@@ -93,7 +93,10 @@ t.test('exact similarity is recovered (landmarks -> template within 1e-6 px)', a
   });
   // The estimate is the inverse of the known transform: scale 1/2.5, rotation -20 deg.
   const expected = invertAffine(known);
-  t.ok(m.every((v, k) => close(v, expected[k], 1e-9)), `${m} vs ${expected}`);
+  t.ok(
+    m.every((v, k) => close(v, expected[k], 1e-9)),
+    `${m} vs ${expected}`,
+  );
   t.ok(close(m[0], Math.cos((-20 * Math.PI) / 180) / 2.5, 1e-12));
   t.ok(close(m[3], Math.sin((-20 * Math.PI) / 180) / 2.5, 1e-12));
 });
@@ -137,13 +140,24 @@ t.test('matches an independent numpy Umeyama (skimage _umeyama) to 1e-9', async 
   // Reference values computed with numpy 2.4 using skimage's _umeyama code (estimate_scale=True).
   const cases: [string, Point[], Affine][] = [
     ['face', lm, [0.40514059090705584, -0.024573310884109682, -123.69246890537772, 0.02457331088410968, 0.40514059090705584, -83.97193915968901]],
-    ['mirrored face', mirror(lm), [0.10592349048281814, -0.01460386037596435, 110.51045454365547, 0.014603860375964348, 0.10592349048281813, 40.930945097171815]],
+    [
+      'mirrored face',
+      mirror(lm),
+      [0.10592349048281814, -0.01460386037596435, 110.51045454365547, 0.014603860375964348, 0.10592349048281813, 40.930945097171815],
+    ],
     ['collinear (rank 1)', line, [0.7738389999999995, -0.44495800000000013, 46.159730000000025, 0.4449579999999997, 0.7738389999999998, 35.33687000000001]],
-    ['mirrored collinear', mirror(line), [0.4449579999999997, 0.7738389999999995, 46.15973000000001, -0.7738389999999997, 0.4449579999999993, 35.336870000000026]],
+    [
+      'mirrored collinear',
+      mirror(line),
+      [0.4449579999999997, 0.7738389999999995, 46.15973000000001, -0.7738389999999997, 0.4449579999999993, 35.336870000000026],
+    ],
   ];
   for (const [name, src, ref] of cases) {
     const m = estimateSimilarity(src, TEMPLATE);
-    t.ok(m.every((v, k) => close(v, ref[k], 1e-9 * Math.max(1, Math.abs(ref[k])))), `${name}: ${m}`);
+    t.ok(
+      m.every((v, k) => close(v, ref[k], 1e-9 * Math.max(1, Math.abs(ref[k])))),
+      `${name}: ${m}`,
+    );
   }
 });
 
@@ -188,7 +202,10 @@ t.test('noisy case is the least-squares optimum over scale+angle (brute force)',
   const a = num_a / den;
   const b = num_b / den;
   const lin: Affine = [a, -b, md[0] - (a * ms[0] - b * ms[1]), b, a, md[1] - (b * ms[0] + a * ms[1])];
-  t.ok(m.every((v, k) => close(v, lin[k], 1e-9 * Math.max(1, Math.abs(lin[k])))), `${m} vs ${lin}`);
+  t.ok(
+    m.every((v, k) => close(v, lin[k], 1e-9 * Math.max(1, Math.abs(lin[k])))),
+    `${m} vs ${lin}`,
+  );
 });
 
 /** Grid search over angle with the per-angle optimal scale and translation, then local refinement. */
@@ -245,5 +262,16 @@ function checkOptimal(ok: (pass: boolean, msg: string) => void, src: Point[], m:
 t.test('bad input throws', async (t) => {
   t.throws(() => estimateSimilarity([[1, 2]], [[3, 4]]), /needs two equal-length sets/);
   t.throws(() => estimateSimilarity(TEMPLATE, TEMPLATE.slice(0, 4)), /needs two equal-length sets/);
-  t.throws(() => estimateSimilarity([[1, 1], [1, 1], [1, 1]], TEMPLATE.slice(0, 3)), /coincide/);
+  t.throws(
+    () =>
+      estimateSimilarity(
+        [
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ],
+        TEMPLATE.slice(0, 3),
+      ),
+    /coincide/,
+  );
 });

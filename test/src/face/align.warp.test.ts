@@ -23,9 +23,11 @@ t.test('identity reproduces the image exactly', async (t) => {
   t.same(warpAffine(img, IDENTITY, 7, 5), img.data);
   // larger output: the extra area is black
   const big = warpAffine(img, IDENTITY, 9, 6);
-  for (let y = 0; y < 6; y++) for (let x = 0; x < 9; x++) for (let c = 0; c < 3; c++) {
-    if (big[(y * 9 + x) * 3 + c] !== px(img, x, y, c)) t.fail(`(${x},${y},${c})`);
-  }
+  for (let y = 0; y < 6; y++)
+    for (let x = 0; x < 9; x++)
+      for (let c = 0; c < 3; c++) {
+        if (big[(y * 9 + x) * 3 + c] !== px(img, x, y, c)) t.fail(`(${x},${y},${c})`);
+      }
   t.pass('larger canvas is the image plus black');
 });
 
@@ -33,9 +35,11 @@ t.test('integer translation shifts exactly with black fill', async (t) => {
   const img = randomImage(8, 6, 2);
   const out = warpAffine(img, [1, 0, 2, 0, 1, -1], 8, 6); // dst = src + (2, -1)
   let mismatches = 0;
-  for (let v = 0; v < 6; v++) for (let u = 0; u < 8; u++) for (let c = 0; c < 3; c++) {
-    if (out[(v * 8 + u) * 3 + c] !== px(img, u - 2, v + 1, c)) mismatches++;
-  }
+  for (let v = 0; v < 6; v++)
+    for (let u = 0; u < 8; u++)
+      for (let c = 0; c < 3; c++) {
+        if (out[(v * 8 + u) * 3 + c] !== px(img, u - 2, v + 1, c)) mismatches++;
+      }
   t.equal(mismatches, 0);
   t.same([...out.subarray(0, 6)], [0, 0, 0, 0, 0, 0], 'left two columns are black');
   t.same([...out.subarray((5 * 8 + 2) * 3, (5 * 8 + 3) * 3)], [0, 0, 0], 'bottom row is black');
@@ -59,25 +63,26 @@ t.test('matches a direct bilinear reference under a rotation', async (t) => {
   const out = warpAffine(img, m, 37, 33);
   const det = m[0] * m[4] - m[1] * m[3];
   let worst = 0;
-  for (let v = 0; v < 33; v++) for (let u = 0; u < 37; u++) {
-    // invert by hand: solve m·(x, y) = (u, v)
-    const du = u - m[2];
-    const dv = v - m[5];
-    const x = (m[4] * du - m[1] * dv) / det;
-    const y = (-m[3] * du + m[0] * dv) / det;
-    const x0 = Math.floor(x);
-    const y0 = Math.floor(y);
-    const fx = x - x0;
-    const fy = y - y0;
-    for (let c = 0; c < 3; c++) {
-      const ref =
-        px(img, x0, y0, c) * (1 - fx) * (1 - fy) +
-        px(img, x0 + 1, y0, c) * fx * (1 - fy) +
-        px(img, x0, y0 + 1, c) * (1 - fx) * fy +
-        px(img, x0 + 1, y0 + 1, c) * fx * fy;
-      worst = Math.max(worst, Math.abs(out[(v * 37 + u) * 3 + c] - ref));
+  for (let v = 0; v < 33; v++)
+    for (let u = 0; u < 37; u++) {
+      // invert by hand: solve m·(x, y) = (u, v)
+      const du = u - m[2];
+      const dv = v - m[5];
+      const x = (m[4] * du - m[1] * dv) / det;
+      const y = (-m[3] * du + m[0] * dv) / det;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      for (let c = 0; c < 3; c++) {
+        const ref =
+          px(img, x0, y0, c) * (1 - fx) * (1 - fy) +
+          px(img, x0 + 1, y0, c) * fx * (1 - fy) +
+          px(img, x0, y0 + 1, c) * (1 - fx) * fy +
+          px(img, x0 + 1, y0 + 1, c) * fx * fy;
+        worst = Math.max(worst, Math.abs(out[(v * 37 + u) * 3 + c] - ref));
+      }
     }
-  }
   t.ok(worst <= 0.5 + 1e-9, `max deviation ${worst}`);
 });
 
@@ -133,5 +138,8 @@ t.test('112x112 alignment warp of a large photo', async (t) => {
   t.ok(Math.abs(p[0] - 56) < 5 && Math.abs(p[1] - 72) < 5, 'the nose lands near the template nose');
   const crop = warpAffine(img, m, 112, 112);
   t.equal(crop.length, 112 * 112 * 3);
-  t.ok(crop.some((v) => v !== 0), 'the crop comes from inside the photo, not the black border');
+  t.ok(
+    crop.some((v) => v !== 0),
+    'the crop comes from inside the photo, not the black border',
+  );
 });

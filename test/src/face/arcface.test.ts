@@ -15,15 +15,47 @@ const recognitionPath = join(pack, 'recognition.onnx');
 
 t.test('the embedding is the one output that holds one vector per image', async (t) => {
   t.equal(embeddingOutputIndex([{ name: 'only', dims: [null, 7, 7, 64] }]), 0, 'a single output is taken as it is');
-  t.equal(embeddingOutputIndex([{ name: 'norm', dims: [null, 1] }, { name: 'emb', dims: [null, 512] }]), 1);
-  t.equal(embeddingOutputIndex([{ name: 'emb', dims: [1, 128, 1, 1] }, { name: 'map', dims: [1, 64, 7, 7] }]), 0);
-  t.equal(embeddingOutputIndex([{ name: 'logits', dims: [null, 85742] }, { name: 'emb', dims: [null, 512] }]), 1);
-  t.throws(() => embeddingOutputIndex([{ name: 'a', dims: [null, 512] }, { name: 'b', dims: [null, 512] }]), {
-    message: /2 outputs that could be the embedding: expected exactly one output of shape \[N, D\], received "a" \[N, 512\], "b" \[N, 512\]/,
-  });
-  t.throws(() => embeddingOutputIndex([{ name: 'a', dims: [null, 'D'] }, { name: 'b', dims: [null, 1] }]), {
-    message: /no embedding output/,
-  });
+  t.equal(
+    embeddingOutputIndex([
+      { name: 'norm', dims: [null, 1] },
+      { name: 'emb', dims: [null, 512] },
+    ]),
+    1,
+  );
+  t.equal(
+    embeddingOutputIndex([
+      { name: 'emb', dims: [1, 128, 1, 1] },
+      { name: 'map', dims: [1, 64, 7, 7] },
+    ]),
+    0,
+  );
+  t.equal(
+    embeddingOutputIndex([
+      { name: 'logits', dims: [null, 85742] },
+      { name: 'emb', dims: [null, 512] },
+    ]),
+    1,
+  );
+  t.throws(
+    () =>
+      embeddingOutputIndex([
+        { name: 'a', dims: [null, 512] },
+        { name: 'b', dims: [null, 512] },
+      ]),
+    {
+      message: /2 outputs that could be the embedding: expected exactly one output of shape \[N, D\], received "a" \[N, 512\], "b" \[N, 512\]/,
+    },
+  );
+  t.throws(
+    () =>
+      embeddingOutputIndex([
+        { name: 'a', dims: [null, 'D'] },
+        { name: 'b', dims: [null, 1] },
+      ]),
+    {
+      message: /no embedding output/,
+    },
+  );
 });
 
 t.test('ONNX: a recognizer with a second output embeds as the one-output model does', async (t) => {
@@ -35,9 +67,12 @@ t.test('ONNX: a recognizer with a second output embeds as the one-output model d
 
   // The decoy comes last: the output an engine taking "the last output" would have used.
   const withNorm = join(dir, 'recognition-with-norm.onnx');
-  writeFileSync(withNorm, withExtraOutputs(original, [
-    { opType: 'ReduceSumSquare', inputs: [embedding], output: 'squared_norm', attributes: { axes: [1], keepdims: 1 }, dims: ['N', 1] },
-  ]));
+  writeFileSync(
+    withNorm,
+    withExtraOutputs(original, [
+      { opType: 'ReduceSumSquare', inputs: [embedding], output: 'squared_norm', attributes: { axes: [1], keepdims: 1 }, dims: ['N', 1] },
+    ]),
+  );
   const check = await ort.InferenceSession.create(withNorm);
   t.same(check.outputNames, [embedding, 'squared_norm'], 'the built graph has two outputs, the decoy last');
   await check.release();

@@ -57,7 +57,7 @@ t.test('roll is the in-plane rotation, clockwise positive in image coordinates; 
     const pose = headPose(rotate(turnedFace(20, 10), angle));
     // A face turned in depth has an eye line a few degrees off already; the rotation adds to it.
     const turn = (pose.roll as number) - (base.roll as number);
-    t.ok(Math.abs((((turn - angle) % 360) + 540) % 360 - 180) < 1e-6, `roll ${pose.roll} (base ${base.roll}) for a ${angle} degree rotation`);
+    t.ok(Math.abs(((((turn - angle) % 360) + 540) % 360) - 180) < 1e-6, `roll ${pose.roll} (base ${base.roll}) for a ${angle} degree rotation`);
     t.ok(Math.abs((pose.yaw as number) - (base.yaw as number)) < 1e-6, `yaw unchanged at ${angle}`);
     t.ok(Math.abs((pose.pitch as number) - (base.pitch as number)) < 1e-6, `pitch unchanged at ${angle}`);
   }

@@ -36,7 +36,10 @@ const options = (extra: Partial<FetchImageOptions> = {}): FetchImageOptions => (
 });
 
 async function refused(t: Asserts, promise: Promise<unknown>, code: string, message: RegExp) {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(err instanceof LumenError, `a LumenError, not ${String(err)}`);
   t.equal((err as LumenError).code, code);
   t.match((err as LumenError).message, message);
@@ -44,8 +47,24 @@ async function refused(t: Asserts, promise: Promise<unknown>, code: string, mess
 
 t.test('the address policy refuses every internal kind of address, and allows what the operator lists', async (t) => {
   const policy = addressPolicy();
-  for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '224.0.0.1', '255.255.255.255',
-    '::1', '::', 'fd00::1', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:8.8.8.8']) {
+  for (const address of [
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '100.64.0.1',
+    '224.0.0.1',
+    '255.255.255.255',
+    '::1',
+    '::',
+    'fd00::1',
+    'fe80::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:8.8.8.8',
+  ]) {
     t.ok(policy(address), `${address} is refused`);
   }
   for (const address of ['8.8.8.8', '93.184.216.34', '2606:4700::1111']) t.equal(policy(address), undefined, `${address} is public`);
@@ -83,10 +102,23 @@ t.test('a name is connected to at the address that was checked', async (t) => {
   t.same(await fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve })), photo);
   t.equal(seen.at(-1)!.headers.host, `photos.example:${port}`);
 
-  const mixed: ResolveAll = async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
-  await refused(t, fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: mixed })), 'URL_NOT_ALLOWED', /photos\.example is refused, for one of its addresses: 10\.0\.0\.7 is a loopback, private/);
+  const mixed: ResolveAll = async () => [
+    { address: '93.184.216.34', family: 4 },
+    { address: '10.0.0.7', family: 4 },
+  ];
+  await refused(
+    t,
+    fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: mixed })),
+    'URL_NOT_ALLOWED',
+    /photos\.example is refused, for one of its addresses: 10\.0\.0\.7 is a loopback, private/,
+  );
   const loopback: ResolveAll = async () => [{ address: '127.0.0.1', family: 4 }];
-  await refused(t, fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: loopback, policy: addressPolicy() })), 'URL_NOT_ALLOWED', /127\.0\.0\.1/);
+  await refused(
+    t,
+    fetchImage(`http://photos.example:${port}/a.jpg`, options({ resolve: loopback, policy: addressPolicy() })),
+    'URL_NOT_ALLOWED',
+    /127\.0\.0\.1/,
+  );
 });
 
 t.test('each redirect is checked again, and there are at most 3', async (t) => {
@@ -126,7 +158,9 @@ t.test('a slow server times out, an endless body hits the byte limit, a non-imag
       res.writeHead(200, { 'content-type': 'image/jpeg' });
       const chunk = Buffer.alloc(64 * 1024, 0xff);
       const pump = () => {
-        while (res.write(chunk)) { /* fill the socket */ }
+        while (res.write(chunk)) {
+          /* fill the socket */
+        }
         if (!res.destroyed) res.once('drain', pump);
       };
       res.on('close', () => res.removeAllListeners('drain'));

@@ -9,7 +9,10 @@ const limits = { maxPixels: 200_000_000 };
 /** A JPEG of width x height with some detail (a gradient), cheap to make and decode. */
 async function jpeg(width: number, height: number): Promise<Buffer> {
   const tile = await sharp(readFace('groups/t1.jpg')).resize(64, 48, { fit: 'fill' }).raw().toBuffer();
-  return sharp(tile, { raw: { width: 64, height: 48, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'nearest' }).jpeg({ quality: 80 }).toBuffer();
+  return sharp(tile, { raw: { width: 64, height: 48, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'nearest' })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }
 
 t.test('a photo up to the full-decode bound is decoded once, whole; the letterbox and every finer or coarser need come from those pixels', async (t) => {
@@ -22,11 +25,17 @@ t.test('a photo up to the full-decode bound is decoded once, whole; the letterbo
   t.same(ladder.decodes, [{ width: source.width, height: source.height }], 'one decode, at full size');
   const shape = detectorShape(source.width, source.height, 640, true);
   const resized = await sharp((await source.decode()).data, { raw: { width: source.width, height: source.height, channels: 3 } })
-    .resize(shape.contentWidth, shape.contentHeight, { fit: 'fill' }).raw().toBuffer();
+    .resize(shape.contentWidth, shape.contentHeight, { fit: 'fill' })
+    .raw()
+    .toBuffer();
   const row = shape.contentWidth * 3;
   let same = true;
   for (let y = 0; y < shape.contentHeight && same; y++) {
-    same = Buffer.compare(resized.subarray(y * row, (y + 1) * row), Buffer.from(input.image.data.subarray(y * input.image.width * 3, y * input.image.width * 3 + row))) === 0;
+    same =
+      Buffer.compare(
+        resized.subarray(y * row, (y + 1) * row),
+        Buffer.from(input.image.data.subarray(y * input.image.width * 3, y * input.image.width * 3 + row)),
+      ) === 0;
   }
   t.ok(same, 'the letterbox is the full decode resized, pixel for pixel');
 });
@@ -49,7 +58,11 @@ t.test('a photo over the bound streams: one decode per level at most, each finer
   await ladder.resized(320, 256);
   t.equal(ladder.decodes.length, 2, 'a coarser size is resized from the pixels held, not decoded');
   await ladder.atResolution(1);
-  t.same(ladder.decodes.map((d) => d.width), [640, 1000, 5000], 'finer each time, never twice at one level');
+  t.same(
+    ladder.decodes.map((d) => d.width),
+    [640, 1000, 5000],
+    'finer each time, never twice at one level',
+  );
   ladder.release();
   await ladder.atResolution(0.1);
   t.same(ladder.decodes.at(-1), { width: 500, height: 400 }, 'once released, the next need decodes again at its own scale');

@@ -10,8 +10,9 @@ const limits = { maxPixels: 10_000_000 };
 
 /** 40x20: left half red, right half blue. */
 const halves = () =>
-  sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 255, g: 0, b: 0 } } })
-    .composite([{ input: { create: { width: 20, height: 20, channels: 3, background: { r: 0, g: 0, b: 255 } } }, left: 20, top: 0 }]);
+  sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 255, g: 0, b: 0 } } }).composite([
+    { input: { create: { width: 20, height: 20, channels: 3, background: { r: 0, g: 0, b: 255 } } }, left: 20, top: 0 },
+  ]);
 
 const pixel = (img: { data: Uint8Array; width: number }, x: number, y: number) => {
   const i = (y * img.width + x) * 3;
@@ -19,7 +20,10 @@ const pixel = (img: { data: Uint8Array; width: number }, x: number, y: number) =
 };
 
 async function rejects(t: Asserts, promise: Promise<unknown>, status: number, code: string, message: RegExp) {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(err instanceof LumenError, 'a LumenError');
   t.equal((err as LumenError).status, status);
   t.equal((err as LumenError).code, code);
@@ -52,7 +56,11 @@ t.test('every accepted format decodes to upright 8-bit RGB', async (t) => {
 
 t.test('EXIF orientation is applied before anything else', async (t) => {
   // Stored 20x40 with red on top; orientation 6 means "rotate 90° clockwise to display", so red ends up on the right.
-  const stored = await sharp(await halves().png().toBuffer()).rotate(270).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+  const stored = await sharp(await halves().png().toBuffer())
+    .rotate(270)
+    .jpeg({ quality: 100 })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
   const source = await SourceImage.open(stored, limits);
   t.equal(source.width, 40);
   t.equal(source.height, 20);
@@ -69,19 +77,30 @@ t.test('EXIF orientation is applied before anything else', async (t) => {
 });
 
 t.test('grayscale, 16-bit, CMYK and alpha become 8-bit sRGB', async (t) => {
-  const gray = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 100, g: 100, b: 100 } } }).toColourspace('b-w').png().toBuffer();
+  const gray = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 100, g: 100, b: 100 } } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
   t.same(pixel(await (await SourceImage.open(gray, limits)).decode(), 1, 1), [100, 100, 100]);
 
-  const sixteen = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 0, b: 0 } } }).toColourspace('rgb16').png().toBuffer();
+  const sixteen = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .toColourspace('rgb16')
+    .png()
+    .toBuffer();
   t.equal((await sharp(sixteen).metadata()).depth, 'ushort', 'the fixture really is 16-bit');
   t.same(pixel(await (await SourceImage.open(sixteen, limits)).decode(), 1, 1), [255, 0, 0]);
 
-  const cmyk = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g: 0, b: 255 } } }).toColourspace('cmyk').jpeg().toBuffer();
+  const cmyk = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+    .toColourspace('cmyk')
+    .jpeg()
+    .toBuffer();
   t.equal((await sharp(cmyk).metadata()).space, 'cmyk', 'the fixture really is CMYK');
   const [r, , b] = pixel(await (await SourceImage.open(cmyk, limits)).decode(), 1, 1);
   t.ok(b > 100 && r < 60, `CMYK blue stays blue: ${r},${b}`);
 
-  const alpha = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } }).png().toBuffer();
+  const alpha = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } })
+    .png()
+    .toBuffer();
   const flat = await (await SourceImage.open(alpha, limits)).decode();
   t.equal(flat.data.length, 8 * 8 * 3);
   t.same(pixel(flat, 1, 1), [0, 0, 0], 'transparent pixels are flattened onto black');
@@ -89,7 +108,9 @@ t.test('grayscale, 16-bit, CMYK and alpha become 8-bit sRGB', async (t) => {
 
 t.test('GIF: the first frame', async (t) => {
   const frame = (r: number, b: number) => ({ create: { width: 4, height: 4, channels: 3 as const, background: { r, g: 0, b } } });
-  const gif = await sharp([await sharp(frame(255, 0)).png().toBuffer(), await sharp(frame(0, 255)).png().toBuffer()], { join: { animated: true } }).gif().toBuffer();
+  const gif = await sharp([await sharp(frame(255, 0)).png().toBuffer(), await sharp(frame(0, 255)).png().toBuffer()], { join: { animated: true } })
+    .gif()
+    .toBuffer();
   t.equal((await sharp(gif).metadata()).pages, 2);
   const image = await (await SourceImage.open(gif, limits)).decode();
   t.equal(image.height, 4, 'one frame, not a tall strip');
@@ -126,7 +147,13 @@ t.test('anything that is not a decodable image gets 415 saying what was received
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
   await rejects(t, SourceImage.open(svg, limits), 415, 'UNSUPPORTED_IMAGE', /received SVG/);
   const jpeg = await halves().jpeg().toBuffer();
-  await rejects(t, SourceImage.open(jpeg.subarray(0, 200), limits).then((s) => s.decode()), 415, 'UNSUPPORTED_IMAGE', /could not be decoded/);
+  await rejects(
+    t,
+    SourceImage.open(jpeg.subarray(0, 200), limits).then((s) => s.decode()),
+    415,
+    'UNSUPPORTED_IMAGE',
+    /could not be decoded/,
+  );
   await rejects(t, SourceImage.open({ data: new Uint8Array(5), width: 2, height: 2 }, limits), 400, 'INVALID_IMAGE', /needs 12 bytes, received 5/);
 });
 

@@ -131,7 +131,10 @@ t.test('progress is logged at most once per interval, never per chunk', async (t
   await resolvePack(request({ cacheDir: await tmpDir(t), repoBase: `${srv.origin}/Org`, hfEndpoint: srv.origin, progressEveryMs: 3_600_000 }), log);
   const progress = lines.filter((l) => l.msg === 'downloading model file' && typeof l.obj.received === 'number');
   t.same(progress, [], 'ten chunks within one interval: no progress line');
-  t.ok(lines.some((l) => l.msg === 'downloaded model file'), 'the end of the download is logged');
+  t.ok(
+    lines.some((l) => l.msg === 'downloaded model file'),
+    'the end of the download is logged',
+  );
 });
 
 t.test('a truncated body fails and leaves nothing behind', async (t) => {

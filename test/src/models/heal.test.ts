@@ -56,7 +56,10 @@ t.test('a mirror that keeps serving a broken file is asked once more, then the s
   const broken = fakeModel(5000);
   const srv = await startServer(t, (req, res) => (req.url === DET_URL ? serve(res, broken) : req.url === REC_URL ? serve(res, rec) : res.writeHead(404).end()));
   const cacheDir = await tmpDir(t);
-  const err = await createBackend({ env: env(cacheDir, srv.origin) }).then(() => undefined, (e: Error) => e);
+  const err = await createBackend({ env: env(cacheDir, srv.origin) }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   t.match(err, { code: 'MODEL_LOAD_FAILED' });
   t.equal(srv.count(DET_URL), 2, 'the first download and one retry, no loop');
 });
@@ -83,5 +86,8 @@ t.test('a stale .part file is removed even when nothing is downloaded', async (t
   await t.rejects(stat(killed), { code: 'ENOENT' }, 'the killed download is gone');
   t.ok((await stat(fresh)).isFile(), 'a recent one is kept');
   t.ok(lines.some((l) => l.msg === 'removed leftover partial download' && l.obj.path === killed));
-  t.same((await listFiles(cacheDir)).filter((f) => f.endsWith('.part')), ['scrfd_x/onnxrt/fp32/recognition.onnx.4243.cafebabe.part']);
+  t.same(
+    (await listFiles(cacheDir)).filter((f) => f.endsWith('.part')),
+    ['scrfd_x/onnxrt/fp32/recognition.onnx.4243.cafebabe.part'],
+  );
 });

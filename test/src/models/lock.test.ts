@@ -63,11 +63,7 @@ t.test('two processes at once end with one good copy, each file served once', as
   const [a, b] = await Promise.all([child(req), child(req)]);
   t.equal(srv.count(DET), 1);
   t.equal(srv.count(REC), 1);
-  t.same(
-    [a.detection.source, b.detection.source].sort(),
-    ['cache', 'remote'],
-    'one process downloaded detection, the other found it cached',
-  );
+  t.same([a.detection.source, b.detection.source].sort(), ['cache', 'remote'], 'one process downloaded detection, the other found it cached');
   t.same([a.recognition.source, b.recognition.source].sort(), ['cache', 'remote']);
   for (const r of [a, b]) {
     t.match(r.detection, { size: det.length, sha256: sha256(det) });
@@ -119,10 +115,7 @@ t.test('a lock held by a live process is waited for, then the cache is re-checke
   // The holder "finishes": it leaves a verified file and releases the lock.
   const dir = join(cacheDir, 'scrfd_x/onnxrt/fp32');
   await writeFile(join(dir, 'detection.onnx'), det);
-  await writeFile(
-    join(dir, 'detection.onnx.meta.json'),
-    JSON.stringify({ size: det.length, sha256: sha256(det), url: 'http://elsewhere/detection.onnx' }),
-  );
+  await writeFile(join(dir, 'detection.onnx.meta.json'), JSON.stringify({ size: det.length, sha256: sha256(det), url: 'http://elsewhere/detection.onnx' }));
   await unlink(lockPath(cacheDir));
 
   const r = await pending;

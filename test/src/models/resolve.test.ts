@@ -50,7 +50,10 @@ t.test('HF layout: downloads into the cache, then resolves from cache without re
 
   const r = await resolvePack(req);
   t.same(srv.paths(), [HF_DET, HF_REC]);
-  t.same(srv.requests.map((x) => x.authorization), ['Bearer tok', 'Bearer tok']);
+  t.same(
+    srv.requests.map((x) => x.authorization),
+    ['Bearer tok', 'Bearer tok'],
+  );
   const detPath = join(cacheDir, 'scrfd_x/onnxrt/fp32/detection.onnx');
   t.same(r.detection, { role: 'detection', path: detPath, source: 'remote', url: srv.origin + HF_DET, size: 5000, sha256: sha256(det) });
   t.equal(r.recognition.source, 'remote');
@@ -85,11 +88,12 @@ t.test('plain layout has no revision, and gets no token', async (t) => {
     if (req.url === '/mirror/scrfd_x/rknn/int8/recognition.rknn') return serve(res, rec);
     res.writeHead(404).end();
   });
-  const r = await resolvePack(
-    request({ cacheDir, repoBase: `${srv.origin}/mirror/`, runtime: 'rknn', precision: 'int8', revision: 'v2', hfToken: 'tok' }),
-  );
+  const r = await resolvePack(request({ cacheDir, repoBase: `${srv.origin}/mirror/`, runtime: 'rknn', precision: 'int8', revision: 'v2', hfToken: 'tok' }));
   t.same(srv.paths(), ['/mirror/scrfd_x/rknn/int8/detection.rknn', '/mirror/scrfd_x/rknn/int8/recognition.rknn']);
-  t.same(srv.requests.map((x) => x.authorization), [undefined, undefined]);
+  t.same(
+    srv.requests.map((x) => x.authorization),
+    [undefined, undefined],
+  );
   t.equal(r.detection.path, join(cacheDir, 'scrfd_x/rknn/int8/detection.rknn'));
   t.equal(r.recognition.sha256, sha256(rec));
 });

@@ -28,10 +28,7 @@ t.test('the host of HF_ENDPOINT counts as Hugging Face, port included', async (t
     packFileUrl({ ...req, hfEndpoint: 'http://127.0.0.1:8123' }, 'detection.rknn'),
     'http://127.0.0.1:8123/Org/scrfd_2.5g_mbf/resolve/main/rknn/int8/detection.rknn',
   );
-  t.equal(
-    packFileUrl({ ...req, hfEndpoint: 'http://127.0.0.1:9999' }, 'detection.rknn'),
-    'http://127.0.0.1:8123/Org/scrfd_2.5g_mbf/rknn/int8/detection.rknn',
-  );
+  t.equal(packFileUrl({ ...req, hfEndpoint: 'http://127.0.0.1:9999' }, 'detection.rknn'), 'http://127.0.0.1:8123/Org/scrfd_2.5g_mbf/rknn/int8/detection.rknn');
 });
 
 t.test('any other base uses the plain layout without revision', async (t) => {
@@ -39,10 +36,7 @@ t.test('any other base uses the plain layout without revision', async (t) => {
     packFileUrl({ ...base, repoBase: 'https://models.example.org/lumen/', revision: 'v9' }, 'detection.onnx'),
     'https://models.example.org/lumen/scrfd_2.5g_mbf/onnxrt/fp32/detection.onnx',
   );
-  t.equal(
-    packFileUrl({ ...base, repoBase: 'http://10.0.0.2:8080' }, 'recognition.onnx'),
-    'http://10.0.0.2:8080/scrfd_2.5g_mbf/onnxrt/fp32/recognition.onnx',
-  );
+  t.equal(packFileUrl({ ...base, repoBase: 'http://10.0.0.2:8080' }, 'recognition.onnx'), 'http://10.0.0.2:8080/scrfd_2.5g_mbf/onnxrt/fp32/recognition.onnx');
 });
 
 t.test('bad bases are rejected', async (t) => {

@@ -14,7 +14,14 @@ const pack = requirePack('scrfd_2.5g_mbf', 'fp32');
 let detector: BoxDetector;
 t.before(async () => {
   const engine = await openFaceModels(
-    { runtime: 'onnxrt', detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
+    {
+      runtime: 'onnxrt',
+      detectionPath: join(pack, 'detection.onnx'),
+      recognitionPath: join(pack, 'recognition.onnx'),
+      device: 'cpu',
+      intraOpThreads: 1,
+      detSize: 640,
+    },
     silentLogger,
   );
   detector = { engine, detSize: 640 };
@@ -29,15 +36,21 @@ t.test('landmarks for caller boxes: sent, matched, searched around, or none', as
   const faces = await detectFaces(detector.engine, ladder, 640, parseDetectOptions({}), emptyTimings());
   t.ok(faces.length >= 2, 'the group photo has faces');
   const [first, second] = faces;
-  const sent: Landmarks = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+  const sent: Landmarks = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+    [9, 10],
+  ];
   const empty: [number, number, number, number] = [0, 0, 12, 12];
 
-  const result = await landmarksForBoxes(detector, ladder, [
-    { box: first.box, landmarks: sent },
-    { box: first.box },
-    { box: second.box },
-    { box: empty },
-  ], emptyTimings());
+  const result = await landmarksForBoxes(
+    detector,
+    ladder,
+    [{ box: first.box, landmarks: sent }, { box: first.box }, { box: second.box }, { box: empty }],
+    emptyTimings(),
+  );
 
   t.same(result[0], sent, 'sent landmarks are used as they are');
   t.ok(farthest(result[1]!, first.landmarks!) < 0.5, 'a box on a detected face takes its landmarks');

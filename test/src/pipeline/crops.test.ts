@@ -28,8 +28,10 @@ t.test('squareCrop: a square around the box, black outside the image, exact size
   t.same(at(crop, 100, 50, 5), [0, 0, 0], 'above the image is black');
   t.same(at(crop, 100, 50, 24), [0, 0, 0]);
   const inside = at(crop, 100, 50, 60);
-  t.ok(Math.abs(inside[0] - (255 * 50) / 399) <= 2 && Math.abs(inside[1] - (255 * 35) / 199) <= 2 && inside[2] === 200,
-    `pixel (50,60) of the crop is image pixel (50,35): ${inside}`);
+  t.ok(
+    Math.abs(inside[0] - (255 * 50) / 399) <= 2 && Math.abs(inside[1] - (255 * 35) / 199) <= 2 && inside[2] === 200,
+    `pixel (50,60) of the crop is image pixel (50,35): ${inside}`,
+  );
 
   const small = await squareCrop(image, [150, 50, 250, 150], { width: 112, height: 112 });
   t.equal(small.length, 112 * 112 * 3);

@@ -38,7 +38,11 @@ t.test('onnxrt: unloaded when idle, ready all along, loaded again once for concu
   t.equal((await app.inject('/readyz')).statusCode, 200, 'unloaded is not unready');
 
   const again = await Promise.all([1, 2, 3].map(() => postParts(app, '/v1/faces', [imagePart(photo)])));
-  t.same(again.map((r) => r.statusCode), [200, 200, 200], 'requests during the reload wait and are answered');
+  t.same(
+    again.map((r) => r.statusCode),
+    [200, 200, 200],
+    'requests during the reload wait and are answered',
+  );
   for (const r of again) t.same(r.json(), first.json(), 'the same answer after the reload');
   t.equal(await metric(app, 'lumen_face_model_loads_total'), 2, 'three concurrent requests shared one load');
   t.equal(await metric(app, 'lumen_face_models_loaded'), 1);

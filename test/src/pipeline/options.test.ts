@@ -8,7 +8,13 @@ t.test('defaults and coercion', async (t) => {
 });
 
 t.test('bad knobs from the programmatic API are a 400 naming the knob', async (t) => {
-  for (const [options, name] of [[{ min_score: 2 }, 'min_score'], [{ max_faces: -1 }, 'max_faces'], [{ max_faces: 1.5 }, 'max_faces'], [{ nms: 0 }, 'nms'], [{ min_size: 'big' }, 'min_size']] as const) {
+  for (const [options, name] of [
+    [{ min_score: 2 }, 'min_score'],
+    [{ max_faces: -1 }, 'max_faces'],
+    [{ max_faces: 1.5 }, 'max_faces'],
+    [{ nms: 0 }, 'nms'],
+    [{ min_size: 'big' }, 'min_size'],
+  ] as const) {
     const err = (() => {
       try {
         parseDetectOptions(options as never);

@@ -112,7 +112,7 @@ t.test('an abort reason that is a LumenError is the rejection; an aborted signal
   t.equal(stats().running, 0, 'no photo reached the worker');
 });
 
-t.test('handed-over bytes move to the worker; other bytes stay the caller\'s', async (t) => {
+t.test("handed-over bytes move to the worker; other bytes stay the caller's", async (t) => {
   const photo = readFace('groups/couple.jpg');
   const kept = new Uint8Array(photo);
   const first = await backend.detect(kept);
@@ -134,8 +134,14 @@ t.test("the workers' log lines reach the backend's logger: rknn_perf_debug's NPU
   const { log, lines } = captureLogger();
   const rknn = await createBackend({
     env: {
-      LUMEN_FACE_RUNTIME: 'rknn', LUMEN_FACE_LOCAL_DIR: dir, LUMEN_FACE_MODEL_NAME: 'fake', LUMEN_FACE_PRECISION: 'fp16', LUMEN_FACE_OFFLINE: '1',
-      LUMEN_FACE_RKNN_LIBRARY: buildFakeRknn(), LUMEN_FACE_WORKERS: '1', LUMEN_FACE_EXTRA: JSON.stringify({ rknn_perf_debug: true }),
+      LUMEN_FACE_RUNTIME: 'rknn',
+      LUMEN_FACE_LOCAL_DIR: dir,
+      LUMEN_FACE_MODEL_NAME: 'fake',
+      LUMEN_FACE_PRECISION: 'fp16',
+      LUMEN_FACE_OFFLINE: '1',
+      LUMEN_FACE_RKNN_LIBRARY: buildFakeRknn(),
+      LUMEN_FACE_WORKERS: '1',
+      LUMEN_FACE_EXTRA: JSON.stringify({ rknn_perf_debug: true }),
     },
     log,
   });

@@ -26,7 +26,11 @@ t.test('the Laplacian variance from sharp matches its definition on the inner fa
   const random = rng(7);
   const crop = new Uint8Array(112 * 112 * 3).map(() => Math.floor(random() * 256));
   const { left, top, width, height } = SHARPNESS_REGION;
-  const gray = await sharp(crop, { raw: { width: 112, height: 112, channels: 3 } }).extract(SHARPNESS_REGION).greyscale().raw().toBuffer();
+  const gray = await sharp(crop, { raw: { width: 112, height: 112, channels: 3 } })
+    .extract(SHARPNESS_REGION)
+    .greyscale()
+    .raw()
+    .toBuffer();
   const expected = referenceVariance(gray, width, height);
   const measured = await laplacianVariance(crop, { width: 112, height: 112 });
   t.ok(Math.abs(measured / expected - 1) < 1e-6, `measured ${measured}, expected ${expected}`);
@@ -43,7 +47,10 @@ t.test('a flat crop has zero sharpness, and a crop of another size is measured a
   const stripes = new Uint8Array(224 * 224 * 3).map((_, i) => (Math.floor(i / 3 / 224 / 8) % 2 ? 200 : 40));
   const big = await laplacianVariance(stripes, { width: 224, height: 224 });
   const small = await laplacianVariance(
-    await sharp(stripes, { raw: { width: 224, height: 224, channels: 3 } }).resize(112, 112, { fit: 'fill' }).raw().toBuffer(),
+    await sharp(stripes, { raw: { width: 224, height: 224, channels: 3 } })
+      .resize(112, 112, { fit: 'fill' })
+      .raw()
+      .toBuffer(),
     { width: 112, height: 112 },
   );
   t.equal(big, small);

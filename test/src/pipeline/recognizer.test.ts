@@ -10,7 +10,14 @@ const pack = requirePack('scrfd_500m_mbf', 'fp32');
 let engine: FaceModels;
 t.before(async () => {
   engine = await openFaceModels(
-    { runtime: 'onnxrt', detectionPath: join(pack, 'detection.onnx'), recognitionPath: join(pack, 'recognition.onnx'), device: 'cpu', intraOpThreads: 1, detSize: 640 },
+    {
+      runtime: 'onnxrt',
+      detectionPath: join(pack, 'detection.onnx'),
+      recognitionPath: join(pack, 'recognition.onnx'),
+      device: 'cpu',
+      intraOpThreads: 1,
+      detSize: 640,
+    },
     silentLogger,
   );
 });
@@ -23,7 +30,11 @@ const crop = (seed: number) => {
 
 t.test('batches give the same unit vectors, in order, as one crop at a time', async (t) => {
   const crops = [1, 2, 3, 4, 5].map(crop);
-  const batched = await embedCrops(engine, crops.map((c) => c.slice()), 2);
+  const batched = await embedCrops(
+    engine,
+    crops.map((c) => c.slice()),
+    2,
+  );
   t.equal(batched.length, 5, 'one vector per crop, across three runs of at most 2');
   for (const [i, c] of crops.entries()) {
     const [alone] = await embedCrops(engine, [c.slice()], 1);

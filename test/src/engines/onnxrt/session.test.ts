@@ -37,7 +37,10 @@ t.test('cuda without a loadable CUDA provider: a loud error in the log, and the 
   }
   t.same(result.providers, ['cpu'], '/v1/info shows the providers actually in use');
   t.match(String(result.engine.providerFallback), /cuda, cpu could not be used/);
-  t.ok(result.errors.some((e) => /RUNNING ON CPU/.test(e.msg ?? '')), 'said loudly in the log');
+  t.ok(
+    result.errors.some((e) => /RUNNING ON CPU/.test(e.msg ?? '')),
+    'said loudly in the log',
+  );
   t.match(child.stderr, /libonnxruntime_providers/, "ONNX Runtime's own line is what the child's stderr caught");
 
   const cpu = await backendFor('scrfd_500m_mbf', 'fp32');

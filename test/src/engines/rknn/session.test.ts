@@ -101,7 +101,17 @@ t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', as
   const outputs = await engine.detect({ data: random(640 * 640 * 3, 1), width: 640, height: 640 });
   t.same(
     outputs.map((o) => o.dims),
-    [[12800, 1], [3200, 1], [800, 1], [12800, 4], [3200, 4], [800, 4], [12800, 10], [3200, 10], [800, 10]],
+    [
+      [12800, 1],
+      [3200, 1],
+      [800, 1],
+      [12800, 4],
+      [3200, 4],
+      [800, 4],
+      [12800, 10],
+      [3200, 10],
+      [800, 10],
+    ],
   );
   const faces = decodeScrfd(outputs, { inputWidth: 640, inputHeight: 640, scale: 1, imageWidth: 640, imageHeight: 640, minScore: 0.5, nmsIou: 0.4 });
   t.same(
@@ -147,10 +157,17 @@ t.test('FLOAT32 NHWC, FLOAT16, UINT8 NCHW and INT8 inputs', async (t) => {
     [
       'FLOAT16 NHWC',
       { dims: [1, 112, 112, 3], type: 'FLOAT16', fmt: 'NHWC' },
-      fakeFold(Array.from(rgbToNhwc(c, 127.5, 127.5), (x) => fromFloat16(toFloat16(x))), 64),
+      fakeFold(
+        Array.from(rgbToNhwc(c, 127.5, 127.5), (x) => fromFloat16(toFloat16(x))),
+        64,
+      ),
     ],
     ['UINT8 NCHW', { dims: [1, 3, 112, 112], type: 'UINT8', fmt: 'NCHW', mean: 127.5 }, fakeFold(Array.from(rgbToNchw(c, 1, 112, 112, 127.5, 1)), 64)],
-    ['INT8 NHWC (quantised)', { dims: [1, 112, 112, 3], type: 'INT8', fmt: 'NHWC', qnt: 'AFFINE', zp: -128, scale: 0.007843, mean: 127.5 }, fakeEmbedding(c, 64)],
+    [
+      'INT8 NHWC (quantised)',
+      { dims: [1, 112, 112, 3], type: 'INT8', fmt: 'NHWC', qnt: 'AFFINE', zp: -128, scale: 0.007843, mean: 127.5 },
+      fakeEmbedding(c, 64),
+    ],
   ];
   for (const [name, input, expected] of cases) {
     const recognition = writeFakeModel(fresh('rec.rknn'), { mode: 'embed', inputs: [input], outputs: [{ dims: [1, 64] }] });
@@ -224,7 +241,10 @@ t.test('core masks: skipped on RK356x, set on every context of RK3588', async (t
   const { log, lines: logged } = captureLogger();
   const skipped = await openRknnModels(options(rk356x, { coreMask: 3, contexts: 2, compatiblePath: compatible('rockchip,rk3568') }), log);
   t.equal(skipped.info.details.coreMask, 'auto');
-  t.ok(logged.some((e) => /rknn_core_mask ignored/.test(e.msg ?? '')), 'logged');
+  t.ok(
+    logged.some((e) => /rknn_core_mask ignored/.test(e.msg ?? '')),
+    'logged',
+  );
   await skipped.close();
   t.notOk(readFakeTrace(trace).some((c) => c.fn === 'rknn_set_core_mask'));
 
@@ -259,9 +279,15 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
   await engine.close();
 
   const perf = logged.filter((e) => e.msg === 'rknn run');
-  t.ok(perf.some((e) => e.obj.model === 'detection' && e.obj.npuTimeUs === 777), 'detection NPU time');
+  t.ok(
+    perf.some((e) => e.obj.model === 'detection' && e.obj.npuTimeUs === 777),
+    'detection NPU time',
+  );
   t.equal(perf.filter((e) => e.obj.model === 'recognition' && e.obj.npuTimeUs === 555).length, 7, 'warm-up + 6 crops');
-  t.ok(logged.some((e) => e.obj.deviceId === '0123456789' && /ignored on the board/.test(e.msg ?? '')), 'rknn_device_id is logged as ignored');
+  t.ok(
+    logged.some((e) => e.obj.deviceId === '0123456789' && /ignored on the board/.test(e.msg ?? '')),
+    'rknn_device_id is logged as ignored',
+  );
   const parallel = Math.max(...readFakeTrace(trace).map((c) => Number(/parallel=(\d+)/.exec(c.line)?.[1] ?? 0)));
   t.equal(parallel, 3, 'three recognition runs at once');
 
@@ -269,7 +295,10 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
   const plain = await openRknnModels(options(paths), quiet);
   await plain.embed(crop(1), 1);
   await plain.close();
-  t.notOk(quietLines.some((e) => e.msg === 'rknn run'), 'no perf lines without rknn_perf_debug');
+  t.notOk(
+    quietLines.some((e) => e.msg === 'rknn run'),
+    'no perf lines without rknn_perf_debug',
+  );
 });
 
 t.test('sizes are checked at load', async (t) => {

@@ -72,8 +72,13 @@ t.test('immich layout from a Hugging Face style mirror: same faces, info names t
   const cache = tmp(t, 'lumen-immich-cache-');
   const app = await testApp(t, {
     env: {
-      ...QUIET, LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_OFFLINE: '0', LUMEN_FACE_CACHE_DIR: cache,
-      LUMEN_FACE_MODEL_NAME: 'buffalo_x', HF_ENDPOINT: hf.origin, LUMEN_FACE_REPO_BASE: `${hf.origin}/immich-app`,
+      ...QUIET,
+      LUMEN_FACE_LOCAL_DIR: '/nonexistent',
+      LUMEN_FACE_OFFLINE: '0',
+      LUMEN_FACE_CACHE_DIR: cache,
+      LUMEN_FACE_MODEL_NAME: 'buffalo_x',
+      HF_ENDPOINT: hf.origin,
+      LUMEN_FACE_REPO_BASE: `${hf.origin}/immich-app`,
     },
   });
   t.same(await facesOf(app), reference, 'identical answer');
@@ -89,14 +94,23 @@ t.test('immich layout from a plain mirror, then from an immich model cache on di
     '/models/immich-app/buffalo_x/recognition/model.onnx': REC,
   });
   const app = await testApp(t, {
-    env: { ...QUIET, LUMEN_FACE_LOCAL_DIR: '/nonexistent', LUMEN_FACE_OFFLINE: '0', LUMEN_FACE_MODEL_NAME: 'buffalo_x', LUMEN_FACE_REPO_BASE: `${plain.origin}/models/immich-app` },
+    env: {
+      ...QUIET,
+      LUMEN_FACE_LOCAL_DIR: '/nonexistent',
+      LUMEN_FACE_OFFLINE: '0',
+      LUMEN_FACE_MODEL_NAME: 'buffalo_x',
+      LUMEN_FACE_REPO_BASE: `${plain.origin}/models/immich-app`,
+    },
   });
   t.same(await facesOf(app), reference, 'identical answer');
   t.same(plain.requests, ['/models/immich-app/buffalo_x/detection/model.onnx', '/models/immich-app/buffalo_x/recognition/model.onnx']);
 
   // What immich's own cache holds: {cache}/facial-recognition/{name}/{detection,recognition}/model.onnx
   const immichCache = tmp(t, 'lumen-immich-ml-cache-');
-  for (const [role, file] of [['detection', DET], ['recognition', REC]]) {
+  for (const [role, file] of [
+    ['detection', DET],
+    ['recognition', REC],
+  ]) {
     mkdirSync(join(immichCache, 'facial-recognition', 'buffalo_x', role), { recursive: true });
     symlinkSync(file, join(immichCache, 'facial-recognition', 'buffalo_x', role, 'model.onnx'));
   }
@@ -124,13 +138,19 @@ t.test('insightface layout: the graphs decide the roles, not the names', async (
   t.equal(info.pack.layout, 'insightface', 'auto: a folder of .onnx graphs');
   t.match(info.files.detection, { source: 'local', sha256: DET_SHA, path: join(root, 'buffalo_x', 'glintr100.onnx') });
   t.match(info.files.recognition, { source: 'local', sha256: REC_SHA, path: join(root, 'buffalo_x', 'det_10g.onnx') });
-  t.match(info.pack.notes.join('\n'), /det_10g\.onnx: recognition \(chosen\)[\s\S]*glintr100\.onnx: detection \(chosen\) \(1 input \[1,3,\?,\?\], 9 outputs\)[\s\S]*w600k_r50\.onnx: also a detection graph, not used/);
+  t.match(
+    info.pack.notes.join('\n'),
+    /det_10g\.onnx: recognition \(chosen\)[\s\S]*glintr100\.onnx: detection \(chosen\) \(1 input \[1,3,\?,\?\], 9 outputs\)[\s\S]*w600k_r50\.onnx: also a detection graph, not used/,
+  );
 });
 
 t.test('an insightface folder without a recognizer is refused, naming what was found', async (t) => {
   const root = insightfaceFolder(t, { 'det_10g.onnx': DET, 'w600k_r50.onnx': DET });
   const app = await testApp(t, { env: { ...QUIET, LUMEN_FACE_LOCAL_DIR: root, LUMEN_FACE_MODEL_NAME: 'buffalo_x', LUMEN_FACE_PACK_LAYOUT: 'insightface' } });
-  const err = await app.faceBackend.loaded.then(() => undefined, (e: Error) => e);
+  const err = await app.faceBackend.loaded.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   t.match(err, { code: 'MODEL_NOT_FOUND' });
   t.match(err?.message, /has no recognizer \(one 3x112x112 input, one output\)/);
   t.match(err?.message, /det_10g\.onnx: detection \(1 input \[1,3,\?,\?\], 9 outputs\)/);
@@ -139,7 +159,10 @@ t.test('an insightface folder without a recognizer is refused, naming what was f
 
 t.test('LUMEN_FACE_PACK_LAYOUT forces a layout: the lumen files are not an immich pack', async (t) => {
   const app = await testApp(t, { env: { ...QUIET, LUMEN_FACE_PACK_LAYOUT: 'immich' } });
-  const err = await app.faceBackend.loaded.then(() => undefined, (e: Error) => e);
+  const err = await app.faceBackend.loaded.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   t.match(err?.message, /model file detection\/model\.onnx of immich pack scrfd_2\.5g_mbf not found/);
   t.match(err?.message, /local: .*scrfd_2\.5g_mbf\/detection\/model\.onnx \(not found\)/);
   t.match(err?.message, /local: .*facial-recognition\/scrfd_2\.5g_mbf\/detection\/model\.onnx \(not found\)/);

@@ -18,7 +18,8 @@ function packs(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'lumen-rknn-immich-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const lumen = writeFakeRknnPack(join(dir, 'lumen'), {
-    model: 'fake', precision: 'fp16',
+    model: 'fake',
+    precision: 'fp16',
     detection: { faces: 3, inputType: 'FLOAT32', fmt: 'NCHW' },
     recognition: { inputType: 'FLOAT32', fmt: 'NCHW' },
   });
@@ -30,10 +31,11 @@ function packs(t: { teardown(fn: () => void): void }) {
   return { lumenDir: join(dir, 'lumen'), immichDir: join(dir, 'immich') };
 }
 
-const photo = () => sharp({ create: { width: 640, height: 640, channels: 3, background: { r: 90, g: 120, b: 150 } } })
-  .composite([{ input: Buffer.from('<svg width="640" height="640"><circle cx="320" cy="320" r="128" fill="#e0b090"/></svg>') }])
-  .png()
-  .toBuffer();
+const photo = () =>
+  sharp({ create: { width: 640, height: 640, channels: 3, background: { r: 90, g: 120, b: 150 } } })
+    .composite([{ input: Buffer.from('<svg width="640" height="640"><circle cx="320" cy="320" r="128" fill="#e0b090"/></svg>') }])
+    .png()
+    .toBuffer();
 
 const rknn = { LUMEN_FACE_RUNTIME: 'rknn', LUMEN_FACE_RKNN_LIBRARY: library, LUMEN_FACE_PRECISION: 'fp16' };
 
@@ -64,7 +66,10 @@ t.test('a SoC with no conversion is a start-up error listing the SoC folders tha
   const app = await testApp(t, {
     env: { ...rknn, LUMEN_FACE_LOCAL_DIR: immichDir, LUMEN_FACE_MODEL_NAME: 'buffalo_fake', LUMEN_FACE_EXTRA: JSON.stringify({ rknn_target: 'rk3576' }) },
   });
-  const err = await app.faceBackend.loaded.then(() => undefined, (e: Error) => e);
+  const err = await app.faceBackend.loaded.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   t.match(err, { code: 'MODEL_NOT_FOUND' });
   t.match(err?.message, /detection\/rknpu\/rk3576\/model\.rknn of immich pack buffalo_fake not found/);
   t.match(err?.message, /no RKNN conversion for rk3576: the SoC folders found are rk3588; immich's repositories convert for rk3566, rk3568, rk3576, rk3588/);
@@ -72,6 +77,9 @@ t.test('a SoC with no conversion is a start-up error listing the SoC folders tha
   const unknown = await testApp(t, {
     env: { ...rknn, LUMEN_FACE_LOCAL_DIR: immichDir, LUMEN_FACE_MODEL_NAME: 'buffalo_fake', LUMEN_FACE_EXTRA: JSON.stringify({ rknn_target: 'rk3399' }) },
   });
-  const err2 = await unknown.faceBackend.loaded.then(() => undefined, (e: Error) => e);
+  const err2 = await unknown.faceBackend.loaded.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   t.match(err2?.message, /immich publishes RKNN conversions for rk3566, rk3568, rk3576, rk3588, not for rknn_target "rk3399"/);
 });
