@@ -49,7 +49,7 @@ const backendInfo = z.object({
     threshold: z.number().nullable().meta({
       description:
         "Cosine similarity at or above which /v1/verify says same_person (LUMEN_FACE_MATCH_THRESHOLD or the pack's measured value); null when the pack has none.",
-      example: 0.42,
+      example: 0.397,
     }),
   }),
   supportsImageBatch: z.boolean(),

@@ -40,7 +40,7 @@ const verifyResponse = z
     same_person: z.boolean().nullable().meta({ description: 'similarity >= threshold; null when no threshold is known for the model.', example: true }),
     threshold: z.number().nullable().meta({
       description: 'LUMEN_FACE_MATCH_THRESHOLD, or the value measured for the pack; null when neither exists.',
-      example: 0.42,
+      example: 0.397,
     }),
     faces: z.array(verifyFaceSchema).meta({ description: 'The largest face of each image (empty when embeddings were sent).' }),
   })

@@ -24,8 +24,9 @@ export function handleSignals(app: FastifyInstance, config: Pick<Config, 'shutdo
       const cut = cutAllWork();
       app.log.warn(
         { ...cut },
-        `requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT): ` +
-          `stopped ${cut.requests} at work (${cut.photosDone} photos done, ${cut.photosSkipped} not); closing their connections`,
+        `requests still in flight after ${config.shutdownTimeout} s (LUMEN_FACE_SHUTDOWN_TIMEOUT); ` +
+          (cut.requests > 0 ? `stopped ${cut.requests} at work (${cut.photosDone} photos done, ${cut.photosSkipped} not); ` : '') +
+          'closing their connections',
       );
       app.server.closeAllConnections();
       // The gRPC calls still open, if gRPC is on.

@@ -15,7 +15,7 @@ interface Answer {
   faces: { box: number[]; score: number; landmarks: number[][]; quality: Record<string, number | null>; embedding: string }[];
 }
 
-const reference = JSON.parse(readFileSync(join(REPO_ROOT, 'test/pipeline/fixtures/reference-answers.json'), 'utf8')) as Record<string, Answer>;
+const reference = JSON.parse(readFileSync(join(REPO_ROOT, 'test/accuracy/fixtures/reference-answers.json'), 'utf8')) as Record<string, Answer>;
 const decode = (b64: string) => {
   const bytes = Buffer.from(b64, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { createBackend, LumenError, type FaceBackend } from '../../../src/index.js';
+import { MAX_LANDMARK_SEARCHES } from '../../../src/pipeline/box-landmarks.js';
 import { buildFakeRknn, writeFakeRknnPack } from '../../fake-rknn/build.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { backendFor, FACES_DIR, readFace, TEST_ENGINE } from '../../helpers/fixtures.js';
@@ -27,9 +28,9 @@ function firstIdentityPhoto(): string {
   return join(dir, first, readdirSync(join(dir, first)).sort()[0]);
 }
 
-/** 12 MP, and 256 boxes on blank-ish areas: each box costs a detection around it, one after another. */
+/** 12 MP, and as many boxes on blank-ish areas as a request may have searched: each costs a detection around it, one after another. */
 const bigPhoto = () => sharp(firstIdentityPhoto()).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
-const boxes = Array.from({ length: 256 }, (_, i): [number, number, number, number] => {
+const boxes = Array.from({ length: MAX_LANDMARK_SEARCHES }, (_, i): [number, number, number, number] => {
   const x = (i % 16) * 240 + 10;
   const y = Math.floor(i / 16) * 180 + 5;
   return [x, y, x + 200 + (i % 7), y + 170];
