@@ -17,13 +17,11 @@ export type Json<T> = { [K in keyof T]: T[K] extends Float32Array ? number[] | s
 const pixels = (description: string, example: number) => z.number().meta({ description, example });
 export const count = (description: string, example: number) => z.number().int().nonnegative().meta({ description, example });
 
-export const boxSchema = z
-  .tuple([z.number(), z.number(), z.number(), z.number()])
-  .meta({
-    id: 'Box',
-    description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.',
-    example: [465.15, 265.21, 573.32, 416.03],
-  }) satisfies z.ZodType<Box>;
+export const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).meta({
+  id: 'Box',
+  description: '[x1, y1, x2, y2] in pixels of the EXIF-upright image.',
+  example: [465.15, 265.21, 573.32, 416.03],
+}) satisfies z.ZodType<Box>;
 
 export const pointSchema = z
   .tuple([z.number(), z.number()])

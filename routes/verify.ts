@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifySchemaCompiler } from 'fastify';
-import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isJson, type PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
 import { imageRoute } from './image-route.js';
@@ -16,12 +16,10 @@ const embeddingInput = (name: string) =>
     .max(4096)
     .meta({ description: `The ${name} embedding, from this model (same dimension).` });
 
-const verifyEmbeddingsBody = z
-  .strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') })
-  .meta({
-    description: 'Two embeddings of this model.',
-    example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] },
-  });
+const verifyEmbeddingsBody = z.strictObject({ embedding1: embeddingInput('first'), embedding2: embeddingInput('second') }).meta({
+  description: 'Two embeddings of this model.',
+  example: { embedding1: [0.0123, -0.0456, 0.0789, 0.0012], embedding2: [0.0101, -0.0432, 0.0811, 0.0034] },
+});
 
 const first = imageFields('The first photo; its largest face is compared.');
 const second = imageFields('The second photo; its largest face is compared.');
