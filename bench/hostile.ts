@@ -345,7 +345,7 @@ async function connectionsAtCap(): Promise<string[]> {
   await res.arrayBuffer();
   const ms = performance.now() - started;
   const closed = closedByServer;
-  sockets.forEach((s) => s.destroy());
+  for (const s of sockets) s.destroy();
   await server.stop();
   return [
     '## connections at the cap (defaults: LUMEN_FACE_MAX_CONNECTIONS 256)',

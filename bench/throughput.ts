@@ -96,11 +96,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function postFaces(base: string, blob: Blob, name: string) {
   const form = new FormData();
   form.append('image', blob, name);
@@ -112,9 +107,16 @@ async function postFaces(base: string, blob: Blob, name: string) {
 function startProbe(base: string) {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'healthz-probe.js'), base], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const done = new Promise<{ times: number[]; errors: number }>((resolve) => child.on('close', () => resolve(JSON.parse(out || '{"times":[],"errors":-1}'))));
-  return { stop: () => (child.stdin.end(), done) };
+  return {
+    stop: () => {
+      child.stdin.end();
+      return done;
+    },
+  };
 }
 
 async function serve(base: string, pid: number, set: PhotoSet, seconds: number): Promise<Served> {
@@ -262,7 +264,12 @@ function addFloors(rounds: WorkFloor[]): WorkFloor {
 
 function addServed(rounds: Served[]): Served {
   const timings: Record<string, number[]> = {};
-  for (const r of rounds) for (const [k, v] of Object.entries(r.timings)) (timings[k] ??= []).push(...v);
+  for (const r of rounds) {
+    for (const [k, v] of Object.entries(r.timings)) {
+      timings[k] ??= [];
+      timings[k].push(...v);
+    }
+  }
   const sum = (k: 'images' | 'seconds' | 'errors' | 'healthzErrors' | 'cpuSeconds') => rounds.reduce((a, r) => a + r[k], 0);
   return {
     images: sum('images'),
@@ -304,7 +311,7 @@ function report(model: string, results: SetResult[], info: Record<string, unknow
     out.push(
       `| ${r.set} (${r.photos}) | ${r.facesPerPhoto.toFixed(2)} | ${f1(rate)} | ${f1(r.floor.imagesPerSecond)} | **${(rate / r.floor.imagesPerSecond).toFixed(2)}** | ${f1(r.bare)} | ` +
         `${f1(percentile(s.latencies, 50))} / ${f1(percentile(s.latencies, 99))} | ${f1(percentile(h, 50))} / ${f1(percentile(h, 99))} / ${f1(h[h.length - 1] ?? NaN)} (${h.length}) | ` +
-        `${s.errors + (s.healthzErrors > 0 ? s.healthzErrors : 0)} | ${f1(rss[0])} / ${f1(Math.max(...rss))} / ${f1(rss[rss.length - 1])} |`,
+        `${s.errors + Math.max(s.healthzErrors, 0)} | ${f1(rss[0])} / ${f1(Math.max(...rss))} / ${f1(rss[rss.length - 1])} |`,
     );
   }
   out.push('');

@@ -282,7 +282,7 @@ async function readJson(body: unknown, spec: PartsSpec, opts: BodyOptions): Prom
       parts.files.push({ name: spec.files[0], bytes: fetched, handOver: true });
     } else if (spec.jsonArray && key === spec.jsonArray) {
       if (!Array.isArray(value)) throw new LumenError('INVALID_PARAMETER', `body parameter "${key}" must be an array of base64 strings`);
-      value.forEach((item, i) => add(spec.files[0], item, `${key}.${i}`));
+      for (const [i, item] of value.entries()) add(spec.files[0], item, `${key}.${i}`);
     } else if (spec.files.includes(key)) {
       checkFileName(key, spec, parts.files);
       add(key, value, key);

@@ -59,7 +59,7 @@ export default fp<{ requestTimeoutSeconds: number; maxUploadBytes: number }>(asy
   });
 
   // Node closes a CONNECT request without a word when nobody listens for it; this is no proxy.
-  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     const status = ERROR_CODES.METHOD_NOT_ALLOWED.status;
     const body = JSON.stringify(toErrorBody(status, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: this server is not a proxy'));
     socket.write(

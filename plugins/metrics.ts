@@ -142,7 +142,7 @@ export default fp(
 
     app.decorate('metrics', registry);
 
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', async (_request, reply) => {
       inFlight.inc();
       // 'close' comes exactly once, whether the answer was sent or the client went away.
       reply.raw.once('close', () => inFlight.dec());

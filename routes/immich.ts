@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { LumenError, type ErrorCode } from '../src/errors.js';
 import type { EmbeddedFace } from '../src/index.js';
-import { FORWARDED_HEADER, type PredictForm } from '../plugins/immich-upstream.js';
+import { FORWARDED_HEADER, type PredictForm, type UpstreamAnswer } from '../plugins/immich-upstream.js';
 import type { PartsSpec } from '../plugins/body.js';
 import { toNumbers } from './json-shapes.js';
 import { imageRouteValidator } from './query-validator.js';
@@ -252,7 +252,7 @@ const immichRoutes: FastifyPluginAsyncZod = async (app) => {
             if (!reply.raw.writableEnded) gone.abort();
           };
           reply.raw.once('close', onClose);
-          let answer;
+          let answer: UpstreamAnswer;
           try {
             answer = await app.immichUpstream(form, gone.signal);
           } finally {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifySchemaCompiler } from 'fastify';
-import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isJson, type PartsSpec } from '../plugins/body.js';
 import { LumenError } from '../src/errors.js';
 import { imageRoute } from './image-route.js';

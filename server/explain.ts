@@ -70,5 +70,5 @@ export function explainStartupError(err: unknown, config?: PackConfig, command?:
         : 'The files were found but could not be loaded. `lumen-face check` prints what was found and where it came from.',
     );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -119,7 +119,12 @@ function usedSchemas(document: Json, schemas: Json): Json {
   for (const pending = [...used]; pending.length > 0; ) {
     const next = new Set<string>();
     refsIn(schemas[pending.pop() as string], next);
-    for (const name of next) if (!used.has(name)) used.add(name), pending.push(name);
+    for (const name of next) {
+      if (!used.has(name)) {
+        used.add(name);
+        pending.push(name);
+      }
+    }
   }
   return Object.fromEntries(
     Object.keys(schemas)

@@ -54,7 +54,7 @@ export async function landmarksForBoxes(
   const pixels = await ladder.atResolution(Math.max(...work.map(({ margin }) => marginResolution(margin, detector.detSize))));
   const detected: (Landmarks | null)[] = [];
   for (const { box, margin } of work) detected.push(await landmarksAround(detector, pixels, box, margin, timings));
-  work.forEach(({ indices }, j) => indices.forEach((i) => (found[i] = detected[j])));
+  for (const [j, { indices }] of work.entries()) for (const i of indices) found[i] = detected[j];
   return found;
 }
 

@@ -1,5 +1,6 @@
 import type { TensorSession } from '../engines/engine.js';
-import type { RknnOptions } from '../engines/rknn/session.js';
+import type { OnnxSession } from '../engines/onnxrt/session.js';
+import type { RknnOptions, RknnSession } from '../engines/rknn/session.js';
 import { LumenError } from '../errors.js';
 import { ArcFace } from '../face/arcface.js';
 import { Scrfd } from '../face/scrfd.js';
@@ -61,7 +62,7 @@ interface OpenedSessions {
 
 /** Opens both graphs on the setup's runtime, checks them against their families and warms them up. */
 export async function openFaceModels(setup: ModelSetup, log: Logger): Promise<FaceModels> {
-  const sessions = setup.runtime === 'rknn' ? await openRknn(setup, log) : await openOnnx(setup, log);
+  const sessions = setup.runtime === 'rknn' ? await openRknn(setup, log) : await openOnnx(setup);
   const { detection, recognition } = sessions;
   let detector: Scrfd;
   let recognizer: ArcFace;
@@ -93,12 +94,12 @@ export async function openFaceModels(setup: ModelSetup, log: Logger): Promise<Fa
   };
 }
 
-async function openOnnx(setup: ModelSetup, log: Logger): Promise<OpenedSessions> {
+async function openOnnx(setup: ModelSetup): Promise<OpenedSessions> {
   // Loaded here, not at the top: a worker serving RKNN never loads ONNX Runtime.
   const { openOnnxSession, providersFor } = await import('../engines/onnxrt/session.js');
   const options = { providers: providersFor(setup.device), intraOpThreads: setup.intraOpThreads };
-  let detection;
-  let recognition;
+  let detection: OnnxSession | undefined;
+  let recognition: OnnxSession;
   try {
     detection = await openOnnxSession(setup.detectionPath, options);
     recognition = await openOnnxSession(setup.recognitionPath, options);
@@ -125,7 +126,7 @@ async function openRknn(setup: ModelSetup, log: Logger): Promise<OpenedSessions>
   const { openRknnRuntime } = await import('../engines/rknn/session.js');
   const runtime = await openRknnRuntime(setup.rknn, log);
   const detection = runtime.open(setup.detectionPath, 'detection');
-  let recognition;
+  let recognition: RknnSession;
   try {
     recognition = runtime.open(setup.recognitionPath, 'recognition');
   } catch (err) {

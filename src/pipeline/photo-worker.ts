@@ -65,8 +65,14 @@ function stoppable(inner: FaceModels, cancel: Int32Array | undefined): { models:
   return {
     models: {
       ...inner,
-      detect: (image) => (check(), tracked(inner.detect(image))),
-      embed: (crops, count) => (check(), tracked(inner.embed(crops, count))),
+      detect: (image) => {
+        check();
+        return tracked(inner.detect(image));
+      },
+      embed: (crops, count) => {
+        check();
+        return tracked(inner.embed(crops, count));
+      },
     },
     runsSettled: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenIdle.push(resolve))),
   };

@@ -70,7 +70,9 @@ t.test('at the connection cap, idle connections make room and /healthz answers',
         }),
     ),
   );
-  t.teardown(() => idle.forEach((s) => s.destroy()));
+  t.teardown(() => {
+    for (const s of idle) s.destroy();
+  });
   await new Promise((r) => setTimeout(r, 500));
   t.ok(closed.length >= 10, `the server holds at most 20: ${closed.length} of 30 idle connections were closed`);
   for (let i = 0; i < 3; i++) {

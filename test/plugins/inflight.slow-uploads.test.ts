@@ -19,7 +19,9 @@ t.test('uploads in progress hold no in-flight slot', async (t) => {
   const port = Number(address.port);
 
   const stalled: Socket[] = [];
-  t.teardown(() => stalled.forEach((s) => s.destroy()));
+  t.teardown(() => {
+    for (const s of stalled) s.destroy();
+  });
   const multipartHead = (name: string) => `--B\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
   const uploads: Array<[string, string, string]> = [
     ['/v1/detect', 'multipart/form-data; boundary=B', multipartHead('image')],

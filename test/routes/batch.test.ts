@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import type { FaceBackend } from '../../src/backend.js';
 import { backendFor, readFace } from '../helpers/fixtures.js';
-import { imagePart, multipart, testApp, type Part, postParts } from '../helpers/app.js';
+import { imagePart, multipart, testApp, postParts } from '../helpers/app.js';
 import { expectError } from '../helpers/asserts.js';
 
 /** Issue 11 §2: many photos per request, in order, one bad photo failing only itself, within the in-flight bound. */

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { backendFor, cosine, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
 import { imagePart, testApp, postParts, type Part } from '../helpers/app.js';
-import { expectError, type Asserts } from '../helpers/asserts.js';
+import type { Asserts } from '../helpers/asserts.js';
 
 const backend = await backendFor('scrfd_2.5g_mbf', 'fp32', TEST_ENGINE);
 t.teardown(() => backend.close());

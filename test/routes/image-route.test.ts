@@ -209,10 +209,12 @@ function fromBase64(text: string): Float32Array {
 
 t.test('embedding_format=base64 gives the very float32 values, bit for bit, on every route that embeds', async (t) => {
   const app = await testApp(t, { backend });
-  const cases: Array<[string, Part[], (body: any) => Array<number[] | string>]> = [
-    ['/v1/faces', [imagePart(group)], (b) => b.faces.map((f: any) => f.embedding)],
-    ['/v1/embed', [imagePart(jolie), { name: 'boxes', value: '[[587,154,971,700]]' }], (b) => b.faces.map((f: any) => f.embedding)],
-    ['/v1/faces/batch', [imagePart(group), imagePart(jolie)], (b) => b.results.flatMap((r: any) => r.faces.map((f: any) => f.embedding))],
+  type Embedding = number[] | string;
+  type Faces = { faces: { embedding: Embedding }[] };
+  const cases: Array<[string, Part[], (body: unknown) => Embedding[]]> = [
+    ['/v1/faces', [imagePart(group)], (b) => (b as Faces).faces.map((f) => f.embedding)],
+    ['/v1/embed', [imagePart(jolie), { name: 'boxes', value: '[[587,154,971,700]]' }], (b) => (b as Faces).faces.map((f) => f.embedding)],
+    ['/v1/faces/batch', [imagePart(group), imagePart(jolie)], (b) => (b as { results: Faces[] }).results.flatMap((r) => r.faces.map((f) => f.embedding))],
   ];
   for (const [url, parts, embeddings] of cases) {
     const numbers = embeddings((await postParts(app, url, parts)).json()) as number[][];

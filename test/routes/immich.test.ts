@@ -43,13 +43,20 @@ async function predict(base: string, form: FormData, headers: Record<string, str
   return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) };
 }
 
-function checkError(t: Test, res: { status: number; json: () => any }, status: number, code: string) {
+function checkError(t: Test, res: { status: number; json: () => unknown }, status: number, code: string) {
   t.equal(res.status, status, `${code}: status ${status}`);
-  const body = res.json();
+  const body = res.json() as { statusCode: number; code: string; message: string };
   t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'the error shape');
   t.equal(body.statusCode, status);
   t.equal(body.code, code);
   return body as { message: string };
+}
+
+/** One face as immich's /predict answers it. */
+interface ImmichFace {
+  boundingBox: { x1: number; y1: number; x2: number; y2: number };
+  embedding: string;
+  score: number;
 }
 
 const app = await testApp(t, { backend });
@@ -70,13 +77,13 @@ t.test('a face request as immich sends it, field by field, against /v1/faces', a
   form.append('image', new Blob([new Uint8Array(jolie)], { type: 'image/jpeg' }), 'jolie.jpg');
   const reference = await (await fetch(`${base}/v1/faces?min_score=0.7`, { method: 'POST', body: form })).json();
   t.equal(faces.length, reference.faces.length, 'the same count as /v1/faces at min_score 0.7');
-  faces.forEach((face: any, i: number) => {
+  (faces as ImmichFace[]).forEach((face, i) => {
     t.same(Object.keys(face).sort(), ['boundingBox', 'embedding', 'score']);
     t.same(Object.keys(face.boundingBox).sort(), ['x1', 'x2', 'y1', 'y2']);
     const { x1, y1, x2, y2 } = face.boundingBox;
     for (const v of [x1, y1, x2, y2]) t.ok(Number.isInteger(v), 'whole pixels, as immich stores them');
     const ref = reference.faces[i];
-    [x1, y1, x2, y2].forEach((v, k) => t.ok(Math.abs(v - ref.box[k]) <= 1, `box edge ${k} within a pixel (${v} vs ${ref.box[k]})`));
+    for (const [k, v] of [x1, y1, x2, y2].entries()) t.ok(Math.abs(v - ref.box[k]) <= 1, `box edge ${k} within a pixel (${v} vs ${ref.box[k]})`);
     t.type(face.embedding, 'string', 'the embedding is JSON text');
     t.match(face.embedding, /^\[-?\d/);
     const vector = JSON.parse(face.embedding);

@@ -2,7 +2,16 @@ import { LumenError } from '../../errors.js';
 import { invalid } from '../../validation.js';
 import type { Logger, Tensor } from '../../types.js';
 import type { Feed, TensorMeta, TensorSession } from '../engine.js';
-import { isRknnCallError, loadRknnAddon, RKNN_FLAG_COLLECT_PERF_MASK, tensorFormatName, tensorTypeName, type RknnAddon, type RknnModel } from './addon.js';
+import {
+  isRknnCallError,
+  loadRknnAddon,
+  RKNN_FLAG_COLLECT_PERF_MASK,
+  tensorFormatName,
+  tensorTypeName,
+  type RknnAddon,
+  type RknnModel,
+  type RknnRunResult,
+} from './addon.js';
 import { acceptsCoreMask, npuFamily, readRockchipSocs } from './board.js';
 import { feedName, planInput, toHalves, type InputPlan } from './input-feed.js';
 
@@ -143,7 +152,7 @@ function rknnSession(model: RknnModel, label: string, normalisedInput: boolean, 
 }
 
 async function run(label: string, model: RknnModel, plan: InputPlan, input: ArrayBufferView, log: Logger) {
-  let outputs;
+  let outputs: RknnRunResult;
   try {
     outputs = await model.run([input], { inputs: [{ type: plan.type, fmt: plan.fmt }] });
   } catch (err) {

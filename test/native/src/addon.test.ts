@@ -294,7 +294,7 @@ t.test('with 3 contexts, 12 concurrent runs use all 3, never 2 at once on one, a
   const m = open(path, { contexts: 3 });
   t.equal(m.contexts, 3);
   const results = await Promise.all(Array.from({ length: 12 }, (_, i) => m.run([inputFor(i)])));
-  results.forEach((out, i) => t.same(out[0], fakeFold(inputFor(i), 4), `run ${i}`));
+  for (const [i, out] of results.entries()) t.same(out[0], fakeFold(inputFor(i), 4), `run ${i}`);
   await m.close();
 
   t.equal(maxParallel(trace), 3, '3 runs in parallel, never more');
@@ -308,7 +308,7 @@ t.test('with 1 context, runs queue one after another', async (t) => {
   const { path, trace } = poolModel(10);
   const m = open(path);
   const results = await Promise.all(Array.from({ length: 5 }, (_, i) => m.run([inputFor(i)])));
-  results.forEach((out, i) => t.same(out[0], fakeFold(inputFor(i), 4)));
+  for (const [i, out] of results.entries()) t.same(out[0], fakeFold(inputFor(i), 4));
   await m.close();
   t.equal(maxParallel(trace), 1);
   t.ok(runSequences(trace).wellFormed);
@@ -342,7 +342,7 @@ t.test('close waits for in-flight and queued runs, then destroys the dups before
   await Promise.all([closing, ...runs]);
   t.equal(events.length, 6);
   t.equal(events[5], 'closed', 'close resolved after every run');
-  (await Promise.all(runs)).forEach((out, i) => t.same(out[0], fakeFold(inputFor(i), 4)));
+  for (const [i, out] of (await Promise.all(runs)).entries()) t.same(out[0], fakeFold(inputFor(i), 4));
 
   const calls = readFakeTrace(trace);
   const init = calls.find((c) => c.fn === 'rknn_init')!;

@@ -11,6 +11,7 @@ import { imageShape } from '../../../src/face/tensor-layout.js';
 import { silentLogger } from '../../../src/types.js';
 import { buildFakeRknn, writeFakeRknnPack } from '../../fake-rknn/build.js';
 import { cosine, requirePack } from '../../helpers/fixtures.js';
+import { pseudoRandomBytes } from '../../helpers/random.js';
 
 /**
  * Both runtimes as the same plain tensor session (metadata and run(feeds)), and the face families
@@ -113,8 +114,7 @@ for (const [name, open] of Object.entries(runtimes)) {
     const arcface = await ArcFace.open(recognition);
     t.equal(arcface.dim, 128, 'the warm-up found the embedding size');
     t.same([arcface.width, arcface.height], [112, 112]);
-    let x = 3;
-    const crops = Uint8Array.from({ length: 2 * 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+    const crops = pseudoRandomBytes(2 * 112 * 112 * 3, 3);
     const both = await arcface.embed(crops, 2);
     const second = await arcface.embed(crops.subarray(112 * 112 * 3), 1);
     t.equal(both.length, 2 * 128);
@@ -147,8 +147,7 @@ t.test('ArcFace pads a fixed batch and drops the padding; a dynamic batch runs a
   const b = await ArcFace.open(fixed.wrapped);
   t.equal(a.batch, 'dynamic');
   t.equal(b.batch, 4);
-  let x = 3;
-  const crops = Uint8Array.from({ length: 3 * 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+  const crops = pseudoRandomBytes(3 * 112 * 112 * 3, 3);
   dynamic.fed.length = 0;
   fixed.fed.length = 0;
   const fromDynamic = await a.embed(crops.slice(), 3);

@@ -6,6 +6,7 @@ import { openFaceModels } from '../../../src/pipeline/face-models.js';
 import { embeddingOutputIndex } from '../../../src/face/arcface.js';
 import { silentLogger } from '../../../src/types.js';
 import { cosine, requirePack } from '../../helpers/fixtures.js';
+import { pseudoRandomBytes } from '../../helpers/random.js';
 import { tempDir } from '../../helpers/temp.js';
 import { withExtraOutputs } from '../../helpers/onnx-extend.js';
 
@@ -84,8 +85,7 @@ t.test('ONNX: a recognizer with a second output embeds as the one-output model d
   t.teardown(() => twoOutputs.close());
   t.equal(twoOutputs.info.recognition.dim, reference.info.recognition.dim, 'the embedding dimension');
 
-  let x = 7;
-  const crop = Uint8Array.from({ length: 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+  const crop = pseudoRandomBytes(112 * 112 * 3, 7);
   const expected = await reference.embed(crop.slice(), 1);
   const actual = await twoOutputs.embed(crop.slice(), 1);
   t.equal(actual.length, expected.length);

@@ -5,6 +5,7 @@ import type { FaceModels } from '../../../src/pipeline/face-models.js';
 import { embedCrops, l2Normalise } from '../../../src/pipeline/recognizer.js';
 import { silentLogger } from '../../../src/types.js';
 import { cosine, norm, requirePack } from '../../helpers/fixtures.js';
+import { pseudoRandomBytes } from '../../helpers/random.js';
 
 const pack = requirePack('scrfd_500m_mbf', 'fp32');
 let engine: FaceModels;
@@ -23,10 +24,7 @@ t.before(async () => {
 });
 t.teardown(() => engine?.close());
 
-const crop = (seed: number) => {
-  let x = seed;
-  return Uint8Array.from({ length: 112 * 112 * 3 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
-};
+const crop = (seed: number) => pseudoRandomBytes(112 * 112 * 3, seed);
 
 t.test('batches give the same unit vectors, in order, as one crop at a time', async (t) => {
   const crops = [1, 2, 3, 4, 5].map(crop);

@@ -24,6 +24,7 @@ import {
   type FakeModelSpec,
 } from '../../../fake-rknn/build.js';
 import { captureLogger, failureOf, tempDir } from '../../../helpers/native.js';
+import { pseudoRandomBytes } from '../../../helpers/random.js';
 
 const libraryPath = buildFakeRknn();
 const dir = tempDir('engine');
@@ -60,15 +61,11 @@ const openRknnModels = ({ detectionPath, recognitionPath, detSize, recInputSize,
 
 function compatible(...entries: string[]): string {
   const path = fresh('compatible');
-  writeFileSync(path, entries.join('\0') + '\0');
+  writeFileSync(path, `${entries.join('\0')}\0`);
   return path;
 }
 
-const random = (n: number, seed: number) => {
-  let x = seed;
-  return Uint8Array.from({ length: n }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
-};
-const crop = (seed: number) => random(112 * 112 * 3, seed);
+const crop = (seed: number) => pseudoRandomBytes(112 * 112 * 3, seed);
 
 function fromFloat16(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -98,7 +95,7 @@ t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', as
     },
   });
 
-  const outputs = await engine.detect({ data: random(640 * 640 * 3, 1), width: 640, height: 640 });
+  const outputs = await engine.detect({ data: pseudoRandomBytes(640 * 640 * 3, 1), width: 640, height: 640 });
   t.same(
     outputs.map((o) => o.dims),
     [
@@ -122,10 +119,10 @@ t.test('UINT8 NHWC models take the raw bytes; the canned SCRFD face decodes', as
 
   const crops = [crop(1), crop(2), crop(3)];
   const packed = new Uint8Array(crops.length * crops[0].length);
-  crops.forEach((c, i) => packed.set(c, i * c.length));
+  for (const [i, c] of crops.entries()) packed.set(c, i * c.length);
   const embeddings = await engine.embed(packed, 3);
   t.equal(embeddings.length, 3 * 512);
-  crops.forEach((c, i) => t.same(embeddings.subarray(i * 512, (i + 1) * 512), fakeEmbedding(c, 512), `crop ${i}`));
+  for (const [i, c] of crops.entries()) t.same(embeddings.subarray(i * 512, (i + 1) * 512), fakeEmbedding(c, 512), `crop ${i}`);
   await engine.close();
 });
 
@@ -139,7 +136,7 @@ t.test('FLOAT32 NCHW models take the normalised planes', async (t) => {
   const engine = await openRknnModels(options({ detection, recognition }, { detSize: 32 }), silentLogger);
   t.match(engine.info.details, { detectionInput: { fmt: 'NCHW', feed: 'normalised float32 NCHW' } });
 
-  const image = random(32 * 32 * 3, 7);
+  const image = pseudoRandomBytes(32 * 32 * 3, 7);
   const [out] = await engine.detect({ data: image, width: 32, height: 32 });
   t.same(out.dims, [1, 7]);
   t.same(out.data, fakeFold(rgbToNchw(image, 1, 32, 32, 127.5, 128), 7), 'detection: (x - 127.5) / 128, NCHW');
@@ -193,10 +190,10 @@ t.test('a fixed recognition batch is filled and padded per run', async (t) => {
   t.same(engine.info.recognition, { width: 112, height: 112, dim: 32, batch: 4 });
   const crops = [1, 2, 3].map(crop);
   const packed = new Uint8Array(3 * crops[0].length);
-  crops.forEach((c, i) => packed.set(c, i * c.length));
+  for (const [i, c] of crops.entries()) packed.set(c, i * c.length);
   const out = await engine.embed(packed, 3);
   t.equal(out.length, 3 * 32);
-  crops.forEach((c, i) => t.same(out.subarray(i * 32, (i + 1) * 32), fakeEmbedding(c, 32), `crop ${i}`));
+  for (const [i, c] of crops.entries()) t.same(out.subarray(i * 32, (i + 1) * 32), fakeEmbedding(c, 32), `crop ${i}`);
   await engine.close();
 });
 
@@ -274,7 +271,7 @@ t.test('contexts run crops concurrently; perf debug logs NPU time per run', asyn
   t.equal(engine.info.details.perfDebug, true);
   const crops = Array.from({ length: 6 }, (_, i) => crop(10 + i));
   const results = await Promise.all(crops.map((c) => engine.embed(c, 1)));
-  results.forEach((r, i) => t.same(r, fakeEmbedding(crops[i], 128)));
+  for (const [i, r] of results.entries()) t.same(r, fakeEmbedding(crops[i], 128));
   await engine.detect({ data: new Uint8Array(640 * 640 * 3), width: 640, height: 640 });
   await engine.close();
 
