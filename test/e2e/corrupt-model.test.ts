@@ -14,7 +14,7 @@ import { tmpDir } from '../helpers/models.js';
 
 const MODEL = 'scrfd_500m_mbf';
 const PACK = join(MODELS_DIR, MODEL, 'onnxrt', 'fp32');
-const STARTS = 10;
+const STARTS = 5;
 const AT_ONCE = 4;
 
 type Kind = { name: string; role: 'detection' | 'recognition'; bytes: () => Promise<Buffer> };

@@ -20,6 +20,7 @@ import { startChild } from '../helpers/server-child.js';
  * The machine is shared, and other processes only ever add latency, in bursts: the probe measures up
  * to ROUNDS windows under the same load and the best window's p99 must hold. A main thread that does
  * photo work is slow in every window (with RKNN on the main thread, every window's p99 was 23 to 72 ms).
+ * It is a `.serial` file: `npm test` runs it alone, after the parallel suite, so no other test is the load.
  */
 
 const ROUNDS = 3;
