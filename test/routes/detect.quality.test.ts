@@ -1,4 +1,4 @@
-/** The quality block and knobs over HTTP: /v1/detect and /v1/faces (issue 11, section 3). */
+/** The quality block and knobs over HTTP: /v1/detect and /v1/faces. */
 import t from 'tap';
 import { backendFor, readFace, TEST_ENGINE } from '../helpers/fixtures.js';
 import { imagePart, multipart, testApp } from '../helpers/app.js';

@@ -1,5 +1,5 @@
 /**
- * Hostile `boxes` on /v1/embed (issue 10 §1): degenerate or absurd landmarks and deeply nested JSON
+ * Hostile `boxes` on /v1/embed: degenerate or absurd landmarks and deeply nested JSON
  * get a 400 INVALID_BOXES, and many huge boxes are embedded like one box. Memory is measured in the
  * benchmark (`npm run bench -- embed-memory`), not here.
  */

@@ -1,5 +1,5 @@
 /**
- * One face, one embedding (issue 11 §1): the same landmarks on the same photo give the same
+ * One face, one embedding: the same landmarks on the same photo give the same
  * embedding on every route, whatever the photo's size and whatever other faces it holds.
  */
 import sharp from 'sharp';

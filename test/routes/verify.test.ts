@@ -1,5 +1,5 @@
 /**
- * POST /v1/verify (issue 11, section 4) with real photos of the same and of different people from
+ * POST /v1/verify with real photos of the same and of different people from
  * shared/faces/labels.json, on the shared scrfd_2.5g_mbf fp32 pack.
  */
 import t from 'tap';
