@@ -83,7 +83,7 @@ async function servedWithin(seconds: number): Promise<number> {
 
 t.test('32 clients that send headers and no body hold no slot, and get 408', async (t) => {
   const stalled = Array.from({ length: 32 }, () => exchange([multipartHead('/v1/faces', 100_000)]));
-  // Issue 15 §4: a slot is taken once the body has arrived, so uploads that stall hold none.
+  // A slot is taken once the body has arrived, so uploads that stall hold none.
   const served = await fetch(`${base}/v1/detect`, { method: 'POST', body: imageForm() });
   await served.arrayBuffer();
   t.equal(served.status, 200, 'while they stall, an image request is served');

@@ -5,7 +5,7 @@ import t from 'tap';
 import { configError } from '../helpers/config.js';
 import { lumenFace, runNode, SERVER } from '../helpers/cli.js';
 
-/** Issue 15 §6: key settings fail closed and name the right line; repeated CLI flags are refused. */
+/** Key settings fail closed and name the right line; repeated CLI flags are refused. */
 
 const dir = mkdtempSync(join(tmpdir(), 'lumen-faults-keys-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { backendFor, readFace } from '../helpers/fixtures.js';
 import { testApp } from '../helpers/app.js';
 
 /**
- * Issue 15 §4: an in-flight slot is taken once the body has arrived, so uploads still arriving hold
+ * An in-flight slot is taken once the body has arrived, so uploads still arriving hold
  * none. With LUMEN_FACE_MAX_INFLIGHT=2 and six uploads stalled mid-body on every image route (over
  * real sockets), a normal request is answered, not refused with 503.
  */

@@ -5,7 +5,7 @@ import { backendFor, readFace } from '../helpers/fixtures.js';
 import { imagePart, multipart, testApp, postParts } from '../helpers/app.js';
 import { expectError } from '../helpers/asserts.js';
 
-/** Issue 11 §2: many photos per request, in order, one bad photo failing only itself, within the in-flight bound. */
+/** Many photos per request, in order, one bad photo failing only itself, within the in-flight bound. */
 
 const backend = await backendFor();
 t.teardown(() => backend.close());

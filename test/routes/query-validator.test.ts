@@ -3,7 +3,7 @@ import { backendFor, cosine, readFace } from '../helpers/fixtures.js';
 import { imagePart, testApp, type Part, postParts } from '../helpers/app.js';
 import { expectError, type Asserts } from '../helpers/asserts.js';
 
-/** Issue 11 §1: exact numbers, strict knobs and form fields, 405 for a wrong method. */
+/** Exact numbers, strict knobs and form fields, 405 for a wrong method. */
 
 const backend = await backendFor();
 t.teardown(() => backend.close());
