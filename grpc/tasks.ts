@@ -61,39 +61,40 @@ function json(value: unknown): Buffer {
 
 const modelId = (backend: FaceBackend) => backend.info().model.name;
 
-export const faceDetectAndEmbed: Task = {
-  name: 'face_detect_and_embed',
-  outputMime: FACE_MIME,
-  async run({ backend, payload, meta, signal }) {
-    const detection = readDetectionMeta(meta);
-    const { answer, faces } = await facesWithin(detection, (options) => backend.faces(payload, options, { signal }));
-    const body = { faces: faces.map((f) => ({ ...faceJson(f), embedding: toNumbers(f.embedding) })), count: faces.length, model_id: modelId(backend) };
-    return {
-      result: json(body),
-      mime: FACE_MIME,
-      schema: FACE_SCHEMA,
-      meta: { face_count: String(faces.length) },
-      outcome: { faces, timings: answer.timings },
-    };
-  },
-};
+/**
+ * A task that answers face_v1: the faces within the meta's bounds, each shown by `show`. The two face
+ * tasks differ only in the backend call and whether a face carries its embedding.
+ */
+function faceTask<F extends QualifiedFace>(
+  name: string,
+  find: (context: TaskContext, options: DetectOptions) => Promise<PipelineResult<F>>,
+  show: (face: F) => object,
+): Task {
+  return {
+    name,
+    outputMime: FACE_MIME,
+    async run(context) {
+      const detection = readDetectionMeta(context.meta);
+      const { answer, faces } = await facesWithin(detection, (options) => find(context, options));
+      const body = { faces: faces.map(show), count: faces.length, model_id: modelId(context.backend) };
+      return {
+        result: json(body),
+        mime: FACE_MIME,
+        schema: FACE_SCHEMA,
+        meta: { face_count: String(faces.length) },
+        outcome: { faces, timings: answer.timings },
+      };
+    },
+  };
+}
 
-export const faceDetect: Task = {
-  name: 'face_detect',
-  outputMime: FACE_MIME,
-  async run({ backend, payload, meta, signal }) {
-    const detection = readDetectionMeta(meta);
-    const { answer, faces } = await facesWithin(detection, (options) => backend.detect(payload, options, { signal }));
-    const body = { faces: faces.map(faceJson), count: faces.length, model_id: modelId(backend) };
-    return {
-      result: json(body),
-      mime: FACE_MIME,
-      schema: FACE_SCHEMA,
-      meta: { face_count: String(faces.length) },
-      outcome: { faces, timings: answer.timings },
-    };
-  },
-};
+export const faceDetectAndEmbed = faceTask(
+  'face_detect_and_embed',
+  ({ backend, payload, signal }, options) => backend.faces(payload, options, { signal }),
+  (f) => ({ ...faceJson(f), embedding: toNumbers(f.embedding) }),
+);
+
+export const faceDetect = faceTask('face_detect', ({ backend, payload, signal }, options) => backend.detect(payload, options, { signal }), faceJson);
 
 /** Larger than any image the decoder accepts: the backend clamps it to the whole image. */
 const WHOLE_IMAGE: Box = [0, 0, 2 ** 31, 2 ** 31];

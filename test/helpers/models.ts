@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,6 +71,18 @@ export const fakeModel = (size = 4096) => randomBytes(size);
 export async function tmpDir(t: Teardown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lumen-models-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A local directory holding the shared scrfd_2.5g_mbf fp32 graphs as immich lays out `buffalo_l` (symlinks). */
+export async function immichBuffaloDir(t: Teardown): Promise<string> {
+  // Imported here, not at the top: the download tests use this module without the shared models.
+  const { MODELS_DIR } = await import('../../dev/fixtures.js');
+  const dir = await tmpDir(t);
+  for (const role of ['detection', 'recognition']) {
+    await mkdir(join(dir, 'buffalo_l', role), { recursive: true });
+    await symlink(join(MODELS_DIR, 'scrfd_2.5g_mbf/onnxrt/fp32', `${role}.onnx`), join(dir, 'buffalo_l', role, 'model.onnx'));
+  }
   return dir;
 }
 

@@ -1,20 +1,12 @@
-import { mkdir, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import t from 'tap';
 import { createBackend } from '../../src/backend.js';
 import { testApp, testEnv } from '../helpers/app.js';
-import { MODELS_DIR } from '../helpers/fixtures.js';
-import { tmpDir } from '../helpers/models.js';
+import { immichBuffaloDir, tmpDir } from '../helpers/models.js';
 
 /** /v1/info reports what the files are: an immich pack is fp32 ONNX whatever LUMEN_FACE_PRECISION says. */
 
 t.test('an immich pack reports fp32, and the configured limits and threshold', async (t) => {
-  const dir = await tmpDir(t);
-  // The shared fp32 graphs, laid out as immich lays out buffalo_l.
-  for (const role of ['detection', 'recognition']) {
-    await mkdir(join(dir, 'buffalo_l', role), { recursive: true });
-    await symlink(join(MODELS_DIR, 'scrfd_2.5g_mbf/onnxrt/fp32', `${role}.onnx`), join(dir, 'buffalo_l', role, 'model.onnx'));
-  }
+  const dir = await immichBuffaloDir(t);
   const env = testEnv({
     LUMEN_FACE_LOCAL_DIR: dir,
     LUMEN_FACE_MODEL_NAME: 'buffalo_l',
